@@ -1,0 +1,1 @@
+"""Forecasting models. Every model: ``Model(...).fit(data)`` then ``.project(...)`` -> Projection."""

@@ -1,0 +1,390 @@
+"""The `Projection`: simulation draws of future counts with tidy summaries.
+
+Every model returns one. Draws are held sparsely: an array over (draw, year, cell) where
+a *cell* is one occupied combination of the dimensions (area, ncy, need, setting), listed in
+``cells``. Summaries are exact sample quantiles of the simulated *outcome* over draws, so
+they are prediction intervals, not intervals for a mean.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .errors import SenForecastError
+
+DIMS: tuple[str, ...] = ("area", "ncy", "need", "setting")
+DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def quantile_label(q: float) -> str:
+    """Column label of a quantile: 0.05 -> 'p05', 0.5 -> 'p50', 0.975 -> 'p97.5'.
+
+    Examples
+    --------
+    >>> quantile_label(0.05), quantile_label(0.975)
+    ('p05', 'p97.5')
+    """
+    pct = q * 100
+    if abs(pct - round(pct)) < 1e-9:
+        return f"p{int(round(pct)):02d}"
+    return f"p{pct:g}"
+
+
+def _as_list(by: str | Iterable[str] | None) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    return list(by)
+
+
+class Projection:
+    """Simulated future counts (draws) by year and cell, with history for context.
+
+    Parameters
+    ----------
+    draws : ndarray, shape (n_draws, n_years, n_cells)
+        Simulated values (counts of children, or costs after :meth:`weighted`).
+    years : sequence of int
+        Projection years (January census years), length ``n_years``.
+    cells : DataFrame
+        One row per cell, columns a subset of ``DIMS`` (area, ncy, need, setting).
+    history : DataFrame, optional
+        Actual counts for context: columns ``year``, any of ``DIMS``, ``count``.
+    flows : mapping of str to ndarray, optional
+        Flow draws such as ``joiners``, ``leavers``, ``movers``, each shaped like ``draws``
+        (a joiner counted in the cell joined, a leaver in the cell left).
+    unit : str
+        What a value is, used in tables and chart labels ("children", "GBP").
+    meta : mapping, optional
+        Model name, seed and assumptions, carried into reports.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> cells = pd.DataFrame({"area": ["N", "S"], "ncy": [3, 3], "need": ["ASD", "ASD"],
+    ...                       "setting": ["MS", "MS"]})
+    >>> draws = np.arange(2 * 3 * 2).reshape(2, 3, 2)
+    >>> p = Projection(draws, years=[2025, 2026, 2027], cells=cells)
+    >>> p.summary()[["year", "mean"]].to_dict("list")
+    {'year': [2025, 2026, 2027], 'mean': [7.0, 11.0, 15.0]}
+    """
+
+    def __init__(
+        self,
+        draws: np.ndarray,
+        years: Sequence[int],
+        cells: pd.DataFrame,
+        *,
+        history: pd.DataFrame | None = None,
+        flows: Mapping[str, np.ndarray] | None = None,
+        unit: str = "children",
+        meta: Mapping[str, object] | None = None,
+    ) -> None:
+        draws = np.asarray(draws)
+        if draws.ndim != 3:
+            raise SenForecastError(f"draws must be 3-d (draw, year, cell); got shape {draws.shape}")
+        cells = pd.DataFrame(cells).reset_index(drop=True)
+        unknown = [c for c in cells.columns if c not in DIMS]
+        if unknown:
+            raise SenForecastError(f"cells has columns {unknown} that are not dimensions {DIMS}")
+        if len(cells) != draws.shape[2] or len(years) != draws.shape[1]:
+            raise SenForecastError(
+                f"draws shape {draws.shape} does not match {len(years)} years x {len(cells)} cells"
+            )
+        self.draws = draws
+        self.years = np.asarray(years, dtype=int)
+        self.cells = cells
+        self.history = history
+        self.flows = dict(flows or {})
+        for name, f in self.flows.items():
+            if np.shape(f) != draws.shape:
+                raise SenForecastError(f"flow {name!r} has shape {np.shape(f)}, expected {draws.shape}")
+        self.unit = unit
+        self.meta = dict(meta or {})
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_draws(self) -> int:
+        """Number of simulation draws."""
+        return self.draws.shape[0]
+
+    @property
+    def dims(self) -> list[str]:
+        """Dimensions the cells are labelled by."""
+        return list(self.cells.columns)
+
+    def __repr__(self) -> str:
+        return (
+            f"Projection({self.n_draws} draws, years {self.years.min()}-{self.years.max()}, "
+            f"{len(self.cells)} cells over {self.dims}, unit={self.unit!r})"
+        )
+
+    def _grouping(self, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+        missing = [b for b in by if b not in self.cells.columns]
+        if missing:
+            raise SenForecastError(
+                f"cannot group by {missing}: this projection has dimensions {self.dims}"
+            )
+        if not by:
+            return np.zeros(len(self.cells), dtype=np.int64), pd.DataFrame(index=[0])
+        keys = self.cells[by]
+        codes = keys.groupby(by, sort=True, dropna=False).ngroup().to_numpy()
+        labels = keys.drop_duplicates().assign(_g=codes[~keys.duplicated().to_numpy()])
+        labels = labels.sort_values("_g").drop(columns="_g").reset_index(drop=True)
+        return codes, labels
+
+    @staticmethod
+    def _collapse(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+        d, y, c = arr.shape
+        ind = sparse.csr_matrix(
+            (np.ones(c, dtype=np.float64), (np.arange(c), codes)), shape=(c, n_groups)
+        )
+        flat = arr.reshape(d * y, c)
+        out = np.asarray((ind.T @ flat.T).T)
+        if np.issubdtype(arr.dtype, np.integer):
+            out = np.rint(out).astype(arr.dtype)
+        return out.reshape(d, y, n_groups)
+
+    # ------------------------------------------------------------ aggregation
+    def aggregate(self, by: str | Iterable[str] | None = None) -> "Projection":
+        """Sum cells over every dimension not in ``by``.
+
+        Parameters
+        ----------
+        by : str or list of str, optional
+            Dimensions to keep; none keeps just the total.
+
+        Returns
+        -------
+        Projection
+            With one cell per combination of ``by``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> cells = pd.DataFrame({"area": ["N", "S", "S"], "need": ["ASD", "ASD", "SLD"]})
+        >>> p = Projection(np.ones((4, 2, 3), int), [2025, 2026], cells)
+        >>> p.aggregate("area").cells["area"].tolist()
+        ['N', 'S']
+        """
+        by = _as_list(by)
+        codes, labels = self._grouping(by)
+        n = len(labels)
+        hist = self.history
+        if hist is not None:
+            keep = [b for b in by if b in hist.columns]
+            if len(keep) == len(by):
+                hist = hist.groupby(["year", *keep], as_index=False, dropna=False)["count"].sum()
+            else:
+                hist = None
+        return Projection(
+            self._collapse(self.draws, codes, n),
+            self.years,
+            labels.drop(columns=[c for c in labels.columns if c not in DIMS]),
+            history=hist,
+            flows={k: self._collapse(v, codes, n) for k, v in self.flows.items()},
+            unit=self.unit,
+            meta=self.meta,
+        )
+
+    def total(self) -> np.ndarray:
+        """Draws of the grand total, shape (n_draws, n_years)."""
+        return self.draws.sum(axis=2)
+
+    def sel(self, **criteria: object) -> "Projection":
+        """Keep cells whose dimension values match (a value or a list of values).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> cells = pd.DataFrame({"ncy": [5, 6, 7]})
+        >>> Projection(np.ones((2, 1, 3), int), [2025], cells).sel(ncy=[6, 7]).cells["ncy"].tolist()
+        [6, 7]
+        """
+        mask = np.ones(len(self.cells), dtype=bool)
+        for dim, val in criteria.items():
+            if dim not in self.cells.columns:
+                raise SenForecastError(f"no dimension {dim!r}; dimensions are {self.dims}")
+            vals = list(val) if isinstance(val, (list, tuple, set, np.ndarray, pd.Index)) else [val]
+            mask &= self.cells[dim].isin(vals).to_numpy()
+        hist = self.history
+        if hist is not None:
+            for dim, val in criteria.items():
+                if dim in hist.columns:
+                    vals = list(val) if isinstance(val, (list, tuple, set, np.ndarray)) else [val]
+                    hist = hist[hist[dim].isin(vals)]
+        return Projection(
+            self.draws[:, :, mask],
+            self.years,
+            self.cells.loc[mask].reset_index(drop=True),
+            history=hist,
+            flows={k: v[:, :, mask] for k, v in self.flows.items()},
+            unit=self.unit,
+            meta=self.meta,
+        )
+
+    # --------------------------------------------------------------- summaries
+    @staticmethod
+    def _summarise(arr: np.ndarray, quantiles: Sequence[float]) -> dict[str, np.ndarray]:
+        out = {"mean": arr.mean(axis=0)}
+        qs = np.quantile(arr, quantiles, axis=0)  # exact sample quantiles over draws
+        for q, v in zip(quantiles, qs):
+            out[quantile_label(q)] = v
+        return out
+
+    def _tidy(self, arr: np.ndarray, labels: pd.DataFrame, quantiles: Sequence[float]) -> pd.DataFrame:
+        stats = self._summarise(arr, quantiles)
+        n_years, n_groups = arr.shape[1], arr.shape[2]
+        frame = pd.DataFrame(
+            {"year": np.repeat(self.years, n_groups)}
+        )
+        lab = labels.loc[np.tile(np.arange(n_groups), n_years)].reset_index(drop=True)
+        frame = pd.concat([lab, frame], axis=1)
+        for k, v in stats.items():
+            frame[k] = v.reshape(-1)
+        return frame
+
+    def summary(
+        self,
+        by: str | Iterable[str] | None = None,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    ) -> pd.DataFrame:
+        """Tidy table of the mean and quantiles of the projected outcome.
+
+        Parameters
+        ----------
+        by : str or list of str, optional
+            Dimensions to break down by (default: the total).
+        quantiles : sequence of float
+            Quantiles in (0, 1); column ``p05`` is the 5th percentile of the draws, so
+            ``p05``-``p95`` is a 90% prediction interval. ``median`` is always included.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``by...``, ``year``, ``mean``, ``median``, one ``pXX`` per quantile.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> p = Projection(np.arange(10).reshape(10, 1, 1), [2030], pd.DataFrame({"need": ["ASD"]}))
+        >>> p.summary(by="need", quantiles=[0.1, 0.9])[["need", "median", "p10", "p90"]].values.tolist()
+        [['ASD', 4.5, 0.9, 8.1]]
+        """
+        by = _as_list(by)
+        agg = self.aggregate(by)
+        qs = sorted(set(quantiles) | {0.5})
+        frame = self._tidy(agg.draws, agg.cells, qs)
+        frame.insert(frame.columns.get_loc("mean") + 1, "median", frame.pop("p50"))
+        if 0.5 in quantiles:
+            frame["p50"] = frame["median"]
+        return frame
+
+    def quantile(self, q: float, by: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """One quantile of the outcome by ``by`` and year (column ``value``)."""
+        agg = self.aggregate(_as_list(by))
+        frame = agg._tidy(agg.draws, agg.cells, [q])
+        return frame.drop(columns="mean").rename(columns={quantile_label(q): "value"})
+
+    def flows_summary(
+        self,
+        by: str | Iterable[str] | None = None,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    ) -> pd.DataFrame:
+        """Tidy summary of each flow (joiners, leavers, movers ...) by year.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``flow``, ``by...``, ``year``, ``mean``, quantiles.
+        """
+        if not self.flows:
+            raise SenForecastError("this projection has no flows (the model did not record them)")
+        by = _as_list(by)
+        codes, labels = self._grouping(by)
+        frames = []
+        for name, arr in self.flows.items():
+            f = self._tidy(self._collapse(arr, codes, len(labels)), labels, quantiles)
+            f.insert(0, "flow", name)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def to_frame(self, by: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Long table of every draw: ``draw, by..., year, value``."""
+        agg = self.aggregate(_as_list(by))
+        d, y, g = agg.draws.shape
+        idx = np.indices((d, y, g)).reshape(3, -1)
+        frame = agg.cells.loc[idx[2]].reset_index(drop=True)
+        frame.insert(0, "draw", idx[0])
+        frame["year"] = self.years[idx[1]]
+        frame["value"] = agg.draws.reshape(-1)
+        return frame
+
+    def probability(self, threshold: float | np.ndarray, by: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Share of draws in which the outcome exceeds ``threshold``, by ``by`` and year.
+
+        Parameters
+        ----------
+        threshold : float or ndarray broadcastable to (n_years, n_groups)
+            E.g. a capacity.
+        """
+        agg = self.aggregate(_as_list(by))
+        prob = (agg.draws > np.asarray(threshold)).mean(axis=0)
+        g = agg.draws.shape[2]
+        frame = agg.cells.loc[np.tile(np.arange(g), len(self.years))].reset_index(drop=True)
+        frame["year"] = np.repeat(self.years, g)
+        frame["probability"] = prob.reshape(-1)
+        return frame
+
+    # ------------------------------------------------------------ transforms
+    def weighted(self, weights: pd.DataFrame | np.ndarray, *, unit: str = "GBP") -> "Projection":
+        """Multiply each cell by a weight, e.g. a cost per place, giving a cost projection.
+
+        Parameters
+        ----------
+        weights : ndarray of shape (n_cells,) or DataFrame
+            A DataFrame has some dimension columns and a ``weight`` column (or
+            ``cost_per_place``/``cost``); cells are matched on the shared dimensions and a
+            cell with no match raises, so no cost is silently zero.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> p = Projection(np.ones((1, 1, 2), int), [2030], pd.DataFrame({"setting": ["A", "B"]}))
+        >>> w = pd.DataFrame({"setting": ["A", "B"], "cost": [10.0, 20.0]})
+        >>> float(p.weighted(w).total()[0, 0])
+        30.0
+        """
+        if isinstance(weights, pd.DataFrame):
+            wcol = next((c for c in ("weight", "cost_per_place", "cost") if c in weights.columns), None)
+            if wcol is None:
+                raise SenForecastError("weights table needs a 'weight', 'cost_per_place' or 'cost' column")
+            keys = [c for c in weights.columns if c in self.cells.columns]
+            if not keys:
+                raise SenForecastError(f"weights share no dimension with the projection {self.dims}")
+            dup = weights.duplicated(keys)
+            if dup.any():
+                raise SenForecastError(f"weights table has duplicate rows for {keys}: {weights[dup].head(3).to_dict('records')}")
+            merged = self.cells.merge(weights[keys + [wcol]], on=keys, how="left")
+            if merged[wcol].isna().any():
+                miss = merged.loc[merged[wcol].isna(), keys].drop_duplicates().head(5)
+                raise SenForecastError(
+                    f"no {wcol} for cells {miss.to_dict('records')}: add them to the cost table"
+                )
+            w = merged[wcol].to_numpy(dtype=float)
+        else:
+            w = np.asarray(weights, dtype=float)
+            if w.shape != (len(self.cells),):
+                raise SenForecastError(f"weights must have one value per cell ({len(self.cells)})")
+        return Projection(self.draws * w, self.years, self.cells, unit=unit, meta=self.meta)
+
+    @property
+    def plot(self):
+        """Charts of this projection (see :mod:`senforecast.plotting`)."""
+        from .plotting import ProjectionPlots
+
+        return ProjectionPlots(self)
