@@ -51,7 +51,7 @@ def phase(ncy):
     """
     idx = np.digitize(np.asarray(ncy, dtype=float), _PHASE_BINS[1:-1])
     names = np.asarray(PHASES, dtype=object)[idx]
-    return names.item() if np.ndim(ncy) == 0 else names
+    return str(names) if np.ndim(ncy) == 0 else names
 
 
 def key_stage(ncy):
@@ -66,7 +66,7 @@ def key_stage(ncy):
     bins = np.array([1, 3, 7, 10, 12, 14])
     labels = np.array(["EYFS", "KS1", "KS2", "KS3", "KS4", "KS5", "post16+"], dtype=object)
     out = labels[np.digitize(np.asarray(ncy, dtype=float), bins)]
-    return out.item() if np.ndim(ncy) == 0 else out
+    return str(out) if np.ndim(ncy) == 0 else out
 
 
 def ncy_band(ncy, edges=(0, 7, 12, 15)) -> pd.Categorical:
