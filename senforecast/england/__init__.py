@@ -1,0 +1,11 @@
+"""England: the DfE EHC plans release (every authority, 2010-2022), aggregate models, backtest."""
+from __future__ import annotations
+
+from .areas import find_code_changes, harmonise_areas, stable_area_map
+from .extract import build_extract, load_england_ehcp
+from .reader import AGE_GROUPS, SETTINGS, SPECIALIST_SETTINGS, EHCPTables, detect_layout, read_ehcp
+
+__all__ = [
+    "AGE_GROUPS", "SETTINGS", "SPECIALIST_SETTINGS", "EHCPTables", "detect_layout", "read_ehcp",
+    "find_code_changes", "harmonise_areas", "stable_area_map", "build_extract", "load_england_ehcp",
+]
