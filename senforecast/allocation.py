@@ -242,7 +242,25 @@ class Allocation:
     overflow: np.ndarray
     reason: np.ndarray
     cross_area: np.ndarray
+    class_of: np.ndarray | None = None
+    class_placed: list | None = None
     meta: dict = field(default_factory=dict)
+
+    def placed(self, year: int) -> np.ndarray:
+        """Children of each group placed in each base in ``year``, shape (n_draws, n_groups,
+        n_bases); a class's places are shared in proportion to its groups' demand."""
+        t = int(np.flatnonzero(self.years == year)[0]) if np.any(self.years == year) else None
+        if t is None:
+            raise SenForecastError(f"year {year} was not allocated; years are {self.years.tolist()}")
+        d, _, g = self.demand.shape
+        out = np.zeros((d, g, len(self.bases)))
+        if self.class_placed is None or self.class_placed[t] is None:
+            return out
+        cls = self.class_of[t]
+        dc = np.zeros((d, self.class_placed[t].shape[1]))
+        np.add.at(dc, (slice(None), cls), self.demand[:, t, :])
+        share = np.divide(self.demand[:, t, :], dc[:, cls], out=np.zeros((d, g)), where=dc[:, cls] > 0)
+        return self.class_placed[t][:, cls, :] * share[:, :, None]
 
     @property
     def placed_locally(self) -> np.ndarray:
@@ -336,6 +354,8 @@ def allocate(
     overflow = demand.copy()
     reason = np.empty((n_years, n_groups), dtype=object)
     cross = np.zeros((n_draws, n_years))
+    class_of = np.zeros((n_years, n_groups), dtype=int)
+    class_placed: list = [None] * n_years
     for t, year in enumerate(years):
         yb = tl[tl["year"] == year].set_index("setting").reindex(settings)
         cap = yb["capacity"].fillna(0.0).to_numpy(float)
@@ -355,6 +375,7 @@ def allocate(
         member = sparse.csr_matrix((np.ones(n_groups), (np.arange(n_groups), cls)), shape=(n_groups, len(rep)))
         dc = np.asarray(demand[:, t, :] @ member)
         placed_c, over_c = solve_transport(dc, cap, elig[rep], cost[rep])
+        class_of[t], class_placed[t] = cls, placed_c
         load[:, t, :] = placed_c.sum(axis=1)
         # share a class's overflow among its groups in proportion to their demand
         share = np.divide(demand[:, t, :], dc[:, cls], out=np.zeros_like(demand[:, t, :]), where=dc[:, cls] > 0)
@@ -363,4 +384,5 @@ def allocate(
         cross[:, t] = (placed_c * mismatch[None]).sum(axis=(1, 2))
     return Allocation(years=years, groups=groups, bases=bases, capacity=capacity, demand=demand,
                       load=load, overflow=overflow, reason=reason, cross_area=cross,
+                      class_of=class_of, class_placed=class_placed,
                       meta={"area_penalty": area_penalty, "distance": distance is not None})
