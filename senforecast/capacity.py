@@ -194,7 +194,7 @@ def apply_provision_changes(
             opens = rows["opens"].fillna(-10**6).astype("int64")
             template = rows.loc[opens[opens < ch.from_year].idxmax()] if (opens < ch.from_year).any() \
                 else rows.loc[opens.idxmin()]
-            new = template.copy()
+            new = template.to_dict()
         else:
             need = [f for f in ("area", "designation", "min_ncy", "max_ncy") if getattr(ch, f) is None]
             if need:
@@ -202,8 +202,8 @@ def apply_provision_changes(
                     f"ProvisionChange opens a new setting {ch.setting!r} but does not say its "
                     f"{', '.join(need)}; give them in ProvisionChange(...)"
                 )
-            new = pd.Series({"setting": ch.setting, "name": ch.setting, "kind": "resource_base",
-                             "cost_per_place": np.nan})
+            new = {"setting": ch.setting, "name": ch.setting, "kind": "resource_base",
+                   "cost_per_place": np.nan}
         for f in fields:
             if getattr(ch, f) is not None:
                 new[f] = getattr(ch, f)
@@ -215,7 +215,7 @@ def apply_provision_changes(
         mine = (p["setting"] == ch.setting).to_numpy()
         ends = p["closes"].fillna(10**6).astype("int64").to_numpy()
         p.loc[mine & (ends > ch.from_year), "closes"] = ch.from_year
-        p = pd.concat([p, new.to_frame().T], ignore_index=True)
+        p = pd.concat([p, pd.DataFrame([new])], ignore_index=True)
     p = p.sort_values(["setting", "opens"], na_position="first", kind="stable").reset_index(drop=True)
     return validate_provision(p)
 
