@@ -1,0 +1,28 @@
+"""Readers of input files: the canonical tables (CSV/Excel) and published aggregates.
+
+Every reader validates what it reads and raises one
+:class:`~senforecast.errors.InputValidationError` listing every problem with its file, row and
+column; recoverable issues are warned about (:class:`~senforecast.errors.InputWarning`) and
+counted in an optional :class:`~senforecast.errors.ValidationReport`.
+"""
+from __future__ import annotations
+
+from .tables import (
+    read_census,
+    read_costs,
+    read_placements,
+    read_plans,
+    read_population,
+    read_provision,
+    read_table,
+)
+
+__all__ = [
+    "read_plans",
+    "read_census",
+    "read_population",
+    "read_provision",
+    "read_placements",
+    "read_costs",
+    "read_table",
+]

@@ -1,0 +1,361 @@
+"""Reading a CSV or Excel sheet into raw cells with spreadsheet row numbers.
+
+Nothing here knows about the canonical tables: a :class:`RawTable` is the header (one or
+more candidate names per column) and the cell values as text, each data row labelled with
+the row number the analyst sees in Excel. Anything that cannot be read raises
+:class:`~senforecast.errors.InputValidationError` naming the file.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as _dt
+import io
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+import pandas as pd
+
+from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
+
+Source = Union[str, os.PathLike, pd.DataFrame]
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
+_MAX_FIELD = 1_000_000
+
+
+@dataclass
+class RawTable:
+    """Cells of one table as read from a file.
+
+    Attributes
+    ----------
+    file : str
+        Name used in messages (the file name, plus the sheet for Excel).
+    headers : list of list of str
+        Candidate names of each column, best first (a two-row header gives the lower cell,
+        the upper cell and both joined).
+    cells : DataFrame
+        One column per header (positional column labels 0..n-1), values str or None.
+    rows : list of int
+        Spreadsheet row number of each row of ``cells``.
+    """
+
+    file: str
+    headers: list[list[str]]
+    cells: pd.DataFrame
+    rows: list[int]
+    notes: list[str] = field(default_factory=list)
+
+
+def _fail(file: str, message: str, row: int | None = None) -> InputValidationError:
+    return InputValidationError([Problem(file, row, None, message)])
+
+
+def _warn(report: ValidationReport | None, problem: Problem, key: str | None = None, n: int = 1) -> None:
+    warnings.warn(str(problem), InputWarning, stacklevel=4)
+    if report is not None:
+        report.warn(problem)
+        if key:
+            report.count(key, n)
+
+
+def cell_text(v: object) -> str | None:
+    """A cell value as stripped text (None for blank); whole floats lose their '.0'.
+
+    Examples
+    --------
+    >>> cell_text(7.0), cell_text(" ASD "), cell_text(None), cell_text(""), cell_text(2.5)
+    ('7', 'ASD', None, None, '2.5')
+    """
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    if isinstance(v, _dt.datetime):
+        return v.date().isoformat() if v.time() == _dt.time(0) else v.isoformat()
+    if isinstance(v, (_dt.date, _dt.time)):
+        return v.isoformat()
+    text = str(v).strip()
+    return text or None
+
+
+def read_raw(
+    source: Source,
+    *,
+    table: str,
+    sheet: str | int | None = None,
+    report: ValidationReport | None = None,
+    skip_title_rows: bool = False,
+) -> RawTable:
+    """Read a CSV/Excel file (or take a DataFrame) as a :class:`RawTable`.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        ``.csv`` (any of UTF-8, UTF-8 with BOM, UTF-16, Windows-1252; comma, semicolon, tab
+        or pipe separated) or ``.xlsx``/``.xlsm``; the format is recognised from the content.
+    table : str
+        Table name, used for DataFrame sources and to pick a sheet named like the table.
+    sheet : str or int, optional
+        Excel sheet name or 0-based index.
+    report : ValidationReport, optional
+        Receives warnings and counts (blank rows skipped).
+    skip_title_rows : bool
+        Treat leading rows with fewer than two filled cells as titles, not the header
+        (published tables often start with a title).
+
+    Examples
+    --------
+    >>> raw = read_raw(pd.DataFrame({"UPN": ["a1"], "NCY": [3]}), table="plans")
+    >>> raw.headers, raw.rows, raw.cells.iloc[0].tolist()
+    ([['UPN'], ['NCY']], [2], ['a1', '3'])
+    """
+    if isinstance(source, pd.DataFrame):
+        return _from_frame(source, table)
+    if not isinstance(source, (str, os.PathLike)):
+        raise _fail(f"{table} input", f"expected a file path or a DataFrame, got {type(source).__name__}")
+    path = Path(source)
+    file = path.name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _fail(str(path), "file not found; check the path and the working folder "
+                    f"({os.getcwd()})") from None
+    except IsADirectoryError:
+        raise _fail(str(path), "this is a folder, not a file") from None
+    except OSError as exc:
+        raise _fail(str(path), f"the file could not be opened ({exc.strerror or exc})") from None
+    if data.startswith(_OLE_MAGIC) or path.suffix.lower() == ".xls":
+        raise _fail(file, "old Excel .xls files are not supported; open it in Excel and save as "
+                    ".xlsx or CSV")
+    if data.startswith(_ZIP_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
+        grid, file = _excel_grid(data, file, sheet, table, report)
+    else:
+        grid = _csv_grid(data, file, report)
+    return _grid_to_raw(grid, file, report, skip_title_rows)
+
+
+def _from_frame(frame: pd.DataFrame, table: str) -> RawTable:
+    file = f"{table} table"
+    if frame.columns.duplicated().any():
+        dups = sorted(set(map(str, frame.columns[frame.columns.duplicated()])))
+        raise _fail(file, f"column name(s) {', '.join(dups)} appear more than once; rename them")
+    cells = pd.DataFrame({i: frame.iloc[:, i].astype(object).map(cell_text) for i in range(frame.shape[1])},
+                         index=range(len(frame)))
+    if frame.shape[1] == 0:
+        cells = pd.DataFrame(index=range(len(frame)))
+    return RawTable(file, [[str(c)] for c in frame.columns], cells, list(range(2, len(frame) + 2)))
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes, file: str, report: ValidationReport | None) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        encodings = ["utf-8-sig"]
+    elif data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        encodings = ["utf-16"]
+    else:
+        encodings = ["utf-8", "cp1252", "latin-1"]
+    for i, enc in enumerate(encodings):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if i > 0:
+            _warn(report, Problem(file, None, None, f"the file is not UTF-8; read it as {enc}. Check "
+                                  "that names with accents look right, or save it as 'CSV UTF-8'"),
+                  "files_not_utf8")
+        break
+    else:
+        raise _fail(file, "the file could not be decoded as text; save it as 'CSV UTF-8'")
+    if "\x00" in text:
+        raise _fail(file, "the file contains binary data (NUL bytes) and is not a text CSV; export "
+                    "the table as 'CSV UTF-8' or .xlsx")
+    return text
+
+
+def _csv_grid(data: bytes, file: str, report: ValidationReport | None) -> list[tuple[int, list]]:
+    text = _decode(data, file, report)
+    sample = text[:20000]
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    first_line = sample.splitlines()[0] if sample.splitlines() else ""
+    if delimiter != "," and first_line.count(",") > first_line.count(delimiter):
+        delimiter = ","
+    old_limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(_MAX_FIELD)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        grid = []
+        for values in reader:
+            grid.append((reader.line_num, values))
+    except csv.Error as exc:
+        raise _fail(file, f"the file is not a readable CSV table ({exc}); check quotes and "
+                    "separators, or export it again from Excel as 'CSV UTF-8'") from None
+    finally:
+        csv.field_size_limit(old_limit)
+    # csv line_num counts physical lines read so far; a row starts after the previous one ended
+    out = []
+    prev_end = 0
+    for end, values in grid:
+        out.append((prev_end + 1, values))
+        prev_end = end
+    return out
+
+
+# --- Excel -----------------------------------------------------------------------------------
+
+
+def _excel_grid(data: bytes, file: str, sheet, table: str,
+                report: ValidationReport | None) -> tuple[list[tuple[int, list]], str]:
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles/extensions it skips
+            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to open means "not a workbook we can read"
+        raise _fail(file, f"the file could not be opened as an Excel .xlsx workbook "
+                    f"({type(exc).__name__}); check it opens in Excel and save it again as .xlsx") from None
+    names = wb.sheetnames
+    if sheet is None:
+        match = [n for n in names if n.strip().lower() == table]
+        ws = wb[match[0]] if match else wb.worksheets[0]
+        if not match and len(names) > 1:
+            _warn(report, Problem(file, None, None, f"the workbook has {len(names)} sheets; read the "
+                                  f"first, {names[0]!r}. Pass sheet='...' to choose another"))
+    elif isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise _fail(file, f"sheet number {sheet} does not exist; the sheets are {', '.join(names)}")
+        ws = wb.worksheets[sheet]
+    else:
+        if sheet not in names:
+            raise _fail(file, f"no sheet called {sheet!r}; the sheets are {', '.join(names)}")
+        ws = wb[sheet]
+    label = f"{file} [{ws.title}]"
+    if not hasattr(ws, "iter_rows"):
+        raise _fail(label, "this sheet is a chart, not a table of cells")
+    merged = {}
+    for rng in ws.merged_cells.ranges:
+        top_left = ws.cell(rng.min_row, rng.min_col).value
+        for r in range(rng.min_row, min(rng.max_row, rng.min_row + 50) + 1):
+            for c in range(rng.min_col, min(rng.max_col, rng.min_col + 500) + 1):
+                merged[(r, c)] = (top_left, rng)
+    grid = []
+    for r, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        vals = list(values)
+        for c in range(len(vals)):
+            if (r, c + 1) in merged:
+                vals[c] = merged[(r, c + 1)][0]
+        grid.append((r, vals))
+    return _MergedGrid(grid, merged), label
+
+
+class _MergedGrid(list):
+    """Grid of (row number, values) that also knows the sheet's merged ranges."""
+
+    def __init__(self, grid, merged):
+        super().__init__(grid)
+        self.merged = merged
+
+
+# --- header and data -------------------------------------------------------------------------
+
+
+def _grid_to_raw(grid, file: str, report: ValidationReport | None, skip_title_rows: bool) -> RawTable:
+    merged = getattr(grid, "merged", {})
+    texts = [(r, [cell_text(v) for v in vals]) for r, vals in grid]
+    filled = [(r, vals) for r, vals in texts if any(v is not None for v in vals)]
+    if not filled:
+        raise _fail(file, "the file is empty; expected a header row and one row per record")
+    start = 0
+    notes = []
+    if skip_title_rows:
+        while start < len(filled) - 1 and sum(v is not None for v in filled[start][1]) < 2:
+            notes.append(filled[start][1][next(i for i, v in enumerate(filled[start][1]) if v is not None)])
+            start += 1
+    header_row, header = filled[start]
+    pos = next(i for i, (r, _) in enumerate(texts) if r == header_row)
+    header_rows = [header_row]
+    two_rows = any(
+        r == header_row and (rng.max_col > rng.min_col or rng.max_row > rng.min_row)
+        for (r, c), (_, rng) in merged.items()
+    )
+    if two_rows and pos + 1 < len(texts):
+        second_row, second = texts[pos + 1]
+        header_rows.append(second_row)
+        pos += 1
+    else:
+        second = []
+    width = max(len(header), len(second))
+    header = header + [None] * (width - len(header))
+    second = second + [None] * (width - len(second))
+    headers: list[list[str]] = []
+    for top, bottom in zip(header, second):
+        cands = []
+        if top is not None and bottom is not None and top != bottom:
+            cands = [bottom, f"{top} {bottom}", top]
+        elif top is not None or bottom is not None:
+            cands = [bottom or top]
+        headers.append(cands)
+    body = texts[pos + 1:]
+    data_rows, values = [], []
+    blank = 0
+    too_long = []
+    for r, vals in body:
+        if all(v is None for v in vals):
+            blank += 1
+            continue
+        if len(vals) > width:
+            extra = vals[width:]
+            if any(v is not None for v in extra):
+                too_long.append(r)
+            vals = vals[:width]
+        data_rows.append(r)
+        values.append(vals + [None] * (width - len(vals)))
+    if too_long:
+        raise InputValidationError([
+            Problem(file, r, None, f"this row has more values than the header has columns ({width}); "
+                    "check for a stray separator or an unquoted comma in a name")
+            for r in too_long])
+    if blank:
+        last_data = data_rows[-1] if data_rows else header_rows[-1]
+        inner = sum(1 for r, vals in body if all(v is None for v in vals) and r < last_data)
+        if inner:
+            _warn(report, Problem(file, None, None, f"skipped {inner} blank row(s) inside the table"),
+                  "blank_rows_skipped", inner)
+    cells = pd.DataFrame(values, columns=range(width), dtype=object) if values else \
+        pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
+    # columns with no header: ignore when empty, otherwise keep them under a made-up name
+    keep_cols, keep_headers = [], []
+    for i, cands in enumerate(headers):
+        if cands:
+            keep_cols.append(i)
+            keep_headers.append(cands)
+        elif cells[i].notna().any():
+            _warn(report, Problem(file, header_rows[0], f"column {i + 1}",
+                                  "this column has values but no header; it was ignored"),
+                  "unnamed_columns_ignored")
+    cells = cells[keep_cols]
+    cells.columns = range(len(keep_cols))
+    names = [h[0] for h in keep_headers]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputValidationError([Problem(file, header_rows[-1], n, "this header appears more than "
+                                            "once; give each column a different name") for n in dup])
+    return RawTable(file, keep_headers, cells, data_rows, notes)

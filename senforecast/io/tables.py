@@ -1,0 +1,254 @@
+"""Readers of the six canonical input tables (CSV or Excel, or a DataFrame)."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
+from ..ncy import NCY_MAX, NCY_MIN, age_to_ncy
+from ..schema import TABLE_COLUMNS, validate_table
+from ._source import Source, read_raw
+from .columns import resolve_columns
+
+Codes = Iterable[str] | str | None
+
+
+@dataclass
+class ReadResult:
+    """A validated table with the spreadsheet row number of each of its rows."""
+
+    table: pd.DataFrame
+    rows: list[int]
+    file: str
+
+
+def _warn(report: ValidationReport | None, problem: Problem, key: str | None = None, n: int = 1) -> None:
+    warnings.warn(str(problem), InputWarning, stacklevel=4)
+    if report is not None:
+        report.warn(problem)
+        if key:
+            report.count(key, n)
+
+
+def scheme_codes(need_scheme) -> list[str] | None:
+    """Need codes of a scheme given by name (via ``senforecast.codes.get_scheme``) or as codes.
+
+    Returns None when the scheme is None or ``get_scheme`` is not available, in which case
+    need codes are not checked.
+
+    Examples
+    --------
+    >>> scheme_codes(["ASD", "MLD"])
+    ['ASD', 'MLD']
+    >>> scheme_codes(None) is None
+    True
+    """
+    if need_scheme is None:
+        return None
+    if isinstance(need_scheme, str):
+        from .. import codes
+
+        get_scheme = getattr(codes, "get_scheme", None)
+        if get_scheme is None:
+            return None
+        return [str(c) for c in get_scheme(need_scheme).codes]
+    return [str(c) for c in need_scheme]
+
+
+def _setting_codes(settings) -> list[str] | None:
+    if settings is None:
+        return None
+    if isinstance(settings, pd.DataFrame):
+        settings = settings["setting"]
+    from ..codes import SETTING_KINDS
+
+    # a plan may name a register code or a setting type such as 'mainstream'
+    return sorted(set(map(str, settings)) | set(SETTING_KINDS))
+
+
+def read_table(
+    source: Source,
+    table: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    needs: Codes = None,
+    settings=None,
+    sheet: str | int | None = None,
+    report: ValidationReport | None = None,
+) -> ReadResult:
+    """Read, map, parse and validate one canonical table (the engine of the ``read_*`` functions).
+
+    Examples
+    --------
+    >>> res = read_table(pd.DataFrame({"Setting": ["RB1"], "Cost": ["£12,000"]}), "costs")
+    >>> res.table.to_dict("records"), res.rows
+    ([{'setting': 'RB1', 'need': nan, 'cost_per_place': 12000.0}], [2])
+    """
+    if table not in TABLE_COLUMNS:
+        raise ValueError(f"unknown table {table!r}")
+    raw = read_raw(source, table=table, sheet=sheet, report=report)
+    wanted = [s.name for s in TABLE_COLUMNS[table]]
+    if table == "population":
+        wanted.append("age")
+    mapping, problems, unused = resolve_columns(raw.headers, wanted, file=raw.file, columns=columns)
+    if problems:
+        raise InputValidationError(problems)
+    if unused and columns and not any(isinstance(v, Mapping) for v in columns.values()):
+        _warn(report, Problem(raw.file, None, None, f"columns= names header(s) {', '.join(map(repr, unused))} "
+                              f"that are not in the file; the headers are "
+                              f"{', '.join(h[0] for h in raw.headers)}"))
+    frame = pd.DataFrame({name: raw.cells[i] for i, name in mapping.items()}, index=raw.cells.index)
+    ignored = [raw.headers[i][0] for i in range(len(raw.headers)) if i not in mapping]
+    if ignored:
+        # extra columns are not carried: they may hold names or other personal data
+        _warn(report, Problem(raw.file, None, None, f"ignored column(s) not used by the {table} table: "
+                              f"{', '.join(map(repr, ignored[:10]))}"
+                              + (f" and {len(ignored) - 10} more" if len(ignored) > 10 else "")),
+              "columns_ignored", len(ignored))
+    rows = list(raw.rows)
+    if report is not None:
+        report.count(f"{table}.rows_read", len(rows))
+    pre: list[Problem] = []
+    if table == "population" and "ncy" not in frame.columns and "age" in frame.columns:
+        frame, rows, pre = _population_by_age(frame, rows, raw.file, report)
+    elif "age" in frame.columns:
+        frame = frame.drop(columns="age")
+    if "area" not in frame.columns and any(s.name == "area" for s in TABLE_COLUMNS[table]):
+        frame["area"] = "ALL"
+        _warn(report, Problem(raw.file, None, "area", "no area column; every row is put in area 'ALL'. "
+                              "Add an area column (or map one with columns=) to plan by area"),
+              "area_missing")
+    needs_list = scheme_codes(needs)
+    settings_list = _setting_codes(settings) if table in ("plans", "placements", "costs") else None
+    try:
+        out = validate_table(frame, table, file=raw.file, rows=rows, needs=needs_list,
+                             settings=settings_list, report=report)
+    except InputValidationError as exc:
+        bad_age = {p.row for p in pre}
+        rest = [p for p in exc.problems if not (p.column == "ncy" and p.row in bad_age)]
+        raise InputValidationError(sorted(pre + rest, key=lambda p: (p.row or 0, p.column or ""))) from None
+    if pre:
+        raise InputValidationError(pre)
+    if report is not None:
+        report.count(f"{table}.rows_kept", len(out))
+    return ReadResult(out, rows, raw.file)
+
+
+def _population_by_age(frame: pd.DataFrame, rows: list[int], file: str,
+                       report: ValidationReport | None) -> tuple[pd.DataFrame, list[int], list[Problem]]:
+    """Convert ages to NCY, dropping (with a warning and a count) ages outside school range."""
+    from ..schema import _parse_ncy  # whole-number rules shared with NCY ('90+' reads as 90)
+
+    ncy: list[object] = []
+    problems: list[Problem] = []
+    outside = np.zeros(len(frame), dtype=bool)
+    for i, (v, r) in enumerate(zip(frame["age"], rows)):
+        a = None if v is None else _parse_ncy(v)
+        if a is None:
+            ncy.append(None)
+            problems.append(Problem(file, r, "age", "is blank; a value is required here" if v is None
+                                    else "expected an age in whole years", v))
+            continue
+        n = int(age_to_ncy(a))
+        outside[i] = not (NCY_MIN <= n <= NCY_MAX)
+        ncy.append(n)
+    frame = frame.drop(columns="age")
+    frame["ncy"] = pd.Series(ncy, index=frame.index, dtype=object)
+    if outside.any():
+        dropped = [r for r, o in zip(rows, outside) if o]
+        _warn(report, Problem(file, dropped[0], "age",
+                              f"{len(dropped)} row(s) with ages outside school range "
+                              f"({NCY_MIN + 5}-{NCY_MAX + 5}) were dropped"),
+              "population.rows_dropped_age_out_of_range", len(dropped))
+        frame = frame[~outside]
+        rows = [r for r, o in zip(rows, outside) if not o]
+    return frame, rows, problems
+
+
+_EXAMPLES = {
+    "plans": """>>> df = pd.DataFrame({"UPN": ["p1", "p2"], "Census year": [2024, 2024], "NC Year": ["Y7", "R"],
+    ...                    "Primary need": ["ASD", "SLCN"], "Setting": ["RB1", "mainstream"], "Area": ["N", "N"]})
+    >>> read_plans(df, needs=["ASD", "SLCN"], settings=["RB1"])[["ncy", "need", "setting"]].values.tolist()
+    [[7, 'ASD', 'RB1'], [0, 'SLCN', 'mainstream']]""",
+    "census": """>>> df = pd.DataFrame({"year": [2024], "area": ["N"], "NCY": [3], "count": [412]})
+    >>> read_census(df).loc[0, "count"]
+    np.int64(412)""",
+    "population": """>>> df = pd.DataFrame({"Year": [2030, 2030], "Age": [4, 11], "Population": [1203.5, 1187.0]})
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # 'no area column' warning
+    ...     read_population(df)[["ncy", "area", "count"]].values.tolist()
+    [[-1, 'ALL', 1203.5], [6, 'ALL', 1187.0]]""",
+    "provision": """>>> df = pd.DataFrame({"setting": ["RB1"], "kind": ["Resource base"], "area": ["N"],
+    ...                    "min_ncy": ["R"], "max_ncy": ["Y6"], "places": [20], "designation": ["ASD; SLCN"]})
+    >>> read_provision(df)[["kind", "min_ncy", "max_ncy", "capacity", "designation"]].to_dict("records")
+    [{'kind': 'resource_base', 'min_ncy': 0, 'max_ncy': 6, 'capacity': 20.0, 'designation': 'ASD;SLCN'}]""",
+    "placements": """>>> df = pd.DataFrame({"year": [2024], "setting": ["IND1"], "need": ["ASD"], "ncy": [9],
+    ...                    "area": ["N"], "count": [3], "cost": [65000]})
+    >>> read_placements(df)[["count", "cost_per_place"]].to_dict("records")
+    [{'count': 3, 'cost_per_place': 65000.0}]""",
+    "costs": """>>> read_costs(pd.DataFrame({"setting": ["RB1"], "need": ["ASD"], "cost_per_place": ["18,500"]}))
+      setting need  cost_per_place
+    0     RB1  ASD         18500.0""",
+}
+
+
+def _doc_reader(table: str):
+    cols = ", ".join(s.name + ("" if s.required else " (optional)") for s in TABLE_COLUMNS[table])
+
+    def reader(path: Source, *, columns: Mapping[str, str] | None = None, needs: Codes = None,
+               settings=None, sheet: str | int | None = None,
+               report: ValidationReport | None = None) -> pd.DataFrame:
+        return read_table(path, table, columns=columns, needs=needs, settings=settings, sheet=sheet,
+                          report=report).table
+
+    reader.__name__ = reader.__qualname__ = f"read_{table}"
+    reader.__doc__ = f"""Read and validate the ``{table}`` table from a CSV or Excel file.
+
+    Columns: {cols}. Headers are matched case-insensitively to canonical names and common
+    aliases (see :data:`senforecast.io.columns.ALIASES`).
+
+    Parameters
+    ----------
+    path : str, Path or DataFrame
+        ``.csv`` or ``.xlsx`` file, or a DataFrame already in memory.
+    columns : dict, optional
+        ``{{header in file: canonical name}}`` for headers that are not recognised.
+    needs : iterable of str or str, optional
+        Allowed need codes, or the name of a need-code scheme.
+    settings : iterable of str or provision DataFrame, optional
+        Allowed setting codes (setting kinds such as ``mainstream`` are always allowed).
+    sheet : str or int, optional
+        Excel sheet (default: a sheet named ``{table}``, else the first).
+    report : ValidationReport, optional
+        Collects warnings and row counts.
+
+    Returns
+    -------
+    DataFrame
+        The canonical ``{table}`` table.
+
+    Raises
+    ------
+    InputValidationError
+        Listing every problem with its file, row and column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from senforecast.io import read_{table}
+    {_EXAMPLES[table]}
+    """
+    return reader
+
+
+read_plans = _doc_reader("plans")
+read_census = _doc_reader("census")
+read_population = _doc_reader("population")
+read_provision = _doc_reader("provision")
+read_placements = _doc_reader("placements")
+read_costs = _doc_reader("costs")
