@@ -7,6 +7,7 @@ counted in an optional :class:`~senforecast.errors.ValidationReport`.
 """
 from __future__ import annotations
 
+from .local_area import read_local_area
 from .tables import (
     read_census,
     read_costs,
@@ -25,4 +26,5 @@ __all__ = [
     "read_placements",
     "read_costs",
     "read_table",
+    "read_local_area",
 ]

@@ -1,0 +1,188 @@
+"""Reading all the tables of one authority and checking them against each other."""
+from __future__ import annotations
+
+import warnings
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..data import LocalAreaData
+from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
+from ._source import Source
+from .tables import ReadResult, read_table, scheme_codes
+
+_ORDER = ("provision", "plans", "census", "population", "placements", "costs")
+
+
+def _warn(report: ValidationReport, problem: Problem, key: str, n: int) -> None:
+    warnings.warn(str(problem), InputWarning, stacklevel=3)
+    report.warn(problem)
+    report.count(key, n)
+
+
+def _rows_text(rows, limit: int = 5) -> str:
+    rows = list(rows)
+    return ", ".join(map(str, rows[:limit])) + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def read_local_area(
+    *,
+    plans: Source | None = None,
+    population: Source | None = None,
+    provision: Source | None = None,
+    census: Source | None = None,
+    placements: Source | None = None,
+    costs: Source | None = None,
+    need_scheme: str | Iterable[str] | None = None,
+    columns: Mapping | None = None,
+    name: str = "local authority",
+) -> LocalAreaData:
+    """Read and validate every input table of an authority into a :class:`LocalAreaData`.
+
+    Each table is read from a path (CSV or Excel) or taken as a DataFrame, validated against
+    its schema, then the tables are checked against each other:
+
+    * a plan's setting must be in the provision register (or be a setting kind such as
+      ``mainstream``): an error naming the row;
+    * a child in a setting whose age range excludes their NCY, or whose designation excludes
+      their need: a warning with counts (the child is kept);
+    * a child whose NCY does not go up by one from one census to the next: a warning with
+      counts (the rows are kept).
+
+    Problems of all tables are collected and raised together.
+
+    Parameters
+    ----------
+    plans, population, provision, census, placements, costs : path or DataFrame, optional
+        The tables to read (see ``docs/contracts.md``).
+    need_scheme : str or iterable of str, optional
+        Name of a need-code scheme (``senforecast.codes.get_scheme``) or the allowed need codes.
+        Without it need codes are not checked.
+    columns : dict, optional
+        Header mapping ``{header in file: canonical name}`` used for every file, or
+        ``{table: {header: canonical name}}`` per table.
+    name : str
+        Authority name used in reports.
+
+    Returns
+    -------
+    LocalAreaData
+        With ``report`` holding every warning and the counts of rows read, kept and flagged.
+
+    Raises
+    ------
+    InputValidationError
+        With the problems of every table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> prov = pd.DataFrame({"setting": ["RB1"], "kind": ["resource_base"], "area": ["N"],
+    ...                      "min_ncy": [0], "max_ncy": [6], "capacity": [20], "designation": ["ASD"]})
+    >>> plans = pd.DataFrame({"pupil_id": ["a", "a"], "year": [2023, 2024], "ncy": [2, 3],
+    ...                       "need": ["ASD", "ASD"], "setting": ["RB1", "RB1"], "area": ["N", "N"]})
+    >>> data = read_local_area(plans=plans, provision=prov, need_scheme=["ASD", "MLD"], name="Demo")
+    >>> len(data.plans), data.report.counts["plans.rows_kept"]
+    (2, 2)
+    """
+    report = ValidationReport()
+    sources = {"plans": plans, "population": population, "provision": provision, "census": census,
+               "placements": placements, "costs": costs}
+    needs = scheme_codes(need_scheme)
+    scheme_name = need_scheme if isinstance(need_scheme, str) else None
+    results: dict[str, ReadResult] = {}
+    problems: list[Problem] = []
+    for table in _ORDER:
+        source = sources[table]
+        if source is None:
+            continue
+        cols = columns
+        if columns and any(isinstance(v, Mapping) for v in columns.values()):
+            cols = columns.get(table)
+        settings = None
+        if table == "plans" and "provision" in results:
+            settings = results["provision"].table
+        elif table == "plans" and provision is not None:
+            settings = None  # the register did not read; its problems are reported already
+        try:
+            results[table] = read_table(source, table, columns=cols, needs=needs, settings=settings,
+                                        report=report)
+        except InputValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputValidationError(problems)
+    if "plans" in results and "provision" in results:
+        _check_plans_against_provision(results["plans"], results["provision"].table, report)
+    if "plans" in results:
+        _check_ncy_advances(results["plans"], report)
+    tables = {t: r.table for t, r in results.items()}
+    return LocalAreaData(**tables, need_scheme=scheme_name, name=name, report=report)
+
+
+def _active_provision(provision: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
+    """The provision row of each plan's setting in force in the plan's year (else any row)."""
+    prov = provision[["setting", "min_ncy", "max_ncy", "designation", "opens", "closes"]].copy()
+    prov["_order"] = np.arange(len(prov))
+    left = plans[["setting", "year", "ncy", "need"]].reset_index(names="_plan")
+    m = left.merge(prov, on="setting", how="inner")
+    opens = m["opens"].astype("Float64").fillna(-np.inf).astype(float)
+    closes = m["closes"].astype("Float64").fillna(np.inf).astype(float)
+    m["_active"] = (m["year"] >= opens) & (m["year"] < closes)
+    m = m.sort_values(["_plan", "_active", "_order"], ascending=[True, False, True])
+    return m.drop_duplicates("_plan").set_index("_plan")
+
+
+def _check_plans_against_provision(plans: ReadResult, provision: pd.DataFrame,
+                                   report: ValidationReport) -> None:
+    m = _active_provision(provision, plans.table)
+    if m.empty:
+        return
+    rows = np.asarray(plans.rows)
+    out_of_range = m[(m["ncy"] < m["min_ncy"]) | (m["ncy"] > m["max_ncy"])]
+    if len(out_of_range):
+        by_setting = out_of_range.groupby("setting").size().sort_values(ascending=False)
+        detail = "; ".join(f"{s}: {n}" for s, n in by_setting.head(5).items())
+        _warn(report, Problem(plans.file, None, "ncy",
+                              f"{len(out_of_range)} plan row(s) are in a setting whose age range does not "
+                              f"include the child's NCY ({detail}); rows {_rows_text(rows[out_of_range.index])}. "
+                              "The children are kept; check the register's min_ncy/max_ncy or the NCY"),
+              "plans.outside_age_range", len(out_of_range))
+
+    def excluded(row) -> bool:
+        des = row["designation"]
+        if des is None or (isinstance(des, float) and np.isnan(des)) or des in ("", "*"):
+            return False
+        return row["need"] not in des.split(";")
+
+    mask = m.apply(excluded, axis=1).astype(bool) if len(m) else pd.Series([], dtype=bool)
+    outside = m[mask]
+    if len(outside):
+        by_setting = outside.groupby("setting").size().sort_values(ascending=False)
+        detail = "; ".join(f"{s}: {n}" for s, n in by_setting.head(5).items())
+        _warn(report, Problem(plans.file, None, "need",
+                              f"{len(outside)} plan row(s) are in a setting whose designation does not "
+                              f"include the child's need ({detail}); rows {_rows_text(rows[outside.index])}. "
+                              "The children are kept; check the register's designation"),
+              "plans.outside_designation", len(outside))
+
+
+def _check_ncy_advances(plans: ReadResult, report: ValidationReport) -> None:
+    t = plans.table[["pupil_id", "year", "ncy"]].copy()
+    t["_row"] = plans.rows
+    t = t.sort_values(["pupil_id", "year"], kind="stable")
+    same = t["pupil_id"].eq(t["pupil_id"].shift())
+    d_year = t["year"] - t["year"].shift()
+    d_ncy = t["ncy"] - t["ncy"].shift()
+    consecutive = same & d_year.eq(1)
+    bad = consecutive & d_ncy.ne(1)
+    n = int(bad.sum())
+    if n:
+        held = int((bad & d_ncy.eq(0)).sum())
+        back = int((bad & d_ncy.lt(0)).sum())
+        skipped = n - held - back
+        _warn(report, Problem(plans.file, None, "ncy",
+                              f"{n} child(ren)'s NCY did not go up by one between consecutive censuses "
+                              f"({held} stayed in the same year group, {skipped} jumped ahead, {back} went "
+                              f"back); rows {_rows_text(t.loc[bad, '_row'])}. The rows are kept"),
+              "plans.ncy_not_advancing", n)
