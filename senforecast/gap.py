@@ -347,7 +347,7 @@ class GapAnalysis:
             area = "ALL" if single_area else str(base["area"])
             for ph, frac in _phase_fractions(base["min_ncy"], base["max_ncy"]).items():
                 cap_rows.append((designation_label(base["designation"]), ph, area, b, frac))
-        ckey = pd.DataFrame(cap_rows, columns=["designation", "phase", "area", "_b", "_f"])
+        ckey = pd.DataFrame(cap_rows, columns=["designation", "phase", "area", "base", "frac"])
         keys = pd.concat([gkey, ckey[["designation", "phase", "area"]]]).drop_duplicates()
         order = {p: i for i, p in enumerate(PHASES)}
         keys = keys.assign(_p=keys["phase"].map(order)).sort_values(["designation", "_p", "area"])
@@ -359,7 +359,7 @@ class GapAnalysis:
         np.add.at(dem, (slice(None), slice(None), gk), self.demand)
         cap = np.zeros((y, len(keys)))
         for r in ckey.itertuples(index=False):
-            cap[:, idx[(r.designation, r.phase, r.area)]] += self.capacity[:, r._b] * r._f
+            cap[:, idx[(r.designation, r.phase, r.area)]] += self.capacity[:, r.base] * r.frac
         over = None
         if self.allocation is not None:
             over = np.zeros_like(dem)

@@ -1,0 +1,172 @@
+"""Gap analysis: probabilities are direct counts over draws, groups partition demand and places,
+out-of-county overflow is consistent with capacity, scenarios that add places help."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from senforecast import InputWarning, Projection, ProvisionChange, Scenario, SenForecastError
+from senforecast.gap import gap_analysis, need_designations, specialist_demand
+from senforecast.scenario_compare import compare_scenarios
+
+YEARS = list(range(2026, 2031))
+NEEDS = ("ASD", "SLD", "SEMH")
+SETTINGS = ("MS", "RB_ASD_N", "RB_SLD_S", "SS", "IND")
+
+
+def _register():
+    return pd.DataFrame({
+        "setting": ["RB_ASD_N", "RB_SLD_S", "SS", "IND", "OLA"],
+        "name": ["North ASD base", "South SLD base", "All-needs special school", "Independent", "Other LA"],
+        "kind": ["resource_base", "resource_base", "special_school", "independent", "other_la"],
+        "area": ["N", "S", "S", "X", "X"],
+        "min_ncy": [0, 0, 0, 0, 0], "max_ncy": [6, 11, 13, 13, 13],
+        "capacity": [20, 15, 55, np.nan, np.nan],
+        "designation": ["ASD", "SLD;PMLD", "*", "*", "*"],
+        "cost_per_place": [22000, 25000, 35000, 70000, 50000],
+    })
+
+
+def _projection(n_draws=300, seed=3, growth=0.06):
+    rng = np.random.default_rng(seed)
+    cells = pd.DataFrame([(a, n, need, s) for a in ("N", "S") for n in range(0, 14) for need in NEEDS
+                          for s in SETTINGS], columns=["area", "ncy", "need", "setting"])
+    base = np.where(cells["setting"] == "MS", 3.0, 0.35)
+    base = base * np.where((cells["need"] == "ASD") & (cells["ncy"] <= 6) & (cells["area"] == "N"), 3.0, 1.0)
+    mean = base[None, :] * (1 + growth) ** np.arange(len(YEARS))[:, None]
+    draws = rng.poisson(mean[None], size=(n_draws, len(YEARS), len(cells)))
+    hist = pd.DataFrame({"year": 2025, "setting": ["SS", "RB_ASD_N", "IND", "OLA"], "count": [25, 18, 9, 3]})
+    return Projection(draws, YEARS, cells, history=hist)
+
+
+def _gap(**kw):
+    return gap_analysis(_projection(), _register(), kinds={"MS": "mainstream"}, **kw)
+
+
+@pytest.fixture(scope="module")
+def gap():
+    return _gap()
+
+
+def _specialist(proj):
+    keep = proj.cells["setting"].isin(["RB_ASD_N", "RB_SLD_S", "SS", "IND"]).to_numpy()
+    return proj.draws[:, :, keep], proj.cells[keep].reset_index(drop=True)
+
+
+def test_probability_of_shortfall_is_a_direct_count(gap):
+    draws, cells = _specialist(gap.projection)
+    total = draws.sum(axis=2)
+    by_year = gap.by_year()
+    np.testing.assert_allclose(by_year["capacity"], 90)
+    np.testing.assert_allclose(by_year["prob_shortfall"], (total > 90).mean(axis=0))
+    np.testing.assert_allclose(by_year["demand_p95"], np.quantile(total, 0.95, axis=0))
+    # ASD primary in the north is the ASD designation group with the North base's 20 places
+    sel = ((cells["need"] == "ASD") & (cells["ncy"] <= 6) & (cells["area"] == "N")).to_numpy()
+    asd = draws[:, :, sel].sum(axis=2)
+    row = gap.by_group().query("designation == 'ASD' and phase == 'primary' and area == 'N'")
+    np.testing.assert_allclose(row["capacity"], 20)
+    np.testing.assert_allclose(row["prob_shortfall"], (asd > 20).mean(axis=0))
+    np.testing.assert_allclose(row["spare_median"], np.median(20 - asd, axis=0))
+    first = row["first_year_exceeded"].iloc[0]
+    hit = [y for y, p in zip(YEARS, (asd > 20).mean(axis=0)) if p >= 0.9]
+    assert (pd.isna(first) and not hit) or first == hit[0]
+
+
+def test_groups_partition_demand_and_places(gap):
+    g = gap.by_group().groupby("year")[["demand_mean", "capacity"]].sum()
+    t = gap.by_year().set_index("year")
+    np.testing.assert_allclose(g["demand_mean"], t["demand_mean"])
+    np.testing.assert_allclose(g["capacity"], t["capacity"])
+    # SEMH has no specific base, so it is counted under the all-needs special school
+    assert need_designations(["ASD", "SLD", "SEMH"], _register()["designation"]) == {
+        "ASD": "ASD", "SLD": "PMLD;SLD", "SEMH": "*"}
+
+
+def test_overflow_accounts_for_every_child_and_respects_capacity(gap):
+    a = gap.allocation
+    total = gap.demand.sum(axis=2)
+    np.testing.assert_allclose(a.load.sum(axis=2) + gap.ooc_total, total)
+    short = np.clip(total - gap.capacity.sum(axis=1)[None], 0, None)
+    assert np.all(gap.ooc_total >= short - 1e-9)  # can't place more than there are places
+    np.testing.assert_allclose(gap.ooc_cost, gap.ooc_total * gap.ooc_cost_per_place)
+    # roll-weighted out-of-county cost: 9 in IND at 70k, 3 in OLA at 50k
+    assert gap.ooc_cost_per_place == pytest.approx((9 * 70000 + 3 * 50000) / 12)
+    un = gap.unplaced()
+    assert set(un["reason"]) <= {"bases full", "no base for this age", "no base takes this need"}
+    assert not (un["ncy"] > 13).any()
+
+
+def test_starting_point_is_roll_against_capacity(gap):
+    sp = gap.starting_point().set_index("setting")
+    assert sp.loc["SS", ["capacity", "on_roll", "spare"]].tolist() == [55, 25, 30]
+    assert sp.loc["RB_ASD_N", "spare"] == 2 and sp.loc["RB_SLD_S", "on_roll"] == 0
+
+
+def test_base_table_uses_projected_roll(gap):
+    b = gap.by_base().query("setting == 'RB_ASD_N'")
+    roll = gap.projection.draws[:, :, (gap.projection.cells["setting"] == "RB_ASD_N").to_numpy()].sum(axis=2)
+    np.testing.assert_allclose(b["prob_shortfall"], (roll > 20).mean(axis=0))
+    np.testing.assert_allclose(b["roll_median"], np.median(roll, axis=0))
+    assert (b["allocated_p95"] <= 20).all()
+
+
+def test_opening_a_base_lowers_out_of_county_and_cost(gap):
+    new = ProvisionChange("RB_NEW", 12, 2028, name="New ASD primary", kind="resource_base", area="N",
+                          designation="ASD", min_ncy=0, max_ncy=6, cost_per_place=22000)
+    better = _gap(scenario=Scenario("new base", provision_changes=(new,)))
+    before, after = gap.ooc_total, better.ooc_total
+    assert np.all(after <= before + 1e-9)  # adding places never sends more children away
+    np.testing.assert_allclose(after[:, :2], before[:, :2], atol=1e-9)  # nothing changes before it opens
+    assert after[:, 2:].mean() < before[:, 2:].mean()
+    cost_before = gap.ooc_cost + gap.local_cost
+    cost_after = better.ooc_cost + better.local_cost
+    assert cost_after[:, 2:].mean() < cost_before[:, 2:].mean()
+    t = compare_scenarios({"baseline": gap, "new base": better})
+    assert set(t["scenario"]) == {"baseline", "new base"}
+    nb = t[t["scenario"] == "new base"]
+    assert (nb["ooc_change"] <= 0).all() and (nb["ooc_change"].iloc[2:] < 0).any()
+
+
+def test_specialist_share_thins_binomially_and_reproduces():
+    n, share, d = 400, 0.3, 2000
+    cells = pd.DataFrame({"area": ["ALL"], "ncy": [5], "need": ["ASD"], "setting": ["ALL"]})
+    proj = Projection(np.full((d, 1, 1), n), [2027], cells)
+    reg = _register()
+    demand, _ = specialist_demand(proj, reg, specialist_share=share, seed=11)
+    x = demand[:, 0, 0]
+    se = np.sqrt(n * share * (1 - share) / d)
+    assert abs(x.mean() - n * share) < 4 * se
+    assert np.var(x) == pytest.approx(n * share * (1 - share), rel=0.15)
+    again, _ = specialist_demand(proj, reg, specialist_share=share, seed=11)
+    np.testing.assert_array_equal(demand, again)
+    with pytest.raises(SenForecastError, match="specialist_share"):
+        specialist_demand(proj, reg)
+
+
+def test_intervals_cover_about_ninety_percent():
+    """p05-p95 of the projected demand is a prediction interval: fresh outcomes from the same
+    process fall inside it about 90% of the time."""
+    gap = gap_analysis(_projection(n_draws=400, seed=5), _register(), kinds={"MS": "mainstream"},
+                       allocate=False)
+    truth, cells = _specialist(_projection(n_draws=200, seed=99))
+    groups = gap.by_group()
+    inside = []
+    for (des, ph, area), rows in groups.groupby(["designation", "phase", "area"]):
+        need_ok = cells["need"].map(lambda n: need_designations([n], _register()["designation"])[n] == des)
+        from senforecast.ncy import phase
+        sel = (need_ok & (phase(cells["ncy"].to_numpy()) == ph) & (cells["area"] == area)).to_numpy()
+        if not sel.any():
+            continue
+        t = truth[:, :, sel].sum(axis=2)
+        rows = rows.sort_values("year")
+        inside.append((t >= rows["demand_p05"].to_numpy()) & (t <= rows["demand_p95"].to_numpy()))
+    cover = np.concatenate([i.ravel() for i in inside]).mean()
+    assert 0.86 < cover < 0.97  # integer counts make the interval slightly conservative
+
+
+def test_unknown_settings_warn_and_missing_ncy_raises():
+    cells = pd.DataFrame({"area": ["N"], "ncy": [3], "need": ["ASD"], "setting": ["ZZZ"]})
+    proj = Projection(np.ones((2, 1, 2)), [2026], pd.concat([cells, cells.assign(setting="SS")]))
+    with pytest.warns(InputWarning, match="ZZZ"):
+        specialist_demand(proj, _register())
+    with pytest.raises(SenForecastError, match="NCY"):
+        specialist_demand(Projection(np.ones((2, 1, 1)), [2026], cells[["area", "need", "setting"]]), _register())
