@@ -186,7 +186,17 @@ def _unit_label(unit: str) -> tuple[str, bool]:
 
 
 def _group_label(row: pd.Series | Mapping, by: Sequence[str]) -> str:
-    return " · ".join(str(row[b]) for b in by)
+    # groups are drawn in the table's own order (the caller's or the gap analysis' phase order)
+    return " · ".join("All needs" if (b == "designation" and str(row[b]) == "*") else str(row[b]) for b in by)
+
+
+def _panel_title(label: str, ncols: int) -> str:
+    """Break a long small-multiple title over two lines so it stays inside its panel."""
+    limit = {1: 80, 2: 40}.get(ncols, 26)
+    if len(label) <= limit or " · " not in label:
+        return label
+    head, tail = label.rsplit(" · ", 1)
+    return f"{head}\n{tail}"
 
 
 def _draw_fan(ax, table: pd.DataFrame, colour: str, *, median: str = "median",
@@ -200,7 +210,7 @@ def _draw_fan(ax, table: pd.DataFrame, colour: str, *, median: str = "median",
     ax.plot(x, t[median], color=colour, linewidth=2, marker="o", markersize=3)
 
 
-def _fan_handles(colour: str = PROJECTION_COLOUR, history: bool = True) -> list:
+def _fan_handles(colour: str = PROJECTION_COLOUR, history: bool = True, band50: bool = True) -> list:
     handles = []
     if history:
         handles.append(Line2D([], [], color=ACTUAL_COLOUR, marker="o", markersize=3, label="Actual"))
@@ -209,7 +219,7 @@ def _fan_handles(colour: str = PROJECTION_COLOUR, history: bool = True) -> list:
         Patch(facecolor=colour, alpha=0.38 + 0.18 * (1 - 0.38), label="50% interval"),
         Patch(facecolor=colour, alpha=0.18, label="90% interval"),
     ]
-    return handles
+    return handles if band50 else [h for h in handles if h.get_label() != "50% interval"]
 
 
 def _draw_history(ax, history: pd.DataFrame | None, value: str = "count") -> None:
@@ -306,7 +316,7 @@ def fan_chart(
         ax.legend(handles=_fan_handles(history=history is not None), loc="upper left", fontsize=8, frameon=False)
         return _finish(fig, title, source)
 
-    groups = summary[by].drop_duplicates().sort_values(by).reset_index(drop=True)
+    groups = summary[by].drop_duplicates().reset_index(drop=True)
     fig, axes = _new_figure(len(groups), ncols=ncols, panel_height=2.1, sharex=True, legend_row=True)
     years = list(summary["year"]) + (list(history["year"]) if history is not None else [])
     for ax, (_, g) in zip(axes, groups.iterrows()):
@@ -319,7 +329,7 @@ def fan_chart(
         _draw_history(ax, hist)
         _join_line(ax, hist, part, PROJECTION_COLOUR)
         _draw_fan(ax, part, PROJECTION_COLOUR)
-        ax.set_title(_group_label(g, by), fontsize=9.5, loc="left")
+        ax.set_title(_panel_title(_group_label(g, by), min(ncols, len(axes))), fontsize=9, loc="left")
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(FuncFormatter(_money if money else _thousands))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=not money))
@@ -338,6 +348,7 @@ def capacity_chart(
     demand: str = "demand_median",
     capacity: str = "capacity",
     exceeded_year: str | None = None,
+    exceeded_note: str = "",
     title: str = "Projected demand for specialist places against capacity",
     ylabel: str = "Number of places",
     source: str | None = None,
@@ -381,7 +392,7 @@ def capacity_chart(
     _require(table, ["year", demand, capacity, *by], "capacity_chart")
     prefix = demand[: -len("median")] if demand.endswith("median") else "demand_"
     bands = {k: f"{prefix}{k}" for k in _BAND_COLS}
-    groups = table[by].drop_duplicates().sort_values(by).reset_index(drop=True) if by else pd.DataFrame(index=[0])
+    groups = table[by].drop_duplicates().reset_index(drop=True) if by else pd.DataFrame(index=[0])
     n = len(groups)
     fig, axes = _new_figure(n, ncols=ncols if n > 1 else 1, panel_height=4.2 if n == 1 else 2.4,
                             legend_row=n > 1)
@@ -409,14 +420,14 @@ def capacity_chart(
         if year_out is not None:
             ax.axvline(year_out, color="#333333", linewidth=1, linestyle=":")
             right_half = year_out > (x.min() + x.max()) / 2
-            ax.annotate(f"Capacity exceeded\nfrom {year_out}", xy=(year_out, ax.get_ylim()[1]),
+            ax.annotate(f"Capacity exceeded\nfrom {year_out}" + (f"\n{exceeded_note}" if exceeded_note else ""), xy=(year_out, ax.get_ylim()[1]),
                         xytext=(-3 if right_half else 3, -3), textcoords="offset points",
                         ha="right" if right_half else "left", va="top",
                         fontsize=7.5 if n > 1 else 8.5, color="#333333")
         ax.set_ylim(bottom=0, top=max(np.nanmax(cap) if np.isfinite(cap).any() else 0,
                                        np.nanmax(part[bands["p95"]]) if bands["p95"] in part else np.nanmax(med)) * 1.18 + 1)
         if by:
-            ax.set_title(_group_label(g, by), fontsize=9.5, loc="left")
+            ax.set_title(_panel_title(_group_label(g, by), min(ncols, n)), fontsize=9, loc="left")
         _year_axis(ax, table["year"], small=n > 1)
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
@@ -635,7 +646,8 @@ def shortfall_probability_chart(
     table : DataFrame
         ``year``, ``value`` (a probability in [0, 1]) and the ``by`` columns.
     by : str or list of str, optional
-        One line per group (at most 8 groups, each its own colour and marker).
+        One line per group, each its own colour and marker; more than 8 groups get one
+        small panel each.
     value : str
         Probability column (share of simulations with demand above capacity).
     title, source : str
@@ -659,15 +671,30 @@ def shortfall_probability_chart(
     vals = table[value].to_numpy(dtype=float)
     if np.nanmin(vals) < 0 or np.nanmax(vals) > 1:
         raise SenForecastError(f"shortfall_probability_chart: column {value!r} must hold probabilities in [0, 1]")
-    groups = table[by].drop_duplicates().sort_values(by).reset_index(drop=True) if by else pd.DataFrame(index=[0])
+    groups = table[by].drop_duplicates().reset_index(drop=True) if by else pd.DataFrame(index=[0])
+    markers = "osD^v<>P"
     if len(groups) > len(OKABE_ITO):
-        raise SenForecastError(
-            f"shortfall_probability_chart: {len(groups)} groups is too many lines to read; "
-            f"select at most {len(OKABE_ITO)} (or use shortfall_heatmap with value={value!r})"
-        )
+        # too many lines to tell apart: one small panel per group instead
+        fig, axes = _new_figure(len(groups), ncols=3, panel_height=1.7, sharex=True)
+        for ax, (_, g) in zip(axes, groups.iterrows()):
+            part = table[np.logical_and.reduce([table[b] == g[b] for b in by])].sort_values("year")
+            ax.plot(part["year"], part[value] * 100, color=PROJECTION_COLOUR, marker="o", markersize=3,
+                    linewidth=1.6)
+            for th in thresholds:
+                ax.axhline(th * 100, color="#777777", linewidth=0.7, linestyle="--")
+            ax.set_title(_panel_title(_group_label(g, by), 3), fontsize=9, loc="left")
+            ax.set_ylim(0, 100)
+            ax.set_yticks([0, 50, 100])
+            ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+            ax.tick_params(axis="y", labelsize=7.5)
+            _year_axis(ax, table["year"], small=True)
+        fig.supylabel("Probability of shortfall (% of simulations)", fontsize=10)
+        _bottom_xlabels(axes, min(3, len(axes)))
+        if source is None:
+            source = "Source: senforecast gap analysis. Dashed lines: " + ", ".join(f"{t:.0%}" for t in thresholds) + "."
+        return _finish(fig, title, source)
     fig, axes = _new_figure(1, panel_height=4.0)
     ax = axes[0]
-    markers = "osD^v<>P"
     for i, (_, g) in enumerate(groups.iterrows()):
         part = table if not by else table[np.logical_and.reduce([table[b] == g[b] for b in by])]
         part = part.sort_values("year")
@@ -740,7 +767,8 @@ def out_of_county_chart(
     for ax in axes:
         ax.set_ylim(bottom=0)
         ax.set_xlabel("Census year (January)")
-    handles = _fan_handles(colour, history=history is not None)
+    handles = _fan_handles(colour, history=history is not None,
+                           band50="p25" in placements.columns and "p75" in placements.columns)
     if cost is not None:
         handles.append(Line2D([], [], color=OKABE_ITO[3], linewidth=2, label="Cost (median)"))
     _panel_legend(fig, handles)
@@ -1039,20 +1067,45 @@ class GapPlots:
     def _by(self, t: pd.DataFrame, by) -> list[str]:
         if by is not None:
             return [by] if isinstance(by, str) else list(by)
-        return [c for c in ("designation", "phase", "area", "setting", "name") if c in t.columns
-                and not (c == "setting" and "name" in t.columns)]
+        cols = [c for c in ("designation", "phase", "area", "name") if c in t.columns]
+        if "name" in cols:  # a base is named; its setting code and area are detail
+            return ["name"]
+        # a column with one value (e.g. area "ALL") adds nothing to a panel title
+        return [c for c in cols if t[c].nunique() > 1] or cols[:1]
+
+    def _confidence_note(self) -> str:
+        conf = getattr(self.gap, "confidence", None)
+        return f"(in {conf:.0%} of simulations)" if isinstance(conf, float) else ""
 
     def capacity(self, level: str = "group", by=None, table: pd.DataFrame | None = None, **kwargs) -> Figure:
-        """Demand vs capacity (see :func:`capacity_chart`), one panel per group."""
+        """Demand vs capacity (see :func:`capacity_chart`), one panel per group (or base).
+
+        ``level="base"`` draws each base's projected roll (``roll_median``) or, without one,
+        the children the allocation places there (``allocated_median``).
+        """
         t = self.table(level) if table is None else table
         kwargs.setdefault("source", self._source())
+        if level == "base" and "demand" not in kwargs:
+            kwargs["demand"] = "roll_median" if "roll_median" in t.columns else "allocated_median"
+        if "first_year_exceeded" in t.columns and "exceeded_year" not in kwargs:
+            kwargs["exceeded_year"] = "first_year_exceeded"
+            kwargs.setdefault("exceeded_note", self._confidence_note())
         by = self._by(t, by) if level != "year" or by is not None else []
         return capacity_chart(t, by=by or None, **kwargs)
 
-    def heatmap(self, row="area", value: str = "places_short", level: str = "group",
+    def heatmap(self, row=None, value: str = "places_short", level: str = "group",
                 table: pd.DataFrame | None = None, **kwargs) -> Figure:
-        """Places short by ``row`` x year (see :func:`shortfall_heatmap`)."""
+        """Places short by ``row`` x year (see :func:`shortfall_heatmap`).
+
+        ``places_short`` is the median shortfall, ``max(0, -spare_median)``, of each group,
+        summed over the groups in a row (a place of one designation cannot take a child of
+        another, so spare places in one group do not offset a shortfall in another).
+        """
         t = self.table(level) if table is None else table
+        if value == "places_short" and value not in t.columns and "spare_median" in t.columns:
+            t = t.assign(places_short=(-t["spare_median"]).clip(lower=0))
+        if row is None:
+            row = self._by(t, None) if level != "group" or t.get("area", pd.Series(["ALL"])).nunique() <= 1 else "area"
         kwargs.setdefault("source", self._source())
         return shortfall_heatmap(t, row=row, value=value, **kwargs)
 

@@ -222,3 +222,10 @@ def test_charts_do_not_leave_pyplot_figures_open():
     before = len(plt.get_fignums())
     _charts()
     assert len(plt.get_fignums()) == before
+
+
+def test_probability_chart_switches_to_small_multiples_beyond_eight_groups():
+    t = pd.DataFrame([(f"G{i}", y, (i + k) / 20) for i in range(10) for k, y in enumerate(YEARS)],
+                     columns=["designation", "year", "prob_shortfall"])
+    fig = P.shortfall_probability_chart(t, by="designation")
+    assert [ax.get_title(loc="left") for ax in P.chart_axes(fig)] == [f"G{i}" for i in range(10)]
