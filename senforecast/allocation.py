@@ -267,30 +267,51 @@ class Allocation:
         """Children placed locally per draw, year and group (demand - overflow)."""
         return self.demand - self.overflow
 
-    def unplaced(self, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
-        """Who cannot be placed locally and why, by year, need, NCY and area.
+    def unplaced(
+        self,
+        quantiles: Sequence[float] = (0.05, 0.5, 0.95),
+        by: Sequence[str] = ("area", "ncy", "need"),
+        labels: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Who cannot be placed locally and why, by year, ``by`` and reason.
+
+        Parameters
+        ----------
+        quantiles : sequence of float
+            Quantiles of the number unplaced over draws.
+        by : sequence of str
+            Columns of ``groups`` (or of ``labels``) to break down by.
+        labels : DataFrame, optional
+            Extra columns per group (e.g. ``phase``).
 
         Returns
         -------
         DataFrame
-            ``year, area, ncy, need, reason, mean, pXX...``; rows where no draw overflows
-            are left out.
+            ``year, by..., reason, mean, pXX...``; rows where no draw overflows are left out.
         """
         from .projection import quantile_label
 
-        n_years, n_groups = self.reason.shape
-        rows = []
-        qs = np.quantile(self.overflow, quantiles, axis=0) if self.overflow.size else None
-        mean = self.overflow.mean(axis=0)
-        for t in range(n_years):
-            for g in np.flatnonzero(self.overflow[:, t, :].max(axis=0) > 1e-9):
-                row = {"year": int(self.years[t]), **self.groups.iloc[g].to_dict(),
-                       "reason": self.reason[t, g], "mean": float(mean[t, g])}
-                for q, v in zip(quantiles, qs):
-                    row[quantile_label(q)] = float(v[t, g])
-                rows.append(row)
-        cols = ["year", *self.groups.columns, "reason", "mean", *[quantile_label(q) for q in quantiles]]
-        return pd.DataFrame(rows, columns=cols)
+        by = list(by)
+        g = self.groups if labels is None else pd.concat([self.groups, labels.reset_index(drop=True)], axis=1)
+        missing = [c for c in by if c not in g.columns]
+        if missing:
+            raise SenForecastError(f"cannot break down by {missing}; use some of {list(g.columns)}")
+        frames = []
+        for t, year in enumerate(self.years):
+            keys = g[by].assign(reason=self.reason[t])
+            codes = keys.groupby(by + ["reason"], sort=True, dropna=False).ngroup().to_numpy()
+            lab = keys.assign(_c=codes).drop_duplicates("_c").sort_values("_c").drop(columns="_c")
+            arr = np.zeros((self.overflow.shape[0], codes.max() + 1))
+            np.add.at(arr, (slice(None), codes), self.overflow[:, t, :])
+            keep = arr.max(axis=0) > 1e-9
+            f = lab.reset_index(drop=True)[keep]
+            f.insert(0, "year", int(year))
+            f["mean"] = arr.mean(axis=0)[keep]
+            for q, v in zip(quantiles, np.quantile(arr, quantiles, axis=0)):
+                f[quantile_label(q)] = v[keep]
+            frames.append(f)
+        cols = ["year", *by, "reason", "mean", *[quantile_label(q) for q in quantiles]]
+        return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
 def allocate(

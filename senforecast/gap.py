@@ -248,6 +248,8 @@ class GapAnalysis:
     ooc_cost_per_place : float
     confidence : float
     scenario : Scenario or None
+    meta : dict
+        The projection's meta plus scenario name, confidence and out-of-county cost.
     """
 
     def __init__(self, *, projection: Projection, demand: np.ndarray, groups: pd.DataFrame,
@@ -266,6 +268,8 @@ class GapAnalysis:
         self.history = history
         self._base_roll = base_roll
         self.name = scenario.name if scenario is not None else "baseline"
+        self.meta = {**projection.meta, "scenario": self.name, "confidence": confidence,
+                     "ooc_cost_per_place": self.ooc_cost_per_place}
         bases = local_bases(timeline)
         self.bases = (bases.sort_values("year").drop_duplicates("setting", keep="last")
                       .sort_values("setting").reset_index(drop=True)
@@ -389,8 +393,7 @@ class GapAnalysis:
             cols.update(self._stats(flat(over), "ooc"))
             cols.update(self._stats(flat(over * self.ooc_cost_per_place), "ooc_cost"))
         frame = frame.assign(**cols)
-        first = _first_year(prob, self.years, self.confidence)
-        frame["first_year_exceeded"] = np.tile(first, n_years)
+        frame["first_year_exceeded"] = _first_year(prob, self.years, self.confidence, n_years)
         return frame
 
     def by_base(self) -> pd.DataFrame:
@@ -413,7 +416,7 @@ class GapAnalysis:
             cols.update(self._stats(self.capacity.reshape(1, -1) - roll, "spare"))
             prob = (self._base_roll > self.capacity[None]).mean(axis=0)
             cols["prob_shortfall"] = prob.reshape(-1)
-            cols["first_year_exceeded"] = np.tile(_first_year(prob, self.years, self.confidence), n_years)
+            cols["first_year_exceeded"] = _first_year(prob, self.years, self.confidence, n_years)
         if self.allocation is not None:
             load = self.allocation.load.reshape(self.allocation.load.shape[0], -1)
             cols.update(self._stats(load, "allocated"))
@@ -443,13 +446,14 @@ class GapAnalysis:
         out["spare"] = out["capacity"] - out["on_roll"]
         return out
 
-    def unplaced(self) -> pd.DataFrame:
-        """Children who cannot be placed locally, by year, area, NCY and need, with the
-        reason (no base takes the need / no base for the age / bases full)."""
+    def unplaced(self, by: Sequence[str] = ("area", "ncy", "need")) -> pd.DataFrame:
+        """Children who cannot be placed locally, by year, ``by`` (any of area, ncy, need,
+        phase) and reason (no base takes the need / no base for the age / bases full)."""
         if self.allocation is None:
             raise SenForecastError("run gap_analysis(..., allocate=True) to see who is unplaced")
         lo, hi = self.quantiles
-        return self.allocation.unplaced(quantiles=(lo, 0.5, hi))
+        return self.allocation.unplaced(quantiles=(lo, 0.5, hi), by=by,
+                                        labels=self.groups[["phase"]])
 
     def summary(self) -> pd.DataFrame:
         """Short per-year table for a paper: demand, places, short, out of county, cost."""
@@ -467,11 +471,12 @@ class GapAnalysis:
         return GapPlots(self)
 
 
-def _first_year(prob: np.ndarray, years: np.ndarray, confidence: float) -> np.ndarray:
-    """First year (per column) with probability >= confidence, as nullable ints."""
+def _first_year(prob: np.ndarray, years: np.ndarray, confidence: float, repeat: int = 1) -> pd.arrays.IntegerArray:
+    """First year (per column) with probability >= confidence, as nullable ints, the row
+    tiled ``repeat`` times (one per year of a tidy table)."""
     hit = prob >= confidence
-    first = np.where(hit.any(axis=0), years[hit.argmax(axis=0)], -1)
-    return pd.array(np.where(first < 0, None, first), dtype="Int64")
+    first = np.tile(np.where(hit.any(axis=0), years[hit.argmax(axis=0)], -1), repeat)
+    return pd.array([None if f < 0 else int(f) for f in first], dtype="Int64")
 
 
 def gap_analysis(
