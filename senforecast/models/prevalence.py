@@ -23,7 +23,7 @@ from ..errors import InputWarning, ModelError
 from ..projection import DIMS, Projection
 from .baselines import _panel, _projection_years, observed_counts
 
-__all__ = ["PrevalenceModel", "population_for_cells"]
+__all__ = ["PrevalenceModel", "population_for_cells", "decompose_change"]
 
 CELL_DIMS = ("area", "ncy", "need")
 
@@ -122,8 +122,8 @@ class PrevalenceModel:
         ``partial`` (default): each cell's intercept and trend are random effects around the
         parent (authority-wide main effects of area, NCY and need plus a trend per need), with
         their variances estimated from the data (empirical Bayes), so a small area or a rare
-        need borrows strength from the whole authority. ``none``: every cell on its own (very
-        weak prior). ``full``: no cell effects, only the parent.
+        need borrows strength from the whole authority. ``none``: every cell on its own (a weak
+        fixed prior: sd 2 on the log level, 0.3 on the yearly trend). ``full``: no cell effects, only the parent.
     window : int, optional
         Fit on the last ``window`` census years only (default all).
     damping : float
@@ -347,7 +347,10 @@ class PrevalenceModel:
             self.cell_effects_ = np.zeros((nc, k))
             self.cell_cov_ = np.zeros((nc, k, k))
             return
-        tau2 = np.full(k, 1e4) if self.pooling == "none" else np.array([0.25, 0.01])[:k]
+        # "none": a weak fixed prior (sd 2 on the log level, 0.3 on the yearly trend) that any
+        # cell with data overrides, but that keeps an empty cell's effect and its Laplace
+        # variance finite (a flat prior would give draws of absurd rates)
+        tau2 = np.array([4.0, 0.09])[:k] if self.pooling == "none" else np.array([0.25, 0.01])[:k]
         u = np.zeros((nc, k))
         alpha = 0.0
         for _ in range(n_outer):
@@ -545,3 +548,106 @@ class PrevalenceModel:
         else:
             rate = np.exp(lr_T[:, None, :] + m * growth + shock)
         return np.minimum(rate, self.max_rate)
+
+
+def decompose_change(
+    source: "PrevalenceModel | Projection",
+    years: int | Sequence[int] = 5,
+    *,
+    by: str | Sequence[str] | None = None,
+    population: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Split projected change since the last census into a population effect and a rate effect.
+
+    For every cell (area x NCY x need), with base-year count ``C_b``, population ``P_b`` and
+    rate ``r_b = C_b / P_b``, and projected mean count ``C_f`` on population ``P_f``:
+
+    * population effect ``= r_b (P_f - P_b)``: the change if rates stayed as they are now;
+    * rate effect ``= C_f - r_b P_f``: the rest, from a higher (or lower) share of children
+      with plans.
+
+    The two add up exactly to ``C_f - C_b``. Cells are summed to ``by``.
+
+    Parameters
+    ----------
+    source : PrevalenceModel or Projection
+        A fitted model (``C_f`` is its point projection, no simulation noise), or any
+        projection with ``history`` (``C_f`` is the mean of its draws), which then needs
+        ``population``.
+    years : int or sequence of int
+        For a model, the horizon or years to decompose (a projection uses its own years).
+    by : str or list of str, optional
+        Dimensions to break down by (default the total).
+    population : DataFrame, optional
+        ``year, area, ncy, count``; default the model's population table.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``by..., year, base_year, base_count, projected, change,
+        population_effect, rate_effect``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from senforecast.projection import Projection
+    >>> hist = pd.DataFrame({"year": [2024], "area": ["N"], "ncy": [5], "count": [10]})
+    >>> pop = pd.DataFrame({"year": [2024, 2025], "area": "N", "ncy": 5, "count": [100, 120]})
+    >>> proj = Projection(np.full((4, 1, 1), 15), [2025], pd.DataFrame({"area": ["N"], "ncy": [5]}),
+    ...                   history=hist)
+    >>> decompose_change(proj, population=pop)[["change", "population_effect", "rate_effect"]].values.tolist()
+    [[5.0, 2.0, 3.0]]
+    """
+    by_l = [by] if isinstance(by, str) else list(by or [])
+    if isinstance(source, PrevalenceModel):
+        if not hasattr(source, "cell_effects_"):
+            raise ModelError("decompose_change needs a fitted PrevalenceModel: call .fit(data) first")
+        ys = _projection_years(years, source.last_year_)
+        cells = source.cells_.copy()
+        table = population if population is not None else source.population_table_
+        P_f, _ = population_for_cells(table, cells, ys)
+        C_f = source.expected_rates(ys) * P_f
+        C_b = source.counts_[-1]
+        P_b = source.population_hist_[-1]
+        base_year = source.last_year_
+    elif isinstance(source, Projection):
+        if source.history is None or population is None:
+            raise ModelError("decompose_change on a Projection needs its history and a population table")
+        ys = source.years
+        dims = [d for d in source.dims if d in source.history.columns]
+        proj = source.aggregate(dims)
+        cells = proj.cells.copy()
+        for d in ("area", "ncy"):
+            if d not in cells.columns:
+                cells[d] = "ALL"
+        hist = source.history
+        base_year = int(hist["year"].max())
+        hb = hist[hist["year"] == base_year].groupby(dims)["count"].sum() if dims else \
+            pd.Series([hist.loc[hist["year"] == base_year, "count"].sum()])
+        C_b = (cells[dims].merge(hb.rename("c").reset_index(), on=dims, how="left")["c"]
+               .fillna(0).to_numpy(dtype=float)) if dims else hb.to_numpy(dtype=float)
+        P_b, _ = population_for_cells(population, cells, [base_year])
+        P_b = P_b[0]
+        P_f, _ = population_for_cells(population, cells, ys)
+        C_f = proj.draws.mean(axis=0)
+    else:
+        raise ModelError("decompose_change takes a fitted PrevalenceModel or a Projection")
+    r_b = np.divide(C_b, P_b, out=np.zeros_like(C_b, dtype=float), where=P_b > 0)
+    pop_eff = r_b[None] * (P_f - P_b[None])
+    rate_eff = C_f - r_b[None] * P_f
+    missing = [b for b in by_l if b not in cells.columns]
+    if missing:
+        raise ModelError(f"cannot break down by {missing}: cells have {list(cells.columns)}")
+    n = len(cells)
+    frame = pd.DataFrame({
+        **{b: np.tile(cells[b].to_numpy(), len(ys)) for b in by_l},
+        "year": np.repeat(ys, n),
+        "base_count": np.tile(C_b, len(ys)),
+        "projected": C_f.reshape(-1),
+        "population_effect": pop_eff.reshape(-1),
+        "rate_effect": rate_eff.reshape(-1),
+    })
+    out = frame.groupby([*by_l, "year"], as_index=False, sort=True).sum()
+    out.insert(len(by_l) + 1, "base_year", base_year)
+    out.insert(out.columns.get_loc("projected") + 1, "change", out["projected"] - out["base_count"])
+    return out
