@@ -1,0 +1,361 @@
+"""Estimation of the cohort model's rates from transitions (Bayesian and witan.send rules).
+
+Everything is held in dense numpy arrays over NCY and state, where a state is a
+(need, setting) pair numbered ``need_index * n_settings + setting_index`` (see
+:class:`CohortIndex`). Rates are indexed by the NCY the child is in *before* the transition
+(leavers, movers, destinations) or *after* it (joiners, which have no NCY before).
+
+Two estimation modes:
+
+``"witan"``
+    witan.send's rules (``witan.send.params``), reproduced exactly: leaver and mover Beta
+    parameters are the state's counts plus a prior ``(L + 0.5, N - L + 0.5)`` pooled over
+    all states at the NCY and rescaled to sum to 1 (``0.5, 0.5`` for leavers and ``1, 1``
+    for movers at an NCY with no data); mover destinations get a prior spreading 1 over
+    the settings valid for the need and NCY and allowed from the setting, plus the NCY's
+    observed destination settings (or the previous NCY's), rescaled to sum to 1, plus the
+    state's own moves; joiner rates add ``j / n`` to alpha and ``(p - j) / n`` to beta for
+    each of the ``n`` historic years with joiners (``0.001`` and ``p / n`` for a year
+    without), where ``p`` is the population at the NCY in the transition's first year;
+    joiner states get ``1 / k`` on each of the ``k`` valid states plus observed joiners.
+
+``"bayes"``
+    Beta-binomial leaver and mover rates and Dirichlet-multinomial destinations whose
+    priors pool the states at the same NCY, with the prior strength chosen by empirical
+    Bayes (marginal likelihood over all states); joiner rates with a posterior for the mean
+    rate per NCY and a between-year dispersion fitted by empirical Bayes, so projections
+    carry both parameter uncertainty and year-to-year variation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+from scipy.special import betaln, gammaln
+
+from ..data import NO_PLAN
+from ..errors import ModelError
+from .cohort_states import ValidStates
+
+KAPPA_GRID = np.logspace(-1, 4, 41)
+JOINER_KAPPA_GRID = np.logspace(1, 7, 49)
+
+
+@dataclass
+class CohortIndex:
+    """Labels of the model's arrays: needs, settings, NCY range, validity and moves."""
+
+    needs: list[str]
+    settings: list[str]
+    ncy_min: int
+    ncy_max: int
+    valid: np.ndarray  # (n_ncy, n_states) bool
+    moves: np.ndarray  # (n_settings, n_settings) bool: allowed setting-to-setting moves
+
+    @property
+    def n_ncy(self) -> int:
+        return self.ncy_max - self.ncy_min + 1
+
+    @property
+    def n_states(self) -> int:
+        return len(self.needs) * len(self.settings)
+
+    @property
+    def ncys(self) -> np.ndarray:
+        return np.arange(self.ncy_min, self.ncy_max + 1)
+
+    def state_need(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.needs)), len(self.settings))
+
+    def state_setting(self) -> np.ndarray:
+        return np.tile(np.arange(len(self.settings)), len(self.needs))
+
+    def state_labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """(need, setting) code of every state, as object arrays."""
+        return (np.asarray(self.needs, dtype=object)[self.state_need()],
+                np.asarray(self.settings, dtype=object)[self.state_setting()])
+
+    @classmethod
+    def build(cls, transitions: pd.DataFrame, valid_states: ValidStates,
+              extra_ncy: tuple[int, int] | None = None) -> "CohortIndex":
+        t = transitions
+        needs = sorted((set(t["need_from"]) | set(t["need_to"])) - {NO_PLAN})
+        for rule in valid_states.rules.values():
+            if rule.needs is not None:
+                needs = sorted(set(needs) | set(rule.needs))
+        settings = sorted((set(t["setting_from"]) | set(t["setting_to"]) | set(valid_states.rules)) - {NO_PLAN})
+        ncy = np.concatenate([t["ncy_from"].to_numpy(), t["ncy_to"].to_numpy(),
+                              [r.min_ncy for r in valid_states.rules.values()],
+                              [r.max_ncy for r in valid_states.rules.values()]])
+        lo, hi = int(ncy.min()), int(ncy.max())
+        if extra_ncy is not None:
+            lo, hi = min(lo, extra_ncy[0]), max(hi, extra_ncy[1])
+        n_set = len(settings)
+        need_lab = np.repeat(np.asarray(needs, dtype=object), n_set)
+        set_lab = np.tile(np.asarray(settings, dtype=object), len(needs))
+        ncys = np.arange(lo, hi + 1)
+        valid = valid_states.is_valid(
+            np.repeat(ncys, len(need_lab)), np.tile(need_lab, len(ncys)), np.tile(set_lab, len(ncys))
+        ).reshape(len(ncys), len(need_lab))
+        return cls(needs, settings, lo, hi, valid, valid_states.move_matrix(settings))
+
+
+@dataclass
+class TransitionCounts:
+    """Counts of the historic transitions on the index's arrays."""
+
+    years: np.ndarray  # transition years (first census of each pair)
+    n: np.ndarray  # (n_ncy, S) children in the state before the transition
+    leavers: np.ndarray  # (n_ncy, S)
+    movers: np.ndarray  # (n_ncy, S) children who changed setting (or state, with need changes)
+    destinations: np.ndarray  # (n_ncy, S, S) movers by destination state
+    joiners: np.ndarray  # (n_years, n_ncy, S) joiners by year, NCY after and state joined
+    population: np.ndarray  # (n_years, n_ncy) population in each transition's first year (NaN: missing)
+
+
+def count_transitions(transitions: pd.DataFrame, index: CohortIndex, population: pd.DataFrame | None,
+                      need_changes: bool = False) -> TransitionCounts:
+    """Tally transitions on the index (vectorised; every row is used)."""
+    t = transitions
+    years = np.sort(t["year"].unique())
+    n_set, S, A = len(index.settings), index.n_states, index.n_ncy
+    need_pos = {k: i for i, k in enumerate(index.needs)}
+    set_pos = {k: i for i, k in enumerate(index.settings)}
+    cnt = t["count"].to_numpy(dtype=float)
+    from_send = (t["setting_from"] != NO_PLAN).to_numpy()
+    to_send = (t["setting_to"] != NO_PLAN).to_numpy()
+
+    def state(side: str, mask: np.ndarray) -> np.ndarray:
+        nd = t[f"need_{side}"].map(need_pos).to_numpy()
+        st = t[f"setting_{side}"].map(set_pos).to_numpy()
+        out = np.full(len(t), -1, dtype=np.int64)
+        out[mask] = (nd[mask] * n_set + st[mask]).astype(np.int64)
+        return out
+
+    s_from, s_to = state("from", from_send), state("to", to_send)
+    a_from = t["ncy_from"].to_numpy() - index.ncy_min
+    a_to = t["ncy_to"].to_numpy() - index.ncy_min
+
+    n = np.zeros((A, S))
+    np.add.at(n, (a_from[from_send], s_from[from_send]), cnt[from_send])
+    leave = from_send & ~to_send
+    leavers = np.zeros((A, S))
+    np.add.at(leavers, (a_from[leave], s_from[leave]), cnt[leave])
+    stay = from_send & to_send
+    set_change = t["setting_from"].to_numpy() != t["setting_to"].to_numpy()
+    move = stay & (set_change | ((t["need_from"].to_numpy() != t["need_to"].to_numpy()) if need_changes else False))
+    movers = np.zeros((A, S))
+    np.add.at(movers, (a_from[move], s_from[move]), cnt[move])
+    dest = np.zeros((A, S, S))
+    d_state = s_to.copy()
+    if not need_changes:
+        # need changes are not modelled: a mover keeps the need it had
+        nd_from = s_from // n_set
+        d_state = np.where(move, nd_from * n_set + (s_to % n_set), s_to)
+    np.add.at(dest, (a_from[move], s_from[move], d_state[move]), cnt[move])
+
+    join = ~from_send & to_send
+    y_pos = np.searchsorted(years, t["year"].to_numpy())
+    joiners = np.zeros((len(years), A, S))
+    np.add.at(joiners, (y_pos[join], a_to[join], s_to[join]), cnt[join])
+
+    pop = np.full((len(years), A), np.nan)
+    if population is not None and len(population):
+        p = population.groupby(["year", "ncy"], as_index=False)["count"].sum()
+        p = p[p["year"].isin(years) & p["ncy"].between(index.ncy_min, index.ncy_max)]
+        pop[np.searchsorted(years, p["year"].to_numpy()), p["ncy"].to_numpy() - index.ncy_min] = p["count"].to_numpy()
+    return TransitionCounts(years, n, leavers, movers, dest, joiners, pop)
+
+
+@dataclass
+class CohortParameters:
+    """Posterior (or witan.send) distribution parameters of every rate.
+
+    Leaver and mover arrays are indexed ``[ncy_before - ncy_min, state]``; destination
+    alphas ``[ncy_before, state_from, state_to]``; joiner arrays by NCY after the transition.
+    ``joiner_kappa`` is the between-year concentration of joiner rates (inf: none).
+    ``resample_each_year`` redraws rates every projected year (witan.send's beta-binomial
+    sampling) instead of once per draw.
+    """
+
+    leaver_alpha: np.ndarray
+    leaver_beta: np.ndarray
+    mover_alpha: np.ndarray
+    mover_beta: np.ndarray
+    destination_alpha: np.ndarray
+    joiner_alpha: np.ndarray
+    joiner_beta: np.ndarray
+    joiner_state_alpha: np.ndarray
+    joiner_kappa: float = np.inf
+    resample_each_year: bool = False
+    kappas: dict = field(default_factory=dict)
+
+    def copy(self) -> "CohortParameters":
+        return replace(self, **{k: np.array(v) for k, v in self.__dict__.items() if isinstance(v, np.ndarray)})
+
+
+# ---------------------------------------------------------------------------- witan rules
+def fit_witan(c: TransitionCounts, index: CohortIndex) -> CohortParameters:
+    """witan.send's estimation rules (see the module docstring)."""
+    A, S = c.n.shape
+    n_set, n_need = len(index.settings), len(index.needs)
+    valid_ay = index.valid.any(axis=1)  # NCYs at which some state is valid
+
+    def pooled_prior(k: np.ndarray, n: np.ndarray, unobserved: float) -> tuple[np.ndarray, np.ndarray]:
+        ka, na = k.sum(1), n.sum(1)
+        seen = na > 0
+        denom = np.where(seen, na + 1.0, 1.0)
+        return (np.where(seen, (ka + 0.5) / denom, unobserved), np.where(seen, (na - ka + 0.5) / denom, unobserved))
+
+    pa, pb = pooled_prior(c.leavers, c.n, 0.5)
+    leaver_alpha = c.leavers + pa[:, None]
+    leaver_beta = c.n - c.leavers + pb[:, None]
+
+    remain = c.n - c.leavers
+    qa, qb = pooled_prior(c.movers, remain, 1.0)
+    can_move = (index.moves.sum(1) > 1)[index.state_setting()]  # "any-valid-transitions?"
+    mover_alpha = np.where(can_move, c.movers + qa[:, None], 0.0)
+    mover_beta = np.where(can_move, remain - c.movers + qb[:, None], 1.0)
+
+    # destination settings observed at each NCY (any need), or at the NCY before if none
+    ay_obs = c.destinations.reshape(A, S, n_need, n_set).sum(axis=(1, 2))
+    for a in np.flatnonzero(valid_ay):
+        if ay_obs[a].sum() == 0 and a > 0 and ay_obs[a - 1].sum() > 0:
+            ay_obs[a] = ay_obs[a - 1]
+    dest = np.zeros((A, S, S))
+    for a in range(A):  # loop over NCY only
+        valid_ns = index.valid[a].reshape(n_need, n_set)
+        allowed = valid_ns[:, None, :] & index.moves[None, :, :]  # (need, from setting, to setting)
+        k = allowed.sum(-1, keepdims=True)
+        prior = np.where(k > 0, allowed / np.maximum(k, 1), 0.0) + ay_obs[a][None, None, :]
+        prior[:, np.arange(n_set), np.arange(n_set)] = 0.0  # no "move" to the same setting
+        total = prior.sum(-1, keepdims=True)
+        prior = np.where(total > 0, prior / np.where(total > 0, total, 1.0), 0.0)
+        block = np.zeros((n_need, n_set, n_need, n_set))
+        block[np.arange(n_need), :, np.arange(n_need), :] = prior  # same need, new setting
+        dest[a] = block.reshape(S, S)
+    dest += c.destinations
+
+    n_years = len(c.years)
+    jy = c.joiners.sum(-1)  # (years, ncy)
+    pop = np.nan_to_num(c.population)
+    has = jy > 0
+    joiner_alpha = np.where(has, jy / n_years, 0.001).sum(0)
+    joiner_beta = np.where(has, (pop - jy) / n_years, pop / n_years).sum(0)
+    joiner_alpha = np.where(valid_ay, joiner_alpha, 0.0)
+    joiner_beta = np.where(valid_ay, joiner_beta, 1.0)
+
+    k = index.valid.sum(1, keepdims=True)
+    joiner_state_alpha = np.where(index.valid, 1.0 / np.maximum(k, 1), 0.0) + c.joiners.sum(0)
+    joiner_state_alpha[~valid_ay] = 0.0
+    return CohortParameters(leaver_alpha, leaver_beta, mover_alpha, mover_beta, dest,
+                            joiner_alpha, joiner_beta, joiner_state_alpha,
+                            joiner_kappa=np.inf, resample_each_year=True)
+
+
+# ---------------------------------------------------------------------------- Bayesian
+def _eb_beta_binomial(k: np.ndarray, n: np.ndarray, m: np.ndarray, grid: np.ndarray) -> float:
+    """Prior strength kappa maximising the beta-binomial marginal likelihood of k of n."""
+    use = n > 0
+    if use.sum() < 2:
+        return 2.0
+    k, n, m = k[use], n[use], np.clip(m[use], 1e-9, 1 - 1e-9)
+    g = grid[:, None]
+    ll = (betaln(g * m + k, g * (1 - m) + n - k) - betaln(g * m, g * (1 - m))).sum(1)
+    return float(grid[int(np.argmax(ll))])
+
+
+def _eb_dirichlet(x: np.ndarray, m: np.ndarray, grid: np.ndarray) -> float:
+    """Prior strength kappa maximising the Dirichlet-multinomial likelihood of rows x."""
+    n = x.sum(1)
+    use = n > 0
+    if use.sum() < 2:
+        return 2.0
+    x, m, n = x[use], m[use], n[use]
+    ll = []
+    for g in grid:
+        a = g * m
+        pos = a > 0
+        term = np.where(pos, gammaln(np.where(pos, a + x, 1.0)) - gammaln(np.where(pos, a, 1.0)), 0.0)
+        ll.append((gammaln(g) - gammaln(g + n) + term.sum(1)).sum())
+    return float(grid[int(np.argmax(ll))])
+
+
+def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = False) -> CohortParameters:
+    """Beta-binomial / Dirichlet-multinomial rates with priors pooled at each NCY."""
+    A, S = c.n.shape
+    n_set, n_need = len(index.settings), len(index.needs)
+    kappas: dict[str, float] = {}
+
+    def pooled_beta(k: np.ndarray, n: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+        ka, na = k.sum(1), n.sum(1)
+        overall = (ka.sum() + 0.5) / (na.sum() + 1.0)
+        mean = np.where(na > 0, (ka + 0.5) / (na + 1.0), overall)  # NCY pooled rate
+        m = np.broadcast_to(mean[:, None], k.shape)
+        kappa = _eb_beta_binomial(k.ravel(), n.ravel(), m.ravel(), KAPPA_GRID)
+        kappas[name] = kappa
+        return kappa * m + k, kappa * (1 - m) + n - k
+
+    leaver_alpha, leaver_beta = pooled_beta(c.leavers, c.n, "leaver")
+    remain = c.n - c.leavers
+    mover_alpha, mover_beta = pooled_beta(c.movers, remain, "mover")
+
+    # allowed destinations: valid at the next NCY, allowed move, a different state
+    s_need, s_set = index.state_need(), index.state_setting()
+    valid_next = np.vstack([index.valid[1:], np.zeros((1, S), bool)])
+    allowed = valid_next[:, None, :] & index.moves[s_set][:, s_set][None, :, :]
+    allowed &= ~np.eye(S, dtype=bool)[None]
+    if need_changes:
+        pool = c.destinations.sum(1)  # (A, S) by destination state
+        pool_for = np.broadcast_to(pool[:, None, :], (A, S, S))
+    else:
+        allowed &= (s_need[:, None] == s_need[None, :])[None]
+        pool = c.destinations.reshape(A, S, n_need, n_set).sum(axis=(1, 2))  # by destination setting
+        pool_for = np.broadcast_to(pool[:, None, s_set], (A, S, S))
+    m = allowed * (pool_for + 0.5)
+    tot = m.sum(-1, keepdims=True)
+    m = np.where(tot > 0, m / np.where(tot > 0, tot, 1.0), 0.0)
+    x = c.destinations * allowed
+    has = x.sum(-1) > 0
+    kappa_d = _eb_dirichlet(x[has], m[has], KAPPA_GRID) if has.any() else 2.0
+    kappas["destination"] = kappa_d
+    dest = kappa_d * m + c.destinations
+
+    # joiners: posterior for each NCY's mean rate; between-year dispersion by EB
+    jy = c.joiners.sum(-1)
+    pop = c.population
+    seen = ~np.isnan(pop)
+    J = np.where(seen, jy, 0).sum(0)
+    P = np.where(seen, pop, 0).sum(0)
+    valid_ay = index.valid.any(axis=1)
+    joiner_alpha = np.where(valid_ay & (P > 0), J + 0.5, 0.0)
+    joiner_beta = np.where(valid_ay & (P > 0), np.maximum(P - J, 0) + 0.5, 1.0)
+    mu = np.where(P > 0, (J + 0.5) / (P + 1.0), 0.0)
+    use = seen & (pop > 0) & valid_ay[None, :] & (mu[None, :] > 0)
+    kj, nj = jy[use], pop[use]
+    mj = np.broadcast_to(mu[None, :], jy.shape)[use]
+    kappa_j = np.inf
+    if use.sum() >= 2:
+        mj_ = np.clip(mj, 1e-12, 1 - 1e-9)
+        g = JOINER_KAPPA_GRID[:, None]
+        ll = (betaln(g * mj_ + kj, g * (1 - mj_) + nj - kj) - betaln(g * mj_, g * (1 - mj_))).sum(1)
+        ll_inf = (kj * np.log(mj_) + (nj - kj) * np.log1p(-mj_)).sum()
+        best = int(np.argmax(ll))
+        # a finite dispersion only if it beats the binomial limit by a clear margin
+        kappa_j = float(JOINER_KAPPA_GRID[best]) if ll[best] > ll_inf + 1.0 else np.inf
+    kappas["joiner"] = kappa_j
+
+    # joiner states: Dirichlet with a prior from the neighbouring NCYs' joiners
+    xj = c.joiners.sum(0)
+    neigh = xj.copy()
+    neigh[1:] += xj[:-1]
+    neigh[:-1] += xj[1:]
+    mj_state = index.valid * (neigh + 0.5)
+    tot = mj_state.sum(1, keepdims=True)
+    mj_state = np.where(tot > 0, mj_state / np.where(tot > 0, tot, 1.0), 0.0)
+    joiner_state_alpha = 2.0 * mj_state + xj
+    joiner_state_alpha[~valid_ay] = 0.0
+    return CohortParameters(leaver_alpha, leaver_beta, mover_alpha, mover_beta, dest,
+                            joiner_alpha, joiner_beta, joiner_state_alpha,
+                            joiner_kappa=kappa_j, resample_each_year=False, kappas=kappas)
