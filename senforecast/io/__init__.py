@@ -8,6 +8,7 @@ counted in an optional :class:`~senforecast.errors.ValidationReport`.
 from __future__ import annotations
 
 from .local_area import read_local_area
+from .public import read_sen_england, read_statswales
 from .tables import (
     read_census,
     read_costs,
@@ -27,4 +28,6 @@ __all__ = [
     "read_costs",
     "read_table",
     "read_local_area",
+    "read_sen_england",
+    "read_statswales",
 ]

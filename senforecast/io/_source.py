@@ -286,8 +286,9 @@ def _grid_to_raw(grid, file: str, report: ValidationReport | None, skip_title_ro
     start = 0
     notes = []
     if skip_title_rows:
-        while start < len(filled) - 1 and sum(v is not None for v in filled[start][1]) < 2:
-            notes.append(filled[start][1][next(i for i, v in enumerate(filled[start][1]) if v is not None)])
+        # a title fills one cell, or one merged range (every filled cell the same text)
+        while start < len(filled) - 1 and len({v for v in filled[start][1] if v is not None}) < 2:
+            notes.append(next(v for v in filled[start][1] if v is not None))
             start += 1
     header_row, header = filled[start]
     pos = next(i for i, (r, _) in enumerate(texts) if r == header_row)
