@@ -4,8 +4,12 @@ from __future__ import annotations
 from .areas import find_code_changes, harmonise_areas, stable_area_map
 from .extract import build_extract, load_england_ehcp
 from .reader import AGE_GROUPS, SETTINGS, SPECIALIST_SETTINGS, EHCPTables, detect_layout, read_ehcp
+from .pooled import PooledTrendModel
+from .flow import AgeFlowModel
+from .backtest import BASELINES, BacktestResult, run_england_backtest
 
 __all__ = [
     "AGE_GROUPS", "SETTINGS", "SPECIALIST_SETTINGS", "EHCPTables", "detect_layout", "read_ehcp",
     "find_code_changes", "harmonise_areas", "stable_area_map", "build_extract", "load_england_ehcp",
+    "PooledTrendModel", "AgeFlowModel", "BASELINES", "BacktestResult", "run_england_backtest",
 ]

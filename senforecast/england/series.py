@@ -1,0 +1,111 @@
+"""A panel of aggregate series (authority x age group or setting, by year) as one numpy array."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ModelError, SenForecastError
+
+
+@dataclass
+class SeriesPanel:
+    """Series by year: ``values[i, j]`` = count (or rate) of series i in ``years[j]``.
+
+    Attributes
+    ----------
+    keys : DataFrame
+        ``area``, the dimension column and ``region`` of each series.
+    group, region : ndarray of int
+        Index of each series' group (age group / setting) and region.
+    population : ndarray or None
+        Population by series and year (history) when rates are modelled.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"year": [2019, 2020, 2021, 2022] * 2, "area": ["A"] * 4 + ["B"] * 4,
+    ...                   "setting": "total", "count": [1.0, 2, 3, 4, 5, 6, 7, 8]})
+    >>> SeriesPanel.from_table(t, "setting").values.tolist()
+    [[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]
+    """
+
+    values: np.ndarray
+    years: np.ndarray
+    keys: pd.DataFrame
+    dim: str
+    group: np.ndarray
+    region: np.ndarray
+    counts: np.ndarray
+    population: np.ndarray | None = None
+    population_table: pd.DataFrame | None = None
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame, dim: str, population: pd.DataFrame | None = None) -> "SeriesPanel":
+        need = {"year", "area", dim, "count"}
+        missing = need - set(table.columns)
+        if missing:
+            raise SenForecastError(f"table needs columns {sorted(need)}; missing {sorted(missing)}")
+        if table.duplicated(["year", "area", dim]).any():
+            raise SenForecastError(f"table has more than one row per year, area and {dim}")
+        wide = table.pivot(index=["area", dim], columns="year", values="count").sort_index()
+        years = wide.columns.to_numpy(dtype=int)
+        if len(years) < 4 or not np.array_equal(years, np.arange(years[0], years[-1] + 1)):
+            raise ModelError(f"need at least 4 consecutive years of history; got years {years.tolist()}")
+        keys = wide.index.to_frame(index=False)
+        if "region" in table.columns:
+            reg = table.drop_duplicates("area").set_index("area")["region"]
+            keys["region"] = keys["area"].map(reg).fillna("unknown").astype(str)
+        else:
+            keys["region"] = "all"
+        group = pd.factorize(keys[dim], sort=True)[0]
+        region = pd.factorize(keys["region"], sort=True)[0]
+        counts = wide.to_numpy(dtype=float)
+        values, pop = counts, None
+        if population is not None:
+            pop = cls._population_matrix(population, keys, dim, years)
+            if np.isnan(pop).any() or (pop <= 0).any():
+                raise SenForecastError("population is missing or zero for some area and year of the history")
+            values = counts / pop * 1000.0  # plans per 1,000 residents
+        return cls(values=values, years=years, keys=keys, dim=dim, group=group, region=region, counts=counts,
+                   population=pop, population_table=population)
+
+    @staticmethod
+    def _population_matrix(population: pd.DataFrame, keys: pd.DataFrame, dim: str, years) -> np.ndarray:
+        by = ["area", dim] if dim in population.columns else ["area"]
+        wide = population.groupby([*by, "year"])["count"].sum().unstack("year")
+        idx = pd.MultiIndex.from_frame(keys[by]) if len(by) > 1 else pd.Index(keys["area"])
+        return wide.reindex(index=idx, columns=list(years)).to_numpy(dtype=float)
+
+    def future_years(self, years: int | Sequence[int]) -> np.ndarray:
+        last = int(self.years[-1])
+        if isinstance(years, (int, np.integer)):
+            return np.arange(last + 1, last + 1 + int(years))
+        yrs = np.asarray(list(years), dtype=int)
+        if not np.array_equal(yrs, np.arange(last + 1, last + 1 + len(yrs))):
+            raise ModelError(f"projection years must follow the last census {last} without gaps; got {yrs.tolist()}")
+        return yrs
+
+    def to_counts(self, draws: np.ndarray, years: np.ndarray, population: pd.DataFrame | None = None) -> np.ndarray:
+        """Turn draws of the modelled values into counts (multiplying rates by future population)."""
+        if self.population is None:
+            return draws
+        pop_table = population if population is not None else self.population_table
+        fut = self._population_matrix(pop_table, self.keys, self.dim, years)
+        if np.isnan(fut).any():
+            raise ModelError(f"population projection is missing for some area in years {years.tolist()}")
+        return draws * fut.T[None] / 1000.0
+
+    def cells(self) -> pd.DataFrame:
+        """Projection cells: ``area`` and ``setting``, or ``ncy`` holding the age group."""
+        target = "setting" if self.dim == "setting" else "ncy"
+        return pd.DataFrame({"area": self.keys["area"].to_numpy(), target: self.keys[self.dim].to_numpy()})
+
+    def history(self) -> pd.DataFrame:
+        cells = self.cells()
+        n, y = self.counts.shape
+        h = cells.loc[np.repeat(np.arange(n), y)].reset_index(drop=True)
+        h.insert(0, "year", np.tile(self.years, n))
+        h["count"] = self.counts.reshape(-1)
+        return h
