@@ -177,8 +177,8 @@ def solve_transport(
     for start in range(0, n_draws, chunk):
         sl = slice(start, min(start + chunk, n_draws))
         k = sl.stop - sl.start
-        a_eq = sparse.block_diag([a_eq1] * k, format="csr")
-        a_ub = sparse.block_diag([a_ub1] * k, format="csr")
+        a_eq = _repeat_block(a_eq1, k)
+        a_ub = _repeat_block(a_ub1, k)
         c = np.tile(c1, k)
         b_eq = demand[sl].reshape(-1)
         b_ub = np.tile(capacity, k)
@@ -197,6 +197,17 @@ def solve_transport(
         placed[sl][:, gi, bi] = x[:, :n_arcs]
         overflow[sl] = x[:, n_arcs:]
     return placed, overflow
+
+
+def _repeat_block(block: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    """Block-diagonal matrix of ``k`` copies of ``block`` (built directly; faster than block_diag)."""
+    coo = block.tocoo()
+    r, c = block.shape
+    off = np.arange(k)[:, None]
+    rows = (coo.row[None, :] + off * r).ravel()
+    cols = (coo.col[None, :] + off * c).ravel()
+    data = np.tile(coo.data, k)
+    return sparse.csr_matrix((data, (rows, cols)), shape=(k * r, k * c))
 
 
 def _classes(eligible: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -140,41 +140,53 @@ def specialist_demand(
             "they are counted as not needing a specialist place (pass kinds={...} to say what they are)",
             InputWarning, stacklevel=2)
     cell_kind = cells["setting"].astype(str).map(kind_of).to_numpy()
-    draws = projection.draws.astype(float)
-    weight = np.isin(cell_kind, list(DEMAND_KINDS)).astype(float)
     all_cells = cell_kind == "ALL"
+    keep = np.isin(cell_kind, list(DEMAND_KINDS)) | all_cells
+    if not keep.any():
+        raise SenForecastError(
+            "no projected children are in specialist or out-of-county settings: check the provision "
+            "register's kinds match the projection's setting codes"
+        )
+    keys_k = cells.loc[keep, ["area", "ncy", "need"]].astype({"area": str, "need": str}).reset_index(drop=True)
+    codes_k = keys_k.groupby(["area", "ncy", "need"], sort=True).ngroup().to_numpy()
+    groups = keys_k.assign(_g=codes_k).drop_duplicates("_g").sort_values("_g").drop(columns="_g")
+    groups = groups.reset_index(drop=True)
+    groups["ncy"] = groups["ncy"].astype(int)
+    codes = np.full(len(cells), -1)
+    codes[keep] = codes_k
+    direct = keep & ~all_cells
+    # sum only the counted cells, without a float copy of the whole draws array
+    demand = _collapse(projection.draws, np.where(direct, codes, -1), len(groups))
     if all_cells.any():
         if specialist_share is None:
             raise SenForecastError(
                 "the projection has no settings (setting 'ALL'): pass specialist_share=0.3 (or a table "
                 "with a 'share' column by need/ncy/area) to say what share need a specialist place"
             )
-        share = _share_per_cell(cells, specialist_share)
+        share = _share_per_cell(cells[all_cells].reset_index(drop=True), specialist_share)
         rng = np.random.default_rng(seed)
-        sub = draws[:, :, all_cells]
-        if np.allclose(sub, np.round(sub)):
-            thinned = rng.binomial(np.round(sub).astype(np.int64), share[all_cells][None, None, :]).astype(float)
+        part = projection.draws[:, :, all_cells].astype(float)
+        if np.allclose(part, np.round(part)):
+            part = rng.binomial(np.round(part).astype(np.int64), share[None, None, :]).astype(float)
         else:
-            thinned = sub * share[all_cells][None, None, :]
-        draws = draws.copy()
-        draws[:, :, all_cells] = thinned
-        weight[all_cells] = 1.0
-    keys = cells[["area", "ncy", "need"]].astype({"area": str, "need": str})
-    keep = weight > 0
-    if not keep.any():
-        raise SenForecastError(
-            "no projected children are in specialist or out-of-county settings: check the provision "
-            "register's kinds match the projection's setting codes"
-        )
-    keys_k = keys[keep].reset_index(drop=True)
-    codes = keys_k.groupby(["area", "ncy", "need"], sort=True).ngroup().to_numpy()
-    groups = keys_k.assign(_g=codes).drop_duplicates("_g").sort_values("_g").drop(columns="_g")
-    groups = groups.reset_index(drop=True)
-    groups["ncy"] = groups["ncy"].astype(int)
-    sub = draws[:, :, keep]
-    demand = np.zeros(sub.shape[:2] + (len(groups),))
-    np.add.at(demand, (slice(None), slice(None), codes), sub)
+            part = part * share[None, None, :]
+        demand += _collapse(part, codes[all_cells], len(groups))
     return demand, groups
+
+
+def _collapse(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum the last axis of ``arr`` into ``n_groups`` groups (codes -1 are left out)."""
+    d, y, c = arr.shape
+    use = np.flatnonzero(codes >= 0)  # code -1 = not counted
+    out = np.zeros((d, y, n_groups))
+    if len(use) == 0:
+        return out
+    order = use[np.argsort(codes[use], kind="stable")]
+    sorted_codes = codes[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_codes)) + 1]
+    # gather the counted cells grouped together, then one reduceat (exact for integer counts)
+    out[:, :, sorted_codes[starts]] = np.add.reduceat(np.take(arr, order, axis=2), starts, axis=2)
+    return out
 
 
 def _share_per_cell(cells: pd.DataFrame, share: float | pd.DataFrame) -> np.ndarray:
@@ -568,7 +580,12 @@ def gap_analysis(
         settings = sorted(local["setting"].unique())
         sc = projection.cells["setting"].astype(str).to_numpy()
         if np.isin(settings, sc).any():
-            base_roll = np.stack([projection.draws[:, :, sc == s].sum(axis=2) for s in settings], axis=2)
+            pos = {s: i for i, s in enumerate(settings)}
+            mine = np.isin(sc, settings)
+            codes = np.array([pos[s] for s in sc[mine]], dtype=int)
+            codes_all = np.full(len(sc), -1)
+            codes_all[mine] = codes
+            base_roll = _collapse(projection.draws, codes_all, len(settings))
     alloc = None
     if allocate:
         alloc = _allocate(demand, groups[["area", "ncy", "need"]], local, projection.years,
