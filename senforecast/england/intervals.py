@@ -54,7 +54,7 @@ class LogErrorCalibration:
             e, s = errors[h]
             ok = np.isfinite(e) & np.isfinite(s)
             e, s = e[ok], s[ok]
-            if len(e) < 10:
+            if len(e) < 3:
                 continue
             X = np.column_stack([np.ones_like(s), 1.0 / (s + 1.0)])
             # least squares of e^2 on [1, 1/size]; a robust start then non-negative coefficients
