@@ -354,10 +354,12 @@ class GapAnalysis:
             frame["cross_area_mean"] = self.allocation.cross_area.mean(axis=0)
         return frame
 
-    def _group_arrays(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray | None]:
+    def _group_arrays(self, by_area: bool = True) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray | None]:
         """Partition keys, demand draws (D, Y, K), capacity (Y, K) and overflow draws."""
-        single_area = set(self.groups["area"]) == {"ALL"}
+        single_area = not by_area or set(self.groups["area"]) == {"ALL"}
         gkey = self.groups[["designation", "phase", "area"]].astype(str)
+        if single_area:
+            gkey = gkey.assign(area="ALL")
         cap_rows = []
         for b, base in self.bases.iterrows():
             area = "ALL" if single_area else str(base["area"])
@@ -382,8 +384,9 @@ class GapAnalysis:
             np.add.at(over, (slice(None), slice(None), gk), self.allocation.overflow)
         return keys, dem, cap, over
 
-    def by_group(self) -> pd.DataFrame:
-        """Table by designation x phase x area and year.
+    def by_group(self, by_area: bool = True) -> pd.DataFrame:
+        """Table by designation x phase x area and year (``by_area=False``: the whole
+        authority, area ``"ALL"``).
 
         Columns: ``designation, phase, area, year``, ``demand_*``, ``capacity``, ``spare_*``,
         ``prob_shortfall``, ``first_year_exceeded`` (first year when the probability of
@@ -391,7 +394,7 @@ class GapAnalysis:
         (children of the group placed out of county; they may have been displaced by
         children of other groups sharing a base).
         """
-        keys, dem, cap, over = self._group_arrays()
+        keys, dem, cap, over = self._group_arrays(by_area)
         n_years, k = cap.shape
         frame = keys.loc[np.tile(np.arange(k), n_years)].reset_index(drop=True)
         frame["year"] = np.repeat(self.years, k)

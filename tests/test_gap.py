@@ -76,6 +76,10 @@ def test_groups_partition_demand_and_places(gap):
     t = gap.by_year().set_index("year")
     np.testing.assert_allclose(g["demand_mean"], t["demand_mean"])
     np.testing.assert_allclose(g["capacity"], t["capacity"])
+    whole = gap.by_group(by_area=False)
+    assert set(whole["area"]) == {"ALL"}
+    np.testing.assert_allclose(whole.groupby("year")["demand_mean"].sum(), t["demand_mean"])
+    np.testing.assert_allclose(whole.groupby("year")["capacity"].sum(), t["capacity"])
     # SEMH has no specific base, so it is counted under the all-needs special school
     assert need_designations(["ASD", "SLD", "SEMH"], _register()["designation"]) == {
         "ASD": "ASD", "SLD": "PMLD;SLD", "SEMH": "*"}
