@@ -74,7 +74,7 @@ def _pairs(plans: pd.DataFrame, years, source: str):
 
 def build_transitions(plans: pd.DataFrame, years=None, *, ncy_anomalies: str = "advance",
                       aggregate: bool = True, report: ValidationReport | None = None,
-                      source: str = "plans") -> pd.DataFrame:
+                      warn: bool = True, source: str = "plans") -> pd.DataFrame:
     """Transitions between consecutive censuses, in the ``docs/contracts.md`` layout.
 
     Parameters
@@ -95,6 +95,8 @@ def build_transitions(plans: pd.DataFrame, years=None, *, ncy_anomalies: str = "
     report : ValidationReport, optional
         Receives counts (``transitions.<kind>``, ``transitions.ncy_not_advancing``,
         ``transitions.area_changed``) and a warning per anomaly type.
+    warn : bool
+        Also issue :class:`~senforecast.errors.InputWarning` for anomalies (default True).
     source : str
         Name of the plans table in messages.
 
@@ -147,7 +149,7 @@ def build_transitions(plans: pd.DataFrame, years=None, *, ncy_anomalies: str = "
     for c in ("area", "need_from", "setting_from", "need_to", "setting_to", "kind"):
         out[c] = out[c].astype(str)
 
-    _report(report, out, int(not_adv.sum()), int(area_changed.sum()), gaps, source)
+    _report(report, out, int(not_adv.sum()), int(area_changed.sum()), gaps, source, warn)
     if not aggregate:
         out["row_from"] = m["row_from"].astype("Int64").to_numpy()
         out["row_to"] = m["row_to"].astype("Int64").to_numpy()
@@ -157,7 +159,7 @@ def build_transitions(plans: pd.DataFrame, years=None, *, ncy_anomalies: str = "
             .loc[:, list(TRANSITION_COLUMNS)])
 
 
-def _report(report, out, n_not_adv, n_area, gaps, source):
+def _report(report, out, n_not_adv, n_area, gaps, source, warn=True):
     msgs = []
     if n_not_adv:
         msgs.append(f"{n_not_adv} child(ren) whose NCY did not go up by one between censuses are kept "
@@ -172,7 +174,7 @@ def _report(report, out, n_not_adv, n_area, gaps, source):
         report.count("transitions.area_changed", n_area)
         for msg in msgs:
             report.warn(Problem(source, None, None, msg))
-    for msg in msgs:
+    for msg in msgs if warn else []:
         warnings.warn(f"{source}: {msg}", InputWarning, stacklevel=3)
 
 
