@@ -236,6 +236,32 @@ def need_designations(needs: Sequence[str], designations: Sequence[str]) -> dict
     return out
 
 
+def group_designations(groups: pd.DataFrame, bases: pd.DataFrame) -> np.ndarray:
+    """Designation each demand group is counted under in :meth:`GapAnalysis.by_group`.
+
+    The most specific designation (fewest needs, ``*`` last) among bases that take the
+    group's need *and* whose age range includes its NCY (in any year); if no base covers
+    the age, the most specific that takes the need; else ``"(no base)"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bases = pd.DataFrame({"designation": ["ASD", "*"], "min_ncy": [0, 7], "max_ncy": [6, 13]})
+    >>> groups = pd.DataFrame({"need": ["ASD", "ASD", "SLD"], "ncy": [3, 9, 3]})
+    >>> group_designations(groups, bases).tolist()
+    ['ASD', '*', '*']
+    """
+    out = np.empty(len(groups), dtype=object)
+    b = bases[["designation", "min_ncy", "max_ncy"]].drop_duplicates()
+    for i, (need, ncy) in enumerate(zip(groups["need"].astype(str), groups["ncy"].astype(int))):
+        fits = b[(b["min_ncy"] <= ncy) & (ncy <= b["max_ncy"])]["designation"]
+        best = need_designations([need], fits)[need] if len(fits) else NO_DESIGNATION
+        if best == NO_DESIGNATION:
+            best = need_designations([need], b["designation"])[need]
+        out[i] = best
+    return out
+
+
 def _phase_fractions(min_ncy: int, max_ncy: int) -> dict[str, float]:
     ph = phase(np.arange(int(min_ncy), int(max_ncy) + 1))
     names, counts = np.unique(ph, return_counts=True)
@@ -566,8 +592,8 @@ def gap_analysis(
     demand, groups = specialist_demand(projection, prov, specialist_share=specialist_share,
                                        kinds=kinds, seed=seed)
     local = local_bases(timeline)
-    designs = need_designations(groups["need"].unique(), local["designation"].unique())
-    groups = groups.assign(phase=phase(groups["ncy"].to_numpy()), designation=groups["need"].map(designs))
+    groups = groups.assign(phase=phase(groups["ncy"].to_numpy()),
+                           designation=group_designations(groups, local))
     if ooc_cost_per_place is None:
         weights = None
         if hist is not None and "setting" in hist.columns and len(hist):

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from senforecast import InputWarning, Projection, ProvisionChange, Scenario, SenForecastError
-from senforecast.gap import gap_analysis, need_designations, specialist_demand
+from senforecast.gap import gap_analysis, group_designations, need_designations, specialist_demand
+from senforecast.ncy import phase
 from senforecast.scenario_compare import compare_scenarios
 
 YEARS = list(range(2026, 2031))
@@ -80,9 +81,12 @@ def test_groups_partition_demand_and_places(gap):
     assert set(whole["area"]) == {"ALL"}
     np.testing.assert_allclose(whole.groupby("year")["demand_mean"].sum(), t["demand_mean"])
     np.testing.assert_allclose(whole.groupby("year")["capacity"].sum(), t["capacity"])
-    # SEMH has no specific base, so it is counted under the all-needs special school
+    # SEMH has no specific base, so it is counted under the all-needs special school, and so
+    # are ASD children older than the ASD base's age range
     assert need_designations(["ASD", "SLD", "SEMH"], _register()["designation"]) == {
         "ASD": "ASD", "SLD": "PMLD;SLD", "SEMH": "*"}
+    kids = pd.DataFrame({"need": ["ASD", "ASD", "SLD", "SLD", "SEMH"], "ncy": [4, 9, 9, 13, 2]})
+    assert group_designations(kids, _register().iloc[:3]).tolist() == ["ASD", "*", "PMLD;SLD", "*", "*"]
 
 
 def test_overflow_accounts_for_every_child_and_respects_capacity(gap):
@@ -153,11 +157,10 @@ def test_intervals_cover_about_ninety_percent():
                        allocate=False)
     truth, cells = _specialist(_projection(n_draws=200, seed=99))
     groups = gap.by_group()
+    designation = group_designations(cells, _register().iloc[:3])
     inside = []
     for (des, ph, area), rows in groups.groupby(["designation", "phase", "area"]):
-        need_ok = cells["need"].map(lambda n: need_designations([n], _register()["designation"])[n] == des)
-        from senforecast.ncy import phase
-        sel = (need_ok & (phase(cells["ncy"].to_numpy()) == ph) & (cells["area"] == area)).to_numpy()
+        sel = ((designation == des) & (phase(cells["ncy"].to_numpy()) == ph) & (cells["area"] == area)).to_numpy()
         if not sel.any():
             continue
         t = truth[:, :, sel].sum(axis=2)
