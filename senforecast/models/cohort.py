@@ -309,7 +309,7 @@ class CohortModel:
         plan, cells = self._plan(index, params, sim_years, population if population is not None else self.population_,
                                  scenario)
         rng = np.random.default_rng(seed)
-        out = simulate(plan, n_draws, rng)
+        sim_cells, out = simulate(plan, n_draws, rng)
 
         D, Y, Ar, C = out["stock"].shape
         flat = {k: v.reshape(D, Y, Ar * C) for k, v in out.items()}
@@ -319,8 +319,8 @@ class CohortModel:
         keep_y = np.isin(sim_years, wanted)
         area_lab = np.repeat(np.asarray(self.areas_, dtype=object), C)
         cell_frame = pd.DataFrame({
-            "area": area_lab, "ncy": np.tile(cells["ncy"], Ar),
-            "need": np.tile(cells["need"], Ar), "setting": np.tile(cells["setting"], Ar),
+            "area": area_lab, "ncy": np.tile(cells["ncy"][sim_cells], Ar),
+            "need": np.tile(cells["need"][sim_cells], Ar), "setting": np.tile(cells["setting"][sim_cells], Ar),
         })[active].reset_index(drop=True)
         cell_frame["ncy"] = cell_frame["ncy"].astype(int)
         draws = flat.pop("stock")[:, keep_y][:, :, active]
