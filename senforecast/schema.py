@@ -566,28 +566,24 @@ def validate_table(
             else:
                 out[spec.name] = col.astype("int64")
 
-    context = {"allowed": ""}
-    if needs is not None:
-        context["allowed"] = _fmt_allowed(needs)
+    # each code check lists its own allowed codes in the message
+    allowed = {
+        "need_code": _fmt_allowed(needs) if needs is not None else "",
+        "designation": _fmt_allowed(needs) if needs is not None else "",
+        "setting_code": _fmt_allowed(settings) if settings is not None else "",
+        "setting_kind": _fmt_allowed(SETTING_KINDS),
+    }
     schema = table_schema(table, needs=needs, settings=settings)
-    if settings is not None:
-        settings_context = _fmt_allowed(settings)
-    if table == "provision":
-        context["allowed"] = _fmt_allowed(SETTING_KINDS) if needs is None else context["allowed"]
     try:
         schema.validate(out, lazy=True)
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
-        # messages need different 'allowed' lists per check
-        for check_name, allowed in (("setting_code", settings_context if settings is not None else ""),
-                                    ("setting_kind", _fmt_allowed(SETTING_KINDS)),
-                                    ("need_code", context["allowed"]),
-                                    ("designation", context["allowed"])):
-            sub = fc[fc["check"].astype(str) == check_name]
+        checks = fc["check"].astype(str)
+        for check_name, codes in allowed.items():
+            sub = fc[checks == check_name]
             if len(sub):
-                problems += _translate(sub, file, {"allowed": allowed}, skip, out, hide)
-        rest = fc[~fc["check"].astype(str).isin(["setting_code", "setting_kind", "need_code", "designation"])]
-        problems += _translate(rest, file, context, skip, out, hide)
+                problems += _translate(sub, file, {"allowed": codes}, skip, out, hide)
+        problems += _translate(fc[~checks.isin(list(allowed))], file, {}, skip, out, hide)
     problems += _duplicate_problems(out, TABLE_KEYS[table], file, table)
     if problems:
         problems.sort(key=lambda p: (p.row if p.row is not None else 0, p.column or ""))
