@@ -17,6 +17,7 @@ from .. import metrics
 from .flow import AgeFlowModel
 from .intervals import GroupedCalibration
 from .pooled import PooledTrendModel, calibration_errors
+from .reader import SPECIALIST_SETTINGS
 from .series import SeriesPanel
 
 Forecaster = Callable[[np.ndarray, int, int], np.ndarray]
@@ -138,6 +139,25 @@ def _intervals(cal: GroupedCalibration, point: np.ndarray, size: np.ndarray) -> 
     return out
 
 
+def specialist_total(setting: pd.DataFrame) -> pd.DataFrame:
+    """Special schools + resourced provision/units + independent as one ``specialist`` series.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"year": 2020, "area": "A", "setting": ["special_school", "independent",
+    ...                   "resourced_provision_unit", "mainstream"], "count": [10.0, 2, 3, 50]})
+    >>> specialist_total(t)[["setting", "count"]].values.tolist()
+    [['specialist', 15.0]]
+    """
+    part = setting[setting["setting"].isin(SPECIALIST_SETTINGS)]
+    keys = [c for c in part.columns if c not in {"setting", "count"}]
+    out = (part.groupby(keys, sort=True, dropna=False)["count"]
+           .agg(lambda x: x.sum() if x.notna().all() and len(x) == len(SPECIALIST_SETTINGS) else np.nan)
+           .reset_index())
+    out.insert(len(keys), "setting", "specialist")
+    return out[[*keys[:2], "setting", "count", *keys[2:]]] if len(keys) > 2 else out[[*keys, "setting", "count"]]
+
+
 def backtest_panel(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], origins: Sequence[int],
                    horizons: Sequence[int] = (1, 2, 3), calibration_origins: int = 4) -> pd.DataFrame:
     """Forecast every series of a panel from each origin with each forecaster (long table).
@@ -220,13 +240,19 @@ def run_england_backtest(
     frames.append(backtest_panel(age_panel, f_age, origins, horizons, calibration_origins))
     if setting is not None:
         s = setting if settings is None else setting[setting["setting"].isin(settings)]
+        if set(SPECIALIST_SETTINGS) <= set(s["setting"]):
+            s = pd.concat([s, specialist_total(s)], ignore_index=True)
         s_panel = SeriesPanel.from_table(s, "setting")
         sp = PooledTrendModel(dim="setting", window=window)
         sp.panel_ = s_panel
         su = PooledTrendModel(dim="setting", window=window, pooling="none")
         su.panel_ = s_panel
-        fr = backtest_panel(s_panel, dict(BASELINES, pooled_trend=sp.forecast_array, own_trend=su.forecast_array),
-                            origins, horizons, calibration_origins)
+        models = dict(BASELINES, pooled_trend=sp.forecast_array, own_trend=su.forecast_array)
+        if "total" in set(s_panel.keys["setting"]):
+            ss = PooledTrendModel(dim="setting", window=window, share_of="total")
+            ss.panel_ = s_panel
+            models["pooled_share"] = ss.forecast_array
+        fr = backtest_panel(s_panel, models, origins, horizons, calibration_origins)
         fr["target"] = "setting:" + fr["target"]
         frames.append(fr)
     fc = pd.concat(frames, ignore_index=True)

@@ -33,7 +33,8 @@ class LogErrorCalibration:
     z: np.ndarray
 
     @classmethod
-    def fit(cls, errors: dict[int, tuple[np.ndarray, np.ndarray]], max_horizon: int) -> "LogErrorCalibration":
+    def fit(cls, errors: dict[int, tuple[np.ndarray, np.ndarray]], max_horizon: int,
+            symmetric: bool = True) -> "LogErrorCalibration":
         """Fit from ``{h: (log_errors, sizes)}``; horizons with no errors are extrapolated.
 
         Examples
@@ -75,7 +76,10 @@ class LogErrorCalibration:
                 f = (h / (j + 1)) ** 2
                 alpha[h - 1], beta[h - 1] = alpha[j] * f, beta[j] * f
         z = np.concatenate(zs)
-        z = z / np.std(z) if np.std(z) > 0 else z  # unit variance: the scale carries the size
+        # past errors share a common shock per year (all authorities under-forecast in 2016, say);
+        # its size is informative but not its sign, so the error distribution is symmetrised
+        z = np.concatenate([z, -z]) if symmetric else z
+        z = z / np.sqrt(np.mean(z**2)) if np.any(z) else z  # unit scale: the variance model carries size
         return cls(alpha=alpha, beta=beta, z=z)
 
     def scale(self, h: int, size: np.ndarray) -> np.ndarray:

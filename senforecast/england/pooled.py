@@ -201,6 +201,9 @@ class PooledTrendModel:
         Longest horizon intervals are calibrated for.
     calibration_origins : int
         Earlier origins per horizon whose errors calibrate the intervals.
+    share_of : str, optional
+        A value of ``dim`` that is every authority's total (e.g. ``"total"``): the other series
+        are then forecast as the pooled total times the pooled trend of their share of it.
 
     Attributes
     ----------
@@ -223,9 +226,10 @@ class PooledTrendModel:
     """
 
     def __init__(self, dim: str = "setting", window: int = 3, pooling: str = "region",
-                 max_horizon: int = 5, calibration_origins: int = 4) -> None:
+                 max_horizon: int = 5, calibration_origins: int = 4, share_of: str | None = None) -> None:
         if pooling not in {"region", "england", "none"}:
             raise ModelError(f"pooling must be 'region', 'england' or 'none', not {pooling!r}")
+        self.share_of = share_of
         self.dim = dim
         self.window = window
         self.pooling = pooling
@@ -237,8 +241,33 @@ class PooledTrendModel:
     def forecast_array(self, Y: np.ndarray, t: int, horizon: int) -> np.ndarray:
         """Point forecasts from an array (used by the backtest and the calibration)."""
         p = self.panel_
-        return pooled_growth_forecast(Y, t, horizon, p.group, p.region if self.pooling == "region" else None,
-                                      self.window, self.pooling)
+        region = p.region if self.pooling == "region" else None
+        f = pooled_growth_forecast(Y, t, horizon, p.group, region, self.window, self.pooling)
+        if self.share_of is None:
+            return f
+        # a part (e.g. special schools) = forecast of the whole x pooled trend of its share of it:
+        # the share moves slowly and the whole is forecast well, so the part borrows both
+        whole = self._whole_index()
+        has = whole >= 0
+        share = (Y[has] + 1.0) / (Y[whole[has]] + 1.0) * 1000.0
+        fs = pooled_growth_forecast(share, t, horizon, p.group[has], None if region is None else region[has],
+                                    self.window, self.pooling)
+        out = f.copy()
+        out[has] = np.maximum(fs / 1000.0 * (f[whole[has]] + 1.0) - 1.0, 0.0)
+        return out
+
+    def _whole_index(self) -> np.ndarray:
+        """Row of each series' authority total (the ``share_of`` value); -1 for the totals themselves."""
+        keys = self.panel_.keys
+        rows = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys[["area", self.dim]]))
+        look = pd.MultiIndex.from_arrays([keys["area"], np.full(len(keys), self.share_of)])
+        whole = rows.reindex(look).to_numpy()
+        if np.isnan(whole).any():
+            raise SenForecastError(f"share_of={self.share_of!r}: some authorities have no {self.share_of!r} row "
+                                   f"in column {self.dim!r}")
+        whole = whole.astype(int)
+        whole[keys[self.dim].to_numpy() == self.share_of] = -1
+        return whole
 
     def fit(self, table: pd.DataFrame, population: pd.DataFrame | None = None) -> "PooledTrendModel":
         """Fit on a tidy table ``year, area, <dim>, count`` (+ optional ``region``).
