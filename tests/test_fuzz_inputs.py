@@ -146,7 +146,7 @@ def test_excel_with_merged_header_rows(workdir, table, rows, merges):
 
 @FUZZ
 @given(table=st.sampled_from(sorted(READERS)),
-       frame=st.lists(st.lists(st.one_of(st.none(), st.integers(-10**25, 10**25),
+       frame=st.lists(st.lists(st.one_of(st.none(), st.just(pd.NA), st.just(pd.NaT), st.integers(-10**25, 10**25),
                                          st.floats(allow_nan=True, allow_infinity=True), CELL),
                                min_size=1, max_size=9), min_size=1, max_size=5))
 def test_dataframes_with_huge_numbers_and_nan(table, frame):

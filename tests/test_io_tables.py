@@ -224,3 +224,10 @@ def test_excel_two_row_merged_header_is_handled(tmp_path):
     wb.save(f)
     plans = read_plans(f)
     assert plans.iloc[0][["pupil_id", "ncy", "area"]].tolist() == ["a", 3, "N"]
+
+
+def test_dataframe_input_with_pandas_missing_values():
+    df = pd.DataFrame({"year": pd.array([2024, None], dtype="Int64"), "area": ["N", "N"],
+                       "ncy": pd.array([3, 4], dtype="Int64"), "count": [10.0, 12.0]})
+    (p,) = problems_of(lambda: read_population(df))
+    assert (p.row, p.column) == (3, "year") and "blank" in p.message

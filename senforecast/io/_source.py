@@ -73,7 +73,7 @@ def cell_text(v: object) -> str | None:
     >>> cell_text(7.0), cell_text(" ASD "), cell_text(None), cell_text(""), cell_text(2.5)
     ('7', 'ASD', None, None, '2.5')
     """
-    if v is None:
+    if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
