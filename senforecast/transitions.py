@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .codes import SETTING_KINDS
 from .data import NO_PLAN
 from .errors import InputValidationError, InputWarning, Problem, ValidationReport
 
@@ -57,8 +58,8 @@ def _check_plans(plans: pd.DataFrame, source: str) -> pd.DataFrame:
     return p
 
 
-def _pairs(plans: pd.DataFrame, years, source: str):
-    p = _check_plans(plans, source)
+def _pairs(plans: pd.DataFrame, years, source: str, checked: pd.DataFrame | None = None):
+    p = _check_plans(plans, source) if checked is None else checked
     present = np.unique(p["year"].to_numpy())
     first = [int(y) for y in present if y + 1 in set(present.tolist())]
     if years is not None:
@@ -203,7 +204,8 @@ def transition_anomalies(plans: pd.DataFrame, provision: pd.DataFrame | None = N
     * ``ncy_not_advancing``: NCY in census ``y + 1`` is not NCY in ``y`` plus one (``row`` is
       the second census row, ``year`` the first year, ``detail`` e.g. ``"5 -> 5"``);
     * ``area_changed``: the child's area differs between the two censuses (informational);
-    * with ``provision``: ``setting_not_in_provision``, ``setting_not_open`` (no capacity
+    * with ``provision``: ``setting_not_in_provision`` (a setting kind such as ``mainstream``
+      is accepted as a setting), ``setting_not_open`` (no capacity
       period covers the year), ``ncy_outside_setting_range`` and ``need_not_in_designation``.
 
     Parameters
@@ -233,7 +235,8 @@ def transition_anomalies(plans: pd.DataFrame, provision: pd.DataFrame | None = N
     >>> a[["year", "row", "detail"]].values.tolist()[0]
     [2024, 3, '5 -> 5']
     """
-    m, _ = _pairs(plans, years, source)
+    p = _check_plans(plans, source)
+    m, _ = _pairs(plans, years, source, checked=p)
     both = m["_merge"].to_numpy() == "both"
     b = m[both]
     parts = []
@@ -248,32 +251,37 @@ def transition_anomalies(plans: pd.DataFrame, provision: pd.DataFrame | None = N
         "setting": ac["setting_to"], "ncy": ac["ncy_to"], "need": ac["need_to"],
         "detail": ac["area_from"].astype(str) + " -> " + ac["area_to"].astype(str)}))
     if provision is not None:
-        p = _check_plans(plans, source)
         x = _active_provision(provision, p)
         known = x["_known"].to_numpy(dtype=bool)
+        generic = x["setting"].isin(SETTING_KINDS).to_numpy(dtype=bool)  # e.g. plain 'mainstream'
         active = x["_active"].to_numpy(dtype=bool)
         lo = pd.to_numeric(x["min_ncy"], errors="coerce").to_numpy()
         hi = pd.to_numeric(x["max_ncy"], errors="coerce").to_numpy()
         ncy = x["ncy"].to_numpy()
         out_range = known & ((ncy < lo) | (ncy > hi))
-        desig = x["designation"].fillna("*").astype(str).to_numpy(dtype=object)
-        needs = x["need"].to_numpy(dtype=object)
-        wrong_need = known & np.array(
-            [d.strip() != "*" and n not in {c.strip() for c in d.split(";")} for d, n in zip(desig, needs)],
-            dtype=bool) if len(x) else np.zeros(0, dtype=bool)
+        x["designation"] = x["designation"].fillna("*").astype(str)
+        # check each distinct (designation, need) pair once, not each row
+        pairs = x[["designation", "need"]].drop_duplicates()
+        pairs["_bad"] = [d.strip() != "*" and n not in {c.strip() for c in d.split(";")}
+                         for d, n in zip(pairs["designation"], pairs["need"])]
+        wrong_need = known & x.merge(pairs, on=["designation", "need"], how="left")["_bad"].to_numpy(dtype=bool)
+
+        def fmt_range(d):
+            return ("setting takes NCY " + d["min_ncy"].astype(int).astype(str) + " to "
+                    + d["max_ncy"].astype(int).astype(str) + ", child in NCY " + d["ncy"].astype(str))
+
         details = {
-            "setting_not_in_provision": (~known, np.full(len(x), "setting code is not in the provision register")),
-            "setting_not_open": (known & ~active, np.full(len(x), "no capacity period of the setting covers this year")),
-            "ncy_outside_setting_range": (out_range, np.array(
-                [f"setting takes NCY {a:g} to {b:g}, child in NCY {c}" for a, b, c in zip(lo, hi, ncy)], dtype=object)),
-            "need_not_in_designation": (wrong_need, np.array(
-                [f"setting designated for {d}, child's need {n}" for d, n in zip(desig, needs)], dtype=object)),
+            "setting_not_in_provision": (~known & ~generic, lambda d: "setting code is not in the provision register"),
+            "setting_not_open": (known & ~active, lambda d: "no capacity period of the setting covers this year"),
+            "ncy_outside_setting_range": (out_range, fmt_range),
+            "need_not_in_designation": (wrong_need, lambda d: "setting designated for " + d["designation"]
+                                        + ", child's need " + d["need"]),
         }
-        for name, (mask, det) in details.items():
+        for name, (mask, detail) in details.items():
             sub = x[mask]
             parts.append(pd.DataFrame({"anomaly": name, "year": sub["year"], "row": sub["row"],
                                        "area": sub["area"], "setting": sub["setting"], "ncy": sub["ncy"],
-                                       "need": sub["need"], "detail": det[mask]}))
+                                       "need": sub["need"], "detail": detail(sub)}))
     cols = ["anomaly", "year", "row", "area", "setting", "ncy", "need", "detail"]
     out = pd.concat([q for q in parts if len(q)] or [pd.DataFrame(columns=cols)], ignore_index=True)
     out = out.loc[:, cols]

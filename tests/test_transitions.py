@@ -194,3 +194,12 @@ class _quiet:
 
     def __exit__(self, *exc):
         return self._cm.__exit__(*exc)
+
+
+def test_setting_kinds_are_accepted_as_settings_without_register_rows():
+    plans = pd.DataFrame({"pupil_id": ["a", "b"], "year": [2024, 2024], "ncy": [3, 3],
+                          "need": ["ASD", "ASD"], "setting": ["mainstream", "NOWHERE"], "area": ["N", "N"]})
+    prov = pd.DataFrame({"setting": ["RB"], "min_ncy": [0], "max_ncy": [6], "designation": ["ASD"],
+                         "opens": pd.array([pd.NA], "Int64"), "closes": pd.array([pd.NA], "Int64")})
+    a = transition_anomalies(plans, prov)
+    assert a[["anomaly", "row"]].values.tolist() == [["setting_not_in_provision", 3]]
