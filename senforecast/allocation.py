@@ -164,6 +164,12 @@ def solve_transport(
     gi, bi = np.nonzero(eligible & (capacity[None, :] > 0))
     if len(gi) == 0 or n_draws == 0:
         return placed, overflow
+    uniq, inverse = np.unique(demand, axis=0, return_inverse=True)
+    if len(uniq) < n_draws:
+        # draws with the same demand have the same optimum: solve each distinct one once
+        p_u, o_u = solve_transport(uniq, capacity, eligible, cost, chunk=chunk)
+        inverse = inverse.reshape(-1)
+        return p_u[inverse], o_u[inverse]
     arc_cost = np.asarray(cost, dtype=float)[gi, bi]
     big = (n_bases + 1) * arc_cost.max() + 1.0  # exceeds any augmenting-path saving
     n_arcs = len(gi)

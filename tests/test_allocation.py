@@ -147,3 +147,18 @@ def test_prefers_own_area():
     assert a.cross_area[0, 0] == 0  # everyone fits at home
     assert a.cross_area[1, 0] == 2  # two northern children use the spare southern places
     assert a.overflow[1].sum() == 0
+
+
+def test_many_draws_solved_together_equal_one_by_one():
+    """The block LP over draws (with repeated draws solved once) gives each draw its own optimum."""
+    rng = np.random.default_rng(3)
+    eligible = rng.random((6, 3)) < 0.6
+    cost = rng.integers(1, 4, size=(6, 3)).astype(float)
+    capacity = np.array([4.0, 2.0, 5.0])
+    demand = rng.poisson(1.5, size=(30, 6)).astype(float)
+    demand[10:15] = demand[0]  # repeated draws
+    placed, over = solve_transport(demand, capacity, eligible, cost, chunk=7)
+    for d in range(len(demand)):
+        p1, o1 = solve_transport(demand[d:d + 1], capacity, eligible, cost)
+        assert over[d].sum() == pytest.approx(o1.sum())
+        assert (placed[d] * cost).sum() == pytest.approx((p1[0] * cost).sum())
