@@ -412,6 +412,9 @@ def _duplicate_problems(frame: pd.DataFrame, keys: Sequence[str], file: str, tab
     dup = key_frame.duplicated(keep=False)
     if not dup.any():
         return []
+    hint = {"population": " (if the file is split by sex or another breakdown, add the rows up first)",
+            "census": " (if the file has another breakdown, add the rows up first)",
+            "plans": " (a child can have only one row per census)"}.get(table, "")
     problems = []
     groups = key_frame[dup].groupby(keys, sort=False, dropna=False).groups
     for rows in groups.values():
@@ -420,7 +423,7 @@ def _duplicate_problems(frame: pd.DataFrame, keys: Sequence[str], file: str, tab
             others = ", ".join(str(o) for o in rows if o != r)
             problems.append(Problem(file, r, None,
                                     f"duplicate row: the same {' and '.join(keys)} as row(s) {others}; "
-                                    f"each {table} row must be unique on ({', '.join(keys)})"))
+                                    f"each {table} row must be unique on ({', '.join(keys)}){hint}"))
     return problems
 
 

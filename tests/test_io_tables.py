@@ -196,9 +196,11 @@ def test_excel_reads_with_real_sheet_rows(tmp_path):
     ws2.append(["c", 2024, 40, "ASD", "RB1", "N"])
     f = tmp_path / "plans.xlsx"
     wb.save(f)
-    # the title row is read as the header, so the real header is missing: an error, not a crash
-    problems = problems_of(lambda: read_plans(f))
-    assert all(p.file == "plans.xlsx [plans]" for p in problems)
+    # the title row is skipped with a warning; rows are the sheet's own (header 3, data 4-6)
+    with pytest.warns(InputWarning, match="title row"):
+        with pytest.raises(InputValidationError) as info:
+            read_plans(f)
+    assert {(p.file, p.row, p.column) for p in info.value.problems} == {("plans.xlsx [plans]", 6, "ncy")}
     ws2.delete_rows(1, 2)
     ws2.insert_rows(1)
     wb.save(f)

@@ -290,6 +290,10 @@ def _grid_to_raw(grid, file: str, report: ValidationReport | None, skip_title_ro
         while start < len(filled) - 1 and len({v for v in filled[start][1] if v is not None}) < 2:
             notes.append(next(v for v in filled[start][1] if v is not None))
             start += 1
+    if notes:
+        _warn(report, Problem(file, filled[0][0], None, f"skipped {len(notes)} title row(s) above the header "
+                              f"(e.g. {notes[0][:60]!r}); the header is row {filled[start][0]}"),
+              "title_rows_skipped", len(notes))
     header_row, header = filled[start]
     pos = next(i for i, (r, _) in enumerate(texts) if r == header_row)
     header_rows = [header_row]

@@ -90,7 +90,7 @@ def read_table(
     """
     if table not in TABLE_COLUMNS:
         raise ValueError(f"unknown table {table!r}")
-    raw = read_raw(source, table=table, sheet=sheet, report=report)
+    raw = read_raw(source, table=table, sheet=sheet, report=report, skip_title_rows=True)
     wanted = [s.name for s in TABLE_COLUMNS[table]]
     if table == "population":
         wanted.append("age")
