@@ -233,3 +233,11 @@ def test_dataframe_input_with_pandas_missing_values():
                        "ncy": pd.array([3, 4], dtype="Int64"), "count": [10.0, 12.0]})
     (p,) = problems_of(lambda: read_population(df))
     assert (p.row, p.column) == (3, "year") and "blank" in p.message
+
+
+def test_plans_by_age_convert_to_ncy_and_bad_ages_are_errors():
+    df = pd.DataFrame({"pupil_id": ["a", "b", "c"], "year": [2024] * 3, "Age": [5, 16, 40],
+                       "need": ["ASD"] * 3, "setting": ["S"] * 3, "area": ["N"] * 3})
+    (p,) = problems_of(lambda: read_plans(df))
+    assert (p.row, p.column, p.value) == (4, "age", "40")  # out of range: an error, not dropped
+    assert read_plans(df.iloc[:2])["ncy"].tolist() == [0, 11]

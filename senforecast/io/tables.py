@@ -92,7 +92,7 @@ def read_table(
         raise ValueError(f"unknown table {table!r}")
     raw = read_raw(source, table=table, sheet=sheet, report=report, skip_title_rows=True)
     wanted = [s.name for s in TABLE_COLUMNS[table]]
-    if table == "population":
+    if "ncy" in wanted:
         wanted.append("age")
     mapping, problems, unused = resolve_columns(raw.headers, wanted, file=raw.file, columns=columns)
     if problems:
@@ -113,8 +113,8 @@ def read_table(
     if report is not None:
         report.count(f"{table}.rows_read", len(rows))
     pre: list[Problem] = []
-    if table == "population" and "ncy" not in frame.columns and "age" in frame.columns:
-        frame, rows, pre = _population_by_age(frame, rows, raw.file, report)
+    if "ncy" not in frame.columns and "age" in frame.columns:
+        frame, rows, pre = _ncy_from_age(frame, rows, raw.file, report, table)
     elif "age" in frame.columns:
         frame = frame.drop(columns="age")
     if "area" not in frame.columns and any(s.name == "area" for s in TABLE_COLUMNS[table]):
@@ -138,9 +138,13 @@ def read_table(
     return ReadResult(out, rows, raw.file)
 
 
-def _population_by_age(frame: pd.DataFrame, rows: list[int], file: str,
-                       report: ValidationReport | None) -> tuple[pd.DataFrame, list[int], list[Problem]]:
-    """Convert ages to NCY, dropping (with a warning and a count) ages outside school range."""
+def _ncy_from_age(frame: pd.DataFrame, rows: list[int], file: str, report: ValidationReport | None,
+                  table: str) -> tuple[pd.DataFrame, list[int], list[Problem]]:
+    """Convert ages at 31 August to NCY.
+
+    Population tables usually cover all ages: rows outside school range are dropped with a
+    warning and a count. In other tables such an age is an error (reported as a bad NCY).
+    """
     from ..schema import _parse_ncy  # whole-number rules shared with NCY ('90+' reads as 90)
 
     ncy: list[object] = []
@@ -155,10 +159,13 @@ def _population_by_age(frame: pd.DataFrame, rows: list[int], file: str,
             continue
         n = int(age_to_ncy(a))
         outside[i] = not (NCY_MIN <= n <= NCY_MAX)
+        if outside[i] and table != "population":
+            problems.append(Problem(file, r, "age", f"expected an age from {NCY_MIN + 5} to {NCY_MAX + 5} "
+                                    f"(NCY {NCY_MIN} to {NCY_MAX})", v))
         ncy.append(n)
     frame = frame.drop(columns="age")
     frame["ncy"] = pd.Series(ncy, index=frame.index, dtype=object)
-    if outside.any():
+    if outside.any() and table == "population":
         dropped = [r for r, o in zip(rows, outside) if o]
         _warn(report, Problem(file, dropped[0], "age",
                               f"{len(dropped)} row(s) with ages outside school range "
