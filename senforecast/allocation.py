@@ -306,29 +306,59 @@ class Allocation:
         DataFrame
             ``year, by..., reason, mean, pXX...``; rows where no draw overflows are left out.
         """
-        from .projection import quantile_label
+        return unplaced_table(self.overflow, self.reason, self.groups, self.years,
+                              quantiles=quantiles, by=by, labels=labels)
 
-        by = list(by)
-        g = self.groups if labels is None else pd.concat([self.groups, labels.reset_index(drop=True)], axis=1)
-        missing = [c for c in by if c not in g.columns]
-        if missing:
-            raise SenForecastError(f"cannot break down by {missing}; use some of {list(g.columns)}")
-        frames = []
-        for t, year in enumerate(self.years):
-            keys = g[by].assign(reason=self.reason[t])
-            codes = keys.groupby(by + ["reason"], sort=True, dropna=False).ngroup().to_numpy()
-            lab = keys.assign(_c=codes).drop_duplicates("_c").sort_values("_c").drop(columns="_c")
-            arr = np.zeros((self.overflow.shape[0], codes.max() + 1))
-            np.add.at(arr, (slice(None), codes), self.overflow[:, t, :])
-            keep = arr.max(axis=0) > 1e-9
-            f = lab.reset_index(drop=True)[keep]
-            f.insert(0, "year", int(year))
-            f["mean"] = arr.mean(axis=0)[keep]
-            for q, v in zip(quantiles, np.quantile(arr, quantiles, axis=0)):
-                f[quantile_label(q)] = v[keep]
-            frames.append(f)
-        cols = ["year", *by, "reason", "mean", *[quantile_label(q) for q in quantiles]]
-        return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+def unplaced_table(
+    overflow: np.ndarray,
+    reason: np.ndarray,
+    groups: pd.DataFrame,
+    years: Sequence[int],
+    *,
+    quantiles: Sequence[float] = (0.05, 0.5, 0.95),
+    by: Sequence[str] = ("area", "ncy", "need"),
+    labels: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Tidy table of children out of county by year, ``by`` and reason (see
+    :meth:`Allocation.unplaced`); ``reason`` is (n_years, n_groups) or one string.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> g = pd.DataFrame({"area": ["N", "S"], "ncy": [3, 3], "need": ["ASD", "ASD"]})
+    >>> t = unplaced_table(np.array([[[1.0, 0.0]], [[3.0, 0.0]]]), "bases full", g, [2026], by=["need"])
+    >>> t[["need", "reason", "mean"]].values.tolist()
+    [['ASD', 'bases full', 2.0]]
+    """
+    from .projection import quantile_label
+
+    years = np.asarray(list(years))
+    if isinstance(reason, str):
+        reason = np.full((len(years), len(groups)), reason, dtype=object)
+    by = list(by)
+    g = groups.reset_index(drop=True)
+    if labels is not None:
+        g = pd.concat([g, labels.reset_index(drop=True)], axis=1)
+    missing = [c for c in by if c not in g.columns]
+    if missing:
+        raise SenForecastError(f"cannot break down by {missing}; use some of {list(g.columns)}")
+    frames = []
+    for t, year in enumerate(years):
+        keys = g[by].assign(reason=reason[t])
+        codes = keys.groupby(by + ["reason"], sort=True, dropna=False).ngroup().to_numpy()
+        lab = keys.assign(_c=codes).drop_duplicates("_c").sort_values("_c").drop(columns="_c")
+        arr = np.zeros((overflow.shape[0], codes.max() + 1))
+        np.add.at(arr, (slice(None), codes), overflow[:, t, :])
+        keep = arr.max(axis=0) > 1e-9
+        f = lab.reset_index(drop=True)[keep]
+        f.insert(0, "year", int(year))
+        f["mean"] = arr.mean(axis=0)[keep]
+        for q, v in zip(quantiles, np.quantile(arr, quantiles, axis=0)):
+            f[quantile_label(q)] = v[keep]
+        frames.append(f)
+    cols = ["year", *by, "reason", "mean", *[quantile_label(q) for q in quantiles]]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
 def allocate(

@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .allocation import Allocation, allocate
+from .allocation import Allocation, allocate, unplaced_table
 from .capacity import ALL_NEEDS, capacity_timeline, local_bases, out_of_county_cost, parse_designation, validate_provision
 from .codes import OUT_OF_COUNTY_KINDS, SETTING_KINDS, SPECIALIST_KINDS
 from .errors import InputWarning, SenForecastError
@@ -39,6 +39,7 @@ from .scenarios import ProvisionChange, Scenario
 
 DEMAND_KINDS = SPECIALIST_KINDS | OUT_OF_COUNTY_KINDS
 NO_DESIGNATION = "(no base)"
+REASON_PROJECTED_OOC = "projected out of county"
 
 
 def _interval(confidence: float) -> tuple[float, float]:
@@ -119,6 +120,15 @@ def specialist_demand(
     >>> d.tolist(), g.to_dict("records")
     ([[[6.0]]], [{'area': 'N', 'ncy': 3, 'need': 'ASD'}])
     """
+    local, ooc, groups = _demand_parts(projection, provision, specialist_share=specialist_share,
+                                       kinds=kinds, seed=seed)
+    return local + ooc, groups
+
+
+def _demand_parts(projection: Projection, provision: pd.DataFrame, *, specialist_share=None,
+                  kinds=None, seed=None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Specialist demand split into children projected in local settings (or with no
+    setting) and children projected out of county, by (area, ncy, need)."""
     cells = projection.cells.copy()
     if "ncy" not in cells.columns or (cells["ncy"].astype(str) == "ALL").any():
         raise SenForecastError(
@@ -154,9 +164,11 @@ def specialist_demand(
     groups["ncy"] = groups["ncy"].astype(int)
     codes = np.full(len(cells), -1)
     codes[keep] = codes_k
-    direct = keep & ~all_cells
+    is_ooc = np.isin(cell_kind, list(OUT_OF_COUNTY_KINDS))
+    local = keep & ~all_cells & ~is_ooc
     # sum only the counted cells, without a float copy of the whole draws array
-    demand = _collapse(projection.draws, np.where(direct, codes, -1), len(groups))
+    demand = _collapse(projection.draws, np.where(local, codes, -1), len(groups))
+    ooc = _collapse(projection.draws, np.where(is_ooc, codes, -1), len(groups))
     if all_cells.any():
         if specialist_share is None:
             raise SenForecastError(
@@ -171,7 +183,7 @@ def specialist_demand(
         else:
             part = part * share[None, None, :]
         demand += _collapse(part, codes[all_cells], len(groups))
-    return demand, groups
+    return demand, ooc, groups
 
 
 def _collapse(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -283,6 +295,9 @@ class GapAnalysis:
     timeline : DataFrame
         Capacity timeline of every setting (local and out of county), history year included.
     allocation : Allocation or None
+    projected_ooc : ndarray or None
+        With ``ooc_placements="stay"``: children the projection keeps out of county, shape
+        like ``demand`` (they are not offered local places).
     ooc_cost_per_place : float
     confidence : float
     scenario : Scenario or None
@@ -293,7 +308,7 @@ class GapAnalysis:
     def __init__(self, *, projection: Projection, demand: np.ndarray, groups: pd.DataFrame,
                  timeline: pd.DataFrame, allocation: Allocation | None, ooc_cost_per_place: float,
                  confidence: float, scenario: Scenario | None, history: pd.DataFrame | None,
-                 base_roll: np.ndarray | None) -> None:
+                 base_roll: np.ndarray | None, projected_ooc: np.ndarray | None = None) -> None:
         self.projection = projection
         self.years = np.asarray(projection.years, dtype=int)
         self.demand = demand
@@ -305,6 +320,7 @@ class GapAnalysis:
         self.scenario = scenario
         self.history = history
         self._base_roll = base_roll
+        self.projected_ooc = projected_ooc
         self.name = scenario.name if scenario is not None else "baseline"
         self.meta = {**projection.meta, "scenario": self.name, "confidence": confidence,
                      "ooc_cost_per_place": self.ooc_cost_per_place}
@@ -335,16 +351,19 @@ class GapAnalysis:
         return out
 
     def _ooc_draws(self) -> np.ndarray | None:
+        """Children out of county per draw, year and group (overflow + kept out of county)."""
         if self.allocation is None:
             return None
-        return self.allocation.overflow
+        if self.projected_ooc is None:
+            return self.allocation.overflow
+        return self.allocation.overflow + self.projected_ooc
 
     @property
     def ooc_total(self) -> np.ndarray:
         """Draws of children placed out of county, shape (n_draws, n_years)."""
         if self.allocation is None:
             raise SenForecastError("run gap_analysis(..., allocate=True) to get out-of-county numbers")
-        return self.allocation.overflow.sum(axis=2)
+        return self._ooc_draws().sum(axis=2)
 
     @property
     def ooc_cost(self) -> np.ndarray:
@@ -407,7 +426,7 @@ class GapAnalysis:
         over = None
         if self.allocation is not None:
             over = np.zeros_like(dem)
-            np.add.at(over, (slice(None), slice(None), gk), self.allocation.overflow)
+            np.add.at(over, (slice(None), slice(None), gk), self._ooc_draws())
         return keys, dem, cap, over
 
     def by_group(self, by_area: bool = True) -> pd.DataFrame:
@@ -489,12 +508,18 @@ class GapAnalysis:
 
     def unplaced(self, by: Sequence[str] = ("area", "ncy", "need")) -> pd.DataFrame:
         """Children who cannot be placed locally, by year, ``by`` (any of area, ncy, need,
-        phase) and reason (no base takes the need / no base for the age / bases full)."""
+        phase) and reason (no base takes the need / no base for the age / bases full, and with
+        ``ooc_placements="stay"`` projected out of county by the model)."""
         if self.allocation is None:
             raise SenForecastError("run gap_analysis(..., allocate=True) to see who is unplaced")
         lo, hi = self.quantiles
-        return self.allocation.unplaced(quantiles=(lo, 0.5, hi), by=by,
-                                        labels=self.groups[["phase"]])
+        out = self.allocation.unplaced(quantiles=(lo, 0.5, hi), by=by, labels=self.groups[["phase"]])
+        if self.projected_ooc is not None:
+            kept = unplaced_table(self.projected_ooc, REASON_PROJECTED_OOC, self.allocation.groups, self.years,
+                                  quantiles=(lo, 0.5, hi), by=by, labels=self.groups[["phase"]])
+            out = pd.concat([out, kept], ignore_index=True).sort_values(["year", *by, "reason"], kind="stable")
+            out = out.reset_index(drop=True)
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Short per-year table for a paper: demand, places, short, out of county, cost."""
@@ -527,6 +552,7 @@ def gap_analysis(
     scenario: Scenario | Sequence[ProvisionChange] | None = None,
     confidence: float = 0.9,
     allocate: bool = True,
+    ooc_placements: str = "reallocate",
     specialist_share: float | pd.DataFrame | None = None,
     kinds: Mapping[str, str] | None = None,
     ooc_cost_per_place: float | None = None,
@@ -550,6 +576,13 @@ def gap_analysis(
         counts as exceeded in ``first_year_exceeded``.
     allocate : bool
         Run the allocation LP (out-of-county numbers, costs, who is unplaced and why).
+    ooc_placements : {"reallocate", "stay"}
+        ``"reallocate"`` (the planning view): every child needing a specialist place, including
+        those the projection has out of county, is offered a suitable local place before
+        anyone goes out of county. ``"stay"``: children the projection has out of county stay
+        there (the model carries their moves, e.g. a scenario's redirects back at Year 6->7);
+        only children projected in local settings are allocated, and those who do not fit
+        join them out of county.
     specialist_share : float or DataFrame, optional
         For projections without settings, the share needing a specialist place.
     kinds : mapping, optional
@@ -589,8 +622,12 @@ def gap_analysis(
     if hist is not None and len(hist):
         years = sorted({int(hist["year"].max()), *years})
     timeline = capacity_timeline(prov, years, changes=changes)
-    demand, groups = specialist_demand(projection, prov, specialist_share=specialist_share,
-                                       kinds=kinds, seed=seed)
+    if ooc_placements not in ("reallocate", "stay"):
+        raise SenForecastError(f"ooc_placements must be 'reallocate' or 'stay' (got {ooc_placements!r})")
+    local_demand, ooc_demand, groups = _demand_parts(projection, prov, specialist_share=specialist_share,
+                                                     kinds=kinds, seed=seed)
+    demand = local_demand + ooc_demand
+    to_allocate = demand if ooc_placements == "reallocate" else local_demand
     local = local_bases(timeline)
     groups = groups.assign(phase=phase(groups["ncy"].to_numpy()),
                            designation=group_designations(groups, local))
@@ -617,11 +654,12 @@ def gap_analysis(
             base_roll = _collapse(projection.draws, codes_all, len(settings))
     alloc = None
     if allocate:
-        alloc = _allocate(demand, groups[["area", "ncy", "need"]], local, projection.years,
+        alloc = _allocate(to_allocate, groups[["area", "ncy", "need"]], local, projection.years,
                           area_penalty=area_penalty, distance=distance)
     return GapAnalysis(projection=projection, demand=demand, groups=groups, timeline=timeline,
                        allocation=alloc, ooc_cost_per_place=ooc_cost_per_place, confidence=confidence,
-                       scenario=scenario, history=hist, base_roll=base_roll)
+                       scenario=scenario, history=hist, base_roll=base_roll,
+                       projected_ooc=ooc_demand if ooc_placements == "stay" else None)
 
 
 _allocate = allocate  # the keyword argument `allocate` shadows the function inside gap_analysis

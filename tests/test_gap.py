@@ -177,3 +177,16 @@ def test_unknown_settings_warn_and_missing_ncy_raises():
         specialist_demand(proj, _register())
     with pytest.raises(SenForecastError, match="NCY"):
         specialist_demand(Projection(np.ones((2, 1, 1)), [2026], cells[["area", "need", "setting"]]), _register())
+
+
+def test_children_out_of_county_can_stay_there(gap):
+    stay = _gap(ooc_placements="stay")
+    draws, cells = _specialist(stay.projection)
+    projected_ooc = draws[:, :, (cells["setting"] == "IND").to_numpy()].sum(axis=2)
+    np.testing.assert_allclose(stay.allocation.load.sum(axis=2) + stay.ooc_total, stay.demand.sum(axis=2))
+    assert np.all(stay.ooc_total >= projected_ooc - 1e-9)
+    # offering every child a local place can only lower the number out of county (max flow grows)
+    assert np.all(gap.ooc_total <= stay.ooc_total + 1e-9)
+    un = stay.unplaced(by=["need"])
+    kept = un[un["reason"] == "projected out of county"].groupby("year")["mean"].sum()
+    np.testing.assert_allclose(kept.to_numpy(), projected_ooc.mean(axis=0))
