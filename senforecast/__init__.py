@@ -29,6 +29,7 @@ def __getattr__(name: str):
     import importlib
 
     if name in {"io", "datasets", "codes", "ncy", "models", "gap", "capacity", "plotting",
-                "export", "report", "backtest", "metrics", "allocation", "england", "transitions"}:
+                "export", "report", "backtest", "metrics", "allocation", "england", "transitions",
+                "scenario_compare"}:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'senforecast' has no attribute {name!r}")

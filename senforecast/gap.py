@@ -663,3 +663,12 @@ def gap_analysis(
 
 
 _allocate = allocate  # the keyword argument `allocate` shadows the function inside gap_analysis
+
+
+def __getattr__(name: str):
+    # compare_scenarios lives in scenario_compare (which imports this module); reachable here too
+    if name == "compare_scenarios":
+        from .scenario_compare import compare_scenarios
+
+        return compare_scenarios
+    raise AttributeError(f"module 'senforecast.gap' has no attribute {name!r}")
