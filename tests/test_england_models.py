@@ -145,3 +145,52 @@ def test_forecasts_nonnegative_and_seeded_draws_reproduce(seed, h):
     a = m.project(years=h, n_draws=20, seed=seed).draws
     b = m.project(years=h, n_draws=20, seed=seed).draws
     assert np.array_equal(a, b) and np.all(a >= 0)
+
+
+def test_backtest_uses_nothing_after_the_origin():
+    Y, region, *_ = simulate(n_areas=60, n_years=10, seed=7)
+    table = to_table(Y, region)
+    changed = table.copy()
+    late = changed["year"] > 2015
+    changed.loc[late, "count"] = changed.loc[late, "count"] * 3 + 7  # rewrite the future
+    cols = ["forecast", "lo80", "hi80", "lo95", "hi95"]
+    runs = []
+    for tab in (table, changed):
+        panel = SeriesPanel.from_table(tab, "setting")
+        m = PooledTrendModel(dim="setting")
+        m.panel_ = panel
+        runs.append(backtest_panel(panel, dict(BASELINES, pooled=m.forecast_array), origins=[2015], horizons=[1, 2]))
+    assert np.array_equal(runs[0][cols].to_numpy(), runs[1][cols].to_numpy())
+    assert not np.array_equal(runs[0]["actual"].to_numpy(), runs[1]["actual"].to_numpy())
+
+
+def test_share_of_total_keeps_parts_consistent_with_the_total():
+    # parts with constant shares of a growing total: the share model reproduces the total's growth
+    rng = np.random.default_rng(2)
+    n, years = 80, 8
+    total = rng.uniform(500, 3000, (n, 1)) * np.exp(0.08 * np.arange(years))[None]
+    share = rng.uniform(0.1, 0.4, (n, 1))
+    rows = []
+    for name, vals in (("total", total), ("special_school", total * share)):
+        for i in range(n):
+            for y in range(years):
+                rows.append((2010 + y, f"A{i}", f"R{i % 4}", name, vals[i, y]))
+    table = pd.DataFrame(rows, columns=["year", "area", "region", "setting", "count"])
+    m = PooledTrendModel(dim="setting", share_of="total").fit(table)
+    f = m.forecast_array(m.panel_.values, years - 1, 2)
+    keys = m.panel_.keys
+    is_part = (keys["setting"] == "special_school").to_numpy()
+    part, whole = f[is_part], f[(keys["setting"] == "total").to_numpy()]
+    order = [int(a[1:]) for a in keys.loc[is_part, "area"]]  # panel rows are sorted by area name
+    assert np.allclose(part / whole, share[order], rtol=0.01)
+    assert np.allclose(whole[:, 0] / total[order, -1], np.exp(0.08), rtol=0.005)
+
+
+def test_specialist_total_adds_the_three_specialist_settings():
+    from senforecast.england.backtest import specialist_total
+    from senforecast.england import load_england_ehcp
+    s = load_england_ehcp().setting
+    spec = specialist_total(s).set_index(["year", "area"])["count"]
+    parts = s[s["setting"].isin(["special_school", "resourced_provision_unit", "independent"])]
+    by_hand = parts.groupby(["year", "area"])["count"].sum()
+    assert np.allclose(spec.reindex(by_hand.index), by_hand)
