@@ -29,7 +29,7 @@ from .projection import DIMS, Projection
 __all__ = ["backtest", "BacktestResult", "truncate_data", "compare_models", "ensemble"]
 
 GROUPINGS: tuple[str, ...] = ("total", "need", "setting", "ncy", "area")
-_QS = {"p025": 0.025, "p10": 0.10, "p50": 0.5, "p90": 0.90, "p975": 0.975}
+_QS = {"p025": 0.025, "p10": 0.10, "median": 0.5, "p90": 0.90, "p975": 0.975}
 # metrics where lower is better, used for skill and ranking
 _LOWER_BETTER = ("mae", "wape", "mape", "crps", "interval_score80", "interval_score95")
 
@@ -57,6 +57,8 @@ def truncate_data(data: LocalAreaData, origin: int) -> LocalAreaData:
     if data.transitions is not None:
         t = data.transitions
         changes["transitions"] = t[t["year"] <= origin - 1].reset_index(drop=True)
+    # own copy of the report: refitting may record counts in it (e.g. transition anomalies)
+    changes["report"] = copy.deepcopy(data.report)
     return dataclasses.replace(data, **changes)
 
 
@@ -75,8 +77,8 @@ class BacktestResult:
     scores_by_origin : DataFrame
         The same by ``origin`` as well.
     forecasts : DataFrame
-        ``grouping, group, origin, year, horizon, actual, mean, p025, p10, p50, p90, p975``:
-        every projection next to the actual, for charts.
+        ``model, grouping, group, origin, year, horizon, actual, mean, p025, p10, median, p90,
+        p975, crps``: every projection next to the actual, for charts.
     skipped : list of str
         Groupings not scored: the model does not break that dimension down (e.g. ``setting``
         for the prevalence model), or the data has only one level of it (it equals the total).
@@ -96,6 +98,31 @@ class BacktestResult:
         """Scores of one grouping, one row per horizon."""
         s = self.scores[self.scores["grouping"] == grouping]
         return s[["horizon", "n", *metrics_]].reset_index(drop=True)
+
+    def plot(self, grouping: str = "total", group: str = "total", **kwargs):
+        """Chart of projections from each origin against the actuals of one group.
+
+        Parameters
+        ----------
+        grouping : str
+            ``total`` or a dimension scored (``need``, ``ncy`` ...).
+        group : str
+            The group within it, e.g. ``"ASD"`` (``"total"`` for the total).
+        **kwargs
+            Passed to :func:`senforecast.plotting.backtest_chart`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .plotting import backtest_chart
+
+        f = self.forecasts[(self.forecasts["grouping"] == grouping) & (self.forecasts["group"] == group)]
+        if f.empty:
+            raise ModelError(f"no backtest rows for {grouping} = {group!r}; groups are "
+                             f"{sorted(self.forecasts.loc[self.forecasts['grouping'] == grouping, 'group'].unique())}")
+        kwargs.setdefault("title", f"Backtest of {self.model}: {group if group != 'total' else 'all children'}")
+        return backtest_chart(f, **kwargs)
 
 
 def _crps_each(actual: np.ndarray, draws: np.ndarray) -> np.ndarray:
@@ -181,7 +208,7 @@ def backtest(
         Model name in tables (default the class name).
     min_history : int
         Fewest censuses before a default origin.
-    point : {"mean", "p50"}
+    point : {"mean", "median"}
         Point forecast scored by MAE, WAPE, MAPE and bias.
 
     Returns
@@ -202,8 +229,8 @@ def backtest(
     bad = [b for b in by if b != "total" and b not in DIMS]
     if bad:
         raise ModelError(f"backtest groupings must be 'total' or in {list(DIMS)} (got {bad})")
-    if point not in ("mean", "p50"):
-        raise ModelError(f"point must be 'mean' or 'p50' (got {point!r})")
+    if point not in ("mean", "median"):
+        raise ModelError(f"point must be 'mean' or 'median' (got {point!r})")
     actuals = observed_counts(data, DIMS)
     years = np.sort(actuals["year"].unique())
     horizons = sorted(int(h) for h in horizons)

@@ -177,3 +177,19 @@ def test_backtest_on_transitions_data():
     res = backtest(LinearTrend(3), LocalAreaData(transitions=tr), horizons=[1], by=["total"], n_draws=50)
     assert res.origins == [2016, 2017, 2018, 2019]
     assert (res.forecasts["actual"] > 0).all()
+
+
+def test_backtest_result_plots_with_agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = one_cell([10, 12, 14, 16, 18, 20])
+    res = backtest(LinearTrend(3), data, horizons=[1, 2], by=["total"], n_draws=50)
+    fig = res.plot()
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[0] == "Actual" and len(labels) == 1 + len(res.origins)
+    plt.close(fig)
+    with pytest.raises(ModelError, match="no backtest rows"):
+        res.plot("need", "ASD")

@@ -56,22 +56,31 @@ def population_for_cells(
     pop = population.copy()
     if "area" not in pop.columns:
         pop["area"] = "ALL"
+    pop["area"] = pop["area"].astype(str)
     pop["year"] = pop["year"].astype(int)
-    pop_areas = set(pop["area"].astype(str).unique())
+    pop["ncy"] = pop["ncy"].astype(int)
     years = [int(y) for y in years]
-    avail_years = np.sort(pop["year"].unique())
-    missing_years = [y for y in years if y not in set(avail_years.tolist())]
+    # one array (population year x (area, ncy)) looked up per cell: fast for hundreds of cells
+    wide = pop.pivot_table(index="year", columns=["area", "ncy"], values="count", aggfunc="sum",
+                           fill_value=0.0).sort_index()
+    avail = wide.index.to_numpy()
+    missing_years = [y for y in years if y not in set(avail.tolist())]
     if missing_years:
         notes.append(f"{what}: no rows for year(s) {missing_years}; nearest year used")
+    rows = np.array([int(np.argmin(np.abs(avail - y))) for y in years])
+    arr = wide.to_numpy(dtype=float)[rows]  # (years, columns)
+    col_area = np.array([str(a) for a, _ in wide.columns])
+    col_ncy = np.array([int(k) for _, k in wide.columns])
+    pop_areas = set(col_area.tolist())
     out = np.zeros((len(years), len(cells)))
-    cache: dict[tuple, pd.Series] = {}
+    cache: dict[tuple, np.ndarray] = {}
     for j, (area, ncy) in enumerate(zip(cells["area"], cells["ncy"])):
         key = (area, ncy)
         if key not in cache:
-            sub = pop
+            sel = np.ones(len(col_area), dtype=bool)
             if area != "ALL":
                 if str(area) in pop_areas:
-                    sub = sub[sub["area"].astype(str) == str(area)]
+                    sel &= col_area == str(area)
                 elif pop_areas == {"ALL"}:
                     if not any("authority total" in n for n in notes):
                         notes.append(f"{what}: only an authority total; used for every area")
@@ -82,22 +91,15 @@ def population_for_cells(
                         "excluding 'area'"
                     )
             if ncy != "ALL":
-                have = np.sort(sub["ncy"].astype(int).unique())
+                have = np.unique(col_ncy[sel])
                 if len(have) == 0:
                     raise ModelError(f"{what} is empty for area {area!r}")
-                if int(ncy) not in set(have.tolist()):
-                    near = int(have[np.argmin(np.abs(have - int(ncy)))])
+                near = int(have[np.argmin(np.abs(have - int(ncy)))])
+                if near != int(ncy):
                     notes.append(f"{what}: no NCY {ncy} for area {area!r}; NCY {near} used")
-                    ncy_use = near
-                else:
-                    ncy_use = int(ncy)
-                sub = sub[sub["ncy"].astype(int) == ncy_use]
-            s = sub.groupby("year")["count"].sum().astype(float)
-            cache[key] = s
-        s = cache[key]
-        sy = s.index.to_numpy()
-        idx = [int(np.argmin(np.abs(sy - y))) for y in years]
-        out[:, j] = s.to_numpy()[idx]
+                sel &= col_ncy == near
+            cache[key] = arr[:, sel].sum(axis=1)
+        out[:, j] = cache[key]
     return out, notes
 
 
