@@ -135,8 +135,9 @@ def harmonise_areas(table: pd.DataFrame, areas: pd.DataFrame, changes: pd.DataFr
     dims = [c for c in table.columns if c not in {"year", "area", "count"}]
     t = table.merge(m, on="area", how="left")
     t["area"] = t["stable_area"].fillna(t["area"])
-    out = (t.groupby(["year", "area", *dims], sort=True, dropna=False)["count"]
-           .agg(lambda s: s.sum(min_count=len(s)) if s.notna().all() else float("nan")).reset_index())
+    g = t.assign(_missing=t["count"].isna()).groupby(["year", "area", *dims], sort=True, dropna=False)
+    out = g["count"].sum().reset_index()
+    out.loc[g["_missing"].any().to_numpy(), "count"] = float("nan")  # any part missing -> missing
     info = m.drop_duplicates("stable_area").set_index("stable_area")
     out["la_name"] = out["area"].map(info["stable_name"])
     out["region"] = out["area"].map(info["region"])

@@ -151,9 +151,10 @@ def specialist_total(setting: pd.DataFrame) -> pd.DataFrame:
     """
     part = setting[setting["setting"].isin(SPECIALIST_SETTINGS)]
     keys = [c for c in part.columns if c not in {"setting", "count"}]
-    out = (part.groupby(keys, sort=True, dropna=False)["count"]
-           .agg(lambda x: x.sum() if x.notna().all() and len(x) == len(SPECIALIST_SETTINGS) else np.nan)
-           .reset_index())
+    g = part.assign(_ok=part["count"].notna()).groupby(keys, sort=True, dropna=False)
+    out = g["count"].sum().reset_index()
+    complete = (g["_ok"].sum() == len(SPECIALIST_SETTINGS)).to_numpy()  # every part present
+    out.loc[~complete, "count"] = np.nan
     out.insert(len(keys), "setting", "specialist")
     return out[[*keys[:2], "setting", "count", *keys[2:]]] if len(keys) > 2 else out[[*keys, "setting", "count"]]
 
