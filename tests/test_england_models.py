@@ -194,3 +194,24 @@ def test_specialist_total_adds_the_three_specialist_settings():
     parts = s[s["setting"].isin(["special_school", "resourced_provision_unit", "independent"])]
     by_hand = parts.groupby(["year", "area"])["count"].sum()
     assert np.allclose(spec.reindex(by_hand.index), by_hand)
+
+
+def test_population_turns_the_trend_into_prevalence_times_projection():
+    # prevalence grows 5% a year everywhere; population is flat, then jumps 20% in the projection
+    rng = np.random.default_rng(4)
+    n, years = 50, 8
+    pop_hist = rng.uniform(20_000, 80_000, (n, 1)) * np.ones((1, years))
+    rate = rng.uniform(2, 6, (n, 1)) / 1000 * np.exp(0.05 * np.arange(years))[None]
+    count = rate * pop_hist
+    areas = [f"A{i:02d}" for i in range(n)]
+    table = pd.DataFrame({"year": np.tile(np.arange(2010, 2010 + years), n), "area": np.repeat(areas, years),
+                          "setting": "total", "count": count.reshape(-1)})
+    pop = pd.DataFrame({"year": np.tile(np.arange(2010, 2010 + years + 1), n), "area": np.repeat(areas, years + 1),
+                        "count": np.concatenate([pop_hist, pop_hist[:, :1] * 1.2], axis=1).reshape(-1)})
+    m = PooledTrendModel(dim="setting").fit(table, population=pop)
+    s = m.project(years=1, n_draws=400, seed=0).summary(by="area").set_index("area")["median"]
+    expected = pd.Series(count[:, -1] * np.exp(0.05) * 1.2, index=areas)
+    assert np.allclose(s.reindex(areas), expected, rtol=0.02)
+    without = PooledTrendModel(dim="setting").fit(table).project(years=1, n_draws=400, seed=0)
+    ratio = s.sum() / without.summary()["median"].iloc[0]
+    assert abs(ratio - 1.2) < 0.03  # the population jump is only seen when population is given
