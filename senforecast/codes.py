@@ -1,4 +1,21 @@
-"""Need-code schemes and setting kinds (schemes themselves are data in ``schemes/*.csv``)."""
+"""Need-code schemes and setting kinds (schemes themselves are data in ``schemes/*.csv``).
+
+Bundled schemes (``list_schemes()``):
+
+* ``wales_plasc`` (aliases ``wales_aln``, ``plasc``): the 15 major-need categories of the Welsh
+  schools census (PLASC). StatsWales' table "Reports of additional learning or special
+  educational needs in maintained schools by type of need, type of provision and year" uses the
+  same 15 categories for statements and for school- and LA-maintained IDPs under the ALN
+  system, so one scheme serves both. Groupings: ``area_of_need`` and ``wales_strategy`` (the
+  categories of a Welsh strategy's "% of statements by category" table: ASD, PMED, CL =
+  GLD+MLD+SLD+PMLD, BESD, SLCD, SENS = HI+VI+MSI, ADHD, SPLD = DYSL+DYSC+DYSP).
+* ``england_sen2`` (aliases ``sen2``, ``england``): the 13 primary-need codes of the England
+  school census and SEN2 return. Grouping: ``area_of_need``, ``sen2_broad``.
+
+Crosswalks between the two (``schemes/crosswalks.csv``) are approximate where the schemes
+differ (GLD -> MLD, ADHD -> SEMH, SPLD -> DYSL, ...; each has a note); OTH and NSA have no
+Welsh equivalent and are reported as unmapped.
+"""
 from __future__ import annotations
 
 import warnings
