@@ -317,46 +317,64 @@ class _Parsed:
     converted: list[int]  # positions of recoverable conversions (academic years)
 
 
+def _text_column(raw: pd.Series) -> pd.Series:
+    """Stripped text, None for blanks; vectorised when the cells are all text or missing."""
+    obj = raw.astype(object)
+    is_str = obj.map(lambda v: isinstance(v, str)).to_numpy(bool)
+    missing = obj.isna().to_numpy(bool)
+    if (is_str | missing).all():
+        text = obj.where(~missing, None).str.strip()
+        text = text.where(text.notna() & (text != ""), None)
+    else:
+        text = obj.map(lambda v: None if _is_blank(v) else _cell_text(v))
+    return text
+
+
 def _parse_column(raw: pd.Series, kind: str) -> _Parsed:
-    values = raw.tolist()
     bad: list[tuple[int, object]] = []
     converted: list[int] = []
     if kind in ("id", "code", "text"):
-        out = [None if _is_blank(v) else _cell_text(v) for v in values]
-        return _Parsed(pd.Series(out, index=raw.index, dtype="str"), bad, converted)
-    out_num: list[object] = []
-    for i, v in enumerate(values):
-        if _is_blank(v):
-            out_num.append(None)
-            continue
+        return _Parsed(pd.Series(_text_column(raw).to_numpy(), index=raw.index, dtype="str"), bad, converted)
+    # fast path: plain numbers (most cells); anything else goes through the cell-by-cell rules
+    obj = raw.astype(object)
+    values = obj.to_numpy()
+    text = _text_column(obj)
+    blank = text.isna().to_numpy(bool)
+    is_bool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
+    nums = pd.to_numeric(text.where(~blank & ~is_bool, None), errors="coerce").astype(float).to_numpy()
+    finite = np.isfinite(nums) & (np.abs(np.nan_to_num(nums, nan=0.0, posinf=0.0, neginf=0.0)) <= _BIG)
+    whole = finite & (np.mod(np.where(finite, nums, 0.0), 1.0) == 0.0)
+    fast = whole if kind in ("year", "opt_year", "ncy", "count") else finite
+    out = np.where(fast, nums, np.nan)
+    for i in np.flatnonzero(~fast & ~blank):
+        v = values[i]
         if kind in ("year", "opt_year"):
             y, conv = parse_year_label(v)
             if y is None or abs(y) > _BIG:
-                bad.append((i, v))
-                out_num.append(None)
+                bad.append((int(i), v))
             else:
-                out_num.append(y)
+                out[i] = y
                 if conv:
-                    converted.append(i)
+                    converted.append(int(i))
         elif kind == "ncy":
             n = _parse_ncy(v)
             if n is None:
-                bad.append((i, v))
-            out_num.append(n)
+                bad.append((int(i), v))
+            else:
+                out[i] = n
         else:
             x = _as_number(v)
             ok = x is not None and math.isfinite(x) and abs(x) <= _BIG
-            if ok and kind == "count" and not x.is_integer():
+            if ok and kind == "count" and not float(x).is_integer():
                 ok = False
-            if not ok:
-                bad.append((i, v))
-                out_num.append(None)
+            if ok:
+                out[i] = x
             else:
-                out_num.append(int(x) if kind == "count" else x)
+                bad.append((int(i), v))
     if kind == "amount":
-        series = pd.Series([np.nan if v is None else v for v in out_num], index=raw.index, dtype="float64")
+        series = pd.Series(out, index=raw.index, dtype="float64")
     else:
-        series = pd.Series(pd.array(out_num, dtype="Int64"), index=raw.index)
+        series = pd.Series(pd.array(out, dtype="Float64"), index=raw.index).astype("Int64")
     return _Parsed(series, bad, converted)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
@@ -187,7 +188,7 @@ def _decode(data: bytes, file: str, report: ValidationReport | None) -> str:
     return text
 
 
-def _csv_grid(data: bytes, file: str, report: ValidationReport | None) -> list[tuple[int, list]]:
+def _csv_grid(data: bytes, file: str, report: ValidationReport | None) -> "_Grid":
     text = _decode(data, file, report)
     sample = text[:20000]
     try:
@@ -200,29 +201,30 @@ def _csv_grid(data: bytes, file: str, report: ValidationReport | None) -> list[t
     old_limit = csv.field_size_limit()
     try:
         csv.field_size_limit(_MAX_FIELD)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        grid = []
-        for values in reader:
-            grid.append((reader.line_num, values))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+        if n_lines == len(records):
+            rownums = list(range(1, len(records) + 1))  # no field spans two lines
+        else:
+            # a quoted field spans lines: a record starts on the line after the previous one ended
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            rownums, prev_end = [], 0
+            for _ in reader:
+                rownums.append(prev_end + 1)
+                prev_end = reader.line_num
     except csv.Error as exc:
         raise _fail(file, f"the file is not a readable CSV table ({exc}); check quotes and "
                     "separators, or export it again from Excel as 'CSV UTF-8'") from None
     finally:
         csv.field_size_limit(old_limit)
-    # csv line_num counts physical lines read so far; a row starts after the previous one ended
-    out = []
-    prev_end = 0
-    for end, values in grid:
-        out.append((prev_end + 1, values))
-        prev_end = end
-    return out
+    return _Grid(rownums, records, {}, text_only=True)
 
 
 # --- Excel -----------------------------------------------------------------------------------
 
 
 def _excel_grid(data: bytes, file: str, sheet, table: str,
-                report: ValidationReport | None) -> tuple[list[tuple[int, list]], str]:
+                report: ValidationReport | None) -> tuple["_Grid", str]:
     import openpyxl
 
     try:
@@ -256,32 +258,51 @@ def _excel_grid(data: bytes, file: str, sheet, table: str,
         for r in range(rng.min_row, min(rng.max_row, rng.min_row + 50) + 1):
             for c in range(rng.min_col, min(rng.max_col, rng.min_col + 500) + 1):
                 merged[(r, c)] = (top_left, rng)
-    grid = []
+    rownums, records = [], []
     for r, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
         vals = list(values)
         for c in range(len(vals)):
             if (r, c + 1) in merged:
                 vals[c] = merged[(r, c + 1)][0]
-        grid.append((r, vals))
-    return _MergedGrid(grid, merged), label
+        rownums.append(r)
+        records.append(vals)
+    return _Grid(rownums, records, merged, text_only=False), label
 
 
-class _MergedGrid(list):
-    """Grid of (row number, values) that also knows the sheet's merged ranges."""
+@dataclass
+class _Grid:
+    """Records of a sheet with their row numbers and merged ranges."""
 
-    def __init__(self, grid, merged):
-        super().__init__(grid)
-        self.merged = merged
+    rownums: list[int]
+    records: list[list]
+    merged: dict
+    text_only: bool  # every cell is a str (CSV): faster clean-up
 
 
 # --- header and data -------------------------------------------------------------------------
 
 
-def _grid_to_raw(grid, file: str, report: ValidationReport | None, skip_title_rows: bool) -> RawTable:
-    merged = getattr(grid, "merged", {})
-    texts = [(r, [cell_text(v) for v in vals]) for r, vals in grid]
+def _clean_cells(frame: pd.DataFrame, text_only: bool) -> pd.DataFrame:
+    """Cells as stripped text, None for blanks."""
+    if not text_only:
+        return frame.map(cell_text)
+    out = {}
+    for c in frame.columns:
+        col = frame[c].astype(object)
+        stripped = col.where(col.notna(), None).str.strip()
+        out[c] = stripped.where(stripped.notna() & (stripped != ""), None).astype(object)
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
+def _grid_to_raw(grid: "_Grid", file: str, report: ValidationReport | None, skip_title_rows: bool) -> RawTable:
+    merged = grid.merged
+    # the header is found among the first filled rows
+    head_limit = 60
+    texts = [(r, [cell_text(v) for v in vals]) for r, vals in zip(grid.rownums[:head_limit], grid.records[:head_limit])]
     filled = [(r, vals) for r, vals in texts if any(v is not None for v in vals)]
     if not filled:
+        if len(grid.records) > head_limit and any(cell_text(v) is not None for rec in grid.records for v in rec):
+            raise _fail(file, f"the first {head_limit} rows are blank; delete them so the header is at the top")
         raise _fail(file, "the file is empty; expected a header row and one row per record")
     start = 0
     notes = []
@@ -318,35 +339,30 @@ def _grid_to_raw(grid, file: str, report: ValidationReport | None, skip_title_ro
         elif top is not None or bottom is not None:
             cands = [bottom or top]
         headers.append(cands)
-    body = texts[pos + 1:]
-    data_rows, values = [], []
-    blank = 0
-    too_long = []
-    for r, vals in body:
-        if all(v is None for v in vals):
-            blank += 1
-            continue
-        if len(vals) > width:
-            extra = vals[width:]
-            if any(v is not None for v in extra):
-                too_long.append(r)
-            vals = vals[:width]
-        data_rows.append(r)
-        values.append(vals + [None] * (width - len(vals)))
-    if too_long:
-        raise InputValidationError([
-            Problem(file, r, None, f"this row has more values than the header has columns ({width}); "
-                    "check for a stray separator or an unquoted comma in a name")
-            for r in too_long])
-    if blank:
-        last_data = data_rows[-1] if data_rows else header_rows[-1]
-        inner = sum(1 for r, vals in body if all(v is None for v in vals) and r < last_data)
+    body_rows = np.asarray(grid.rownums[pos + 1:], dtype=np.int64)
+    body = pd.DataFrame(grid.records[pos + 1:], dtype=object) if len(body_rows) else pd.DataFrame()
+    body = _clean_cells(body, grid.text_only) if body.shape[1] else pd.DataFrame(index=range(len(body_rows)))
+    filled_row = body.notna().any(axis=1).to_numpy(bool) if body.shape[1] else np.zeros(len(body_rows), bool)
+    if body.shape[1] > width:
+        extra = body.iloc[:, width:].notna().any(axis=1).to_numpy(bool)
+        if extra.any():
+            raise InputValidationError([
+                Problem(file, int(r), None, f"this row has more values than the header has columns ({width}); "
+                        "check for a stray separator or an unquoted comma in a name")
+                for r in body_rows[extra]])
+        body = body.iloc[:, :width]
+    for c in range(body.shape[1], width):
+        body[c] = None
+    body.columns = range(width)
+    if (~filled_row).any() and filled_row.any():
+        last = body_rows[filled_row][-1]
+        inner = int((~filled_row & (body_rows < last)).sum())
         if inner:
             _warn(report, Problem(file, None, None, f"skipped {inner} blank row(s) inside the table"),
                   "blank_rows_skipped", inner)
-    cells = pd.DataFrame(values, columns=range(width), dtype=object) if values else \
-        pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
-    # columns with no header: ignore when empty, otherwise keep them under a made-up name
+    cells = body[filled_row].reset_index(drop=True)
+    data_rows = [int(r) for r in body_rows[filled_row]]
+    # columns with no header: ignore when empty, otherwise warn that they are ignored
     keep_cols, keep_headers = [], []
     for i, cands in enumerate(headers):
         if cands:
