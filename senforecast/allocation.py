@@ -118,7 +118,7 @@ def solve_transport(
     eligible: np.ndarray,
     cost: np.ndarray,
     *,
-    chunk: int = 500,
+    chunk: int = 50,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Place demand in bases for many draws at once (exact LP/MILP per draw).
 

@@ -229,48 +229,82 @@ def designation_label(designation: object) -> str:
     return ALL_NEEDS if codes is None else ";".join(sorted(codes))
 
 
-def need_designations(needs: Sequence[str], designations: Sequence[str]) -> dict[str, str]:
-    """The most specific designation that takes each need (fewest codes; '*' last), or
-    ``"(no base)"``.
+def designation_groups(bases: pd.DataFrame) -> np.ndarray:
+    """Designation group of each base, as used by :meth:`GapAnalysis.by_group`.
+
+    Bases that take a common need at a common age compete for the same children, so they are
+    joined into one group (transitively); its label is the union of their need codes. Bases
+    taking every need (``*``) form the group ``"*"``. Groups partition the bases, so their
+    places add up to the total.
 
     Examples
     --------
-    >>> need_designations(["ASD", "MLD", "HI"], ["ASD", "ASD;SLCN", "*"])
-    {'ASD': 'ASD', 'MLD': '*', 'HI': '*'}
-    >>> need_designations(["HI"], ["ASD"])
-    {'HI': '(no base)'}
+    >>> import pandas as pd
+    >>> bases = pd.DataFrame({"designation": ["ASD;SLCD", "ASD;SLD", "SLD;PMLD", "ASD", "*"],
+    ...                       "min_ncy": [0, 0, 2, 7, 0], "max_ncy": [6, 6, 6, 11, 13]})
+    >>> designation_groups(bases).tolist()
+    ['ASD;PMLD;SLCD;SLD', 'ASD;PMLD;SLCD;SLD', 'ASD;PMLD;SLCD;SLD', 'ASD', '*']
     """
-    labels = sorted({designation_label(d) for d in designations})
-    ranked = sorted(labels, key=lambda d: (d == ALL_NEEDS, len(d.split(";")), d))
-    out = {}
-    for n in needs:
-        out[n] = next((d for d in ranked if d == ALL_NEEDS or n in d.split(";") or n == "ALL"), NO_DESIGNATION)
-    return out
+    codes = [parse_designation(d) for d in bases["designation"]]
+    lo = bases["min_ncy"].to_numpy(int)
+    hi = bases["max_ncy"].to_numpy(int)
+    parent = list(range(len(codes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(codes)):
+        for j in range(i + 1, len(codes)):
+            if codes[i] is None or codes[j] is None:
+                continue
+            if codes[i] & codes[j] and lo[i] <= hi[j] and lo[j] <= hi[i]:
+                parent[root(i)] = root(j)
+    needs: dict[int, set[str]] = {}
+    for i, c in enumerate(codes):
+        if c is not None:
+            needs.setdefault(root(i), set()).update(c)
+    return np.array([ALL_NEEDS if c is None else ";".join(sorted(needs[root(i)])) for i, c in enumerate(codes)],
+                    dtype=object)
 
 
 def group_designations(groups: pd.DataFrame, bases: pd.DataFrame) -> np.ndarray:
-    """Designation each demand group is counted under in :meth:`GapAnalysis.by_group`.
+    """Designation group each demand group (need, ncy) is counted under.
 
-    The most specific designation (fewest needs, ``*`` last) among bases that take the
-    group's need *and* whose age range includes its NCY (in any year); if no base covers
-    the age, the most specific that takes the need; else ``"(no base)"``.
+    The group of the bases that take the need at that NCY (unique: such bases are joined by
+    :func:`designation_groups`); otherwise ``"*"`` when an all-needs base covers the age; else
+    the group of a base that takes the need at another age; else ``"(no base)"``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> bases = pd.DataFrame({"designation": ["ASD", "*"], "min_ncy": [0, 7], "max_ncy": [6, 13]})
-    >>> groups = pd.DataFrame({"need": ["ASD", "ASD", "SLD"], "ncy": [3, 9, 3]})
+    >>> groups = pd.DataFrame({"need": ["ASD", "ASD", "SLD", "SLD"], "ncy": [3, 9, 3, 9]})
     >>> group_designations(groups, bases).tolist()
-    ['ASD', '*', '*']
+    ['ASD', '*', '(no base)', '*']
     """
+    labels = designation_groups(bases)
+    codes = [parse_designation(d) for d in bases["designation"]]
+    lo = bases["min_ncy"].to_numpy(int)
+    hi = bases["max_ncy"].to_numpy(int)
     out = np.empty(len(groups), dtype=object)
-    b = bases[["designation", "min_ncy", "max_ncy"]].drop_duplicates()
-    for i, (need, ncy) in enumerate(zip(groups["need"].astype(str), groups["ncy"].astype(int))):
-        fits = b[(b["min_ncy"] <= ncy) & (ncy <= b["max_ncy"])]["designation"]
-        best = need_designations([need], fits)[need] if len(fits) else NO_DESIGNATION
-        if best == NO_DESIGNATION:
-            best = need_designations([need], b["designation"])[need]
-        out[i] = best
+    cache: dict[tuple[str, int], str] = {}
+    for k, (need, ncy) in enumerate(zip(groups["need"].astype(str), groups["ncy"].astype(int))):
+        if (need, ncy) not in cache:
+            age = (lo <= ncy) & (ncy <= hi)
+            takes = np.array([c is not None and (need in c or need == "ALL") for c in codes], dtype=bool)
+            star = np.array([c is None for c in codes], dtype=bool)
+            if (takes & age).any():
+                cache[need, ncy] = labels[np.flatnonzero(takes & age)[0]]
+            elif (star & age).any():
+                cache[need, ncy] = ALL_NEEDS
+            elif takes.any():
+                cache[need, ncy] = labels[np.flatnonzero(takes)[0]]
+            else:
+                cache[need, ncy] = NO_DESIGNATION
+        out[k] = cache[need, ncy]
     return out
 
 
@@ -328,6 +362,8 @@ class GapAnalysis:
         self.bases = (bases.sort_values("year").drop_duplicates("setting", keep="last")
                       .sort_values("setting").reset_index(drop=True)
                       [["setting", "name", "kind", "area", "designation", "min_ncy", "max_ncy", "cost_per_place"]])
+        self.bases["designation_group"] = designation_groups(self.bases)
+        self.groups = self.groups.assign(designation=group_designations(self.groups, self.bases))
         cap = bases.pivot_table(index="year", columns="setting", values="capacity", aggfunc="sum")
         self.capacity = cap.reindex(index=self.years, columns=self.bases["setting"]).fillna(0.0).to_numpy()
 
@@ -409,7 +445,7 @@ class GapAnalysis:
         for b, base in self.bases.iterrows():
             area = "ALL" if single_area else str(base["area"])
             for ph, frac in _phase_fractions(base["min_ncy"], base["max_ncy"]).items():
-                cap_rows.append((designation_label(base["designation"]), ph, area, b, frac))
+                cap_rows.append((self.bases["designation_group"].iloc[b], ph, area, b, frac))
         ckey = pd.DataFrame(cap_rows, columns=["designation", "phase", "area", "base", "frac"])
         keys = pd.concat([gkey, ckey[["designation", "phase", "area"]]]).drop_duplicates()
         order = {p: i for i, p in enumerate(PHASES)}
@@ -629,8 +665,7 @@ def gap_analysis(
     demand = local_demand + ooc_demand
     to_allocate = demand if ooc_placements == "reallocate" else local_demand
     local = local_bases(timeline)
-    groups = groups.assign(phase=phase(groups["ncy"].to_numpy()),
-                           designation=group_designations(groups, local))
+    groups = groups.assign(phase=phase(groups["ncy"].to_numpy()))
     if ooc_cost_per_place is None:
         weights = None
         if hist is not None and "setting" in hist.columns and len(hist):

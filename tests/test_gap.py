@@ -3,9 +3,11 @@ out-of-county overflow is consistent with capacity, scenarios that add places he
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from senforecast import InputWarning, Projection, ProvisionChange, Scenario, SenForecastError
-from senforecast.gap import gap_analysis, group_designations, need_designations, specialist_demand
+from senforecast.gap import designation_groups, gap_analysis, group_designations, specialist_demand
 from senforecast.ncy import phase
 from senforecast.scenario_compare import compare_scenarios
 
@@ -83,8 +85,7 @@ def test_groups_partition_demand_and_places(gap):
     np.testing.assert_allclose(whole.groupby("year")["capacity"].sum(), t["capacity"])
     # SEMH has no specific base, so it is counted under the all-needs special school, and so
     # are ASD children older than the ASD base's age range
-    assert need_designations(["ASD", "SLD", "SEMH"], _register()["designation"]) == {
-        "ASD": "ASD", "SLD": "PMLD;SLD", "SEMH": "*"}
+    assert designation_groups(_register().iloc[:3]).tolist() == ["ASD", "PMLD;SLD", "*"]
     kids = pd.DataFrame({"need": ["ASD", "ASD", "SLD", "SLD", "SEMH"], "ncy": [4, 9, 9, 13, 2]})
     assert group_designations(kids, _register().iloc[:3]).tolist() == ["ASD", "*", "PMLD;SLD", "*", "*"]
 
@@ -190,3 +191,39 @@ def test_children_out_of_county_can_stay_there(gap):
     un = stay.unplaced(by=["need"])
     kept = un[un["reason"] == "projected out of county"].groupby("year")["mean"].sum()
     np.testing.assert_allclose(kept.to_numpy(), projected_ooc.mean(axis=0))
+
+
+@st.composite
+def random_register(draw):
+    needs = ["ASD", "SLD", "PMLD", "BESD"]
+    n = draw(st.integers(1, 5))
+    rows = []
+    for i in range(n):
+        lo = draw(st.integers(0, 10))
+        des = draw(st.one_of(st.just("*"), st.lists(st.sampled_from(needs), min_size=1, max_size=3, unique=True)
+                             .map(";".join)))
+        rows.append({"setting": f"B{i}", "kind": "resource_base", "area": draw(st.sampled_from(["N", "S"])),
+                     "capacity": draw(st.integers(0, 30)), "designation": des,
+                     "min_ncy": lo, "max_ncy": lo + draw(st.integers(0, 6))})
+    return pd.DataFrame(rows)
+
+
+@settings(max_examples=25, deadline=None)
+@given(random_register())
+def test_designation_groups_partition_places_and_children(reg):
+    rng = np.random.default_rng(0)
+    cells = pd.DataFrame([(a, n, need, "B0") for a in ("N", "S") for n in range(0, 14)
+                          for need in ("ASD", "SLD", "PMLD", "BESD", "HI")], columns=["area", "ncy", "need", "setting"])
+    proj = Projection(rng.poisson(1.0, size=(20, 2, len(cells))), [2026, 2027], cells)
+    gap = gap_analysis(proj, reg, allocate=False)
+    t = gap.by_year().set_index("year")
+    for by_area in (True, False):
+        g = gap.by_group(by_area=by_area).groupby("year")[["demand_mean", "capacity"]].sum()
+        np.testing.assert_allclose(g["demand_mean"], t["demand_mean"])
+        np.testing.assert_allclose(g["capacity"], t["capacity"])
+    # a child is counted under the group of the bases that can take them, when there are any
+    from senforecast.allocation import eligibility
+    elig = eligibility(gap.groups, gap.bases)
+    labels = gap.bases["designation_group"].to_numpy()
+    for k in np.flatnonzero(elig.any(axis=1)):
+        assert gap.groups["designation"].iloc[k] in set(labels[elig[k]])
