@@ -164,20 +164,37 @@ def _setting_kind(settings: pd.Series, provision: pd.DataFrame | None) -> pd.Ser
     return settings.astype(str).map(lambda s: kinds.get(s, s if s in SETTING_KINDS else "unknown"))
 
 
-def _wide(plans: pd.DataFrame, col: str) -> pd.DataFrame:
-    t = plans.groupby([col, "year"]).size().unstack("year", fill_value=0)
+def _wide(stock: pd.DataFrame, col: str) -> pd.DataFrame:
+    t = stock.groupby([col, "year"])["count"].sum().unstack("year", fill_value=0)
     t.columns = [str(c) for c in t.columns]
     t = t.sort_values(t.columns[-1], ascending=False)
     t.index.name = col
     return t.reset_index()
 
 
+def _stock(d: "LocalAreaData") -> pd.DataFrame | None:
+    """Children per census ``year, need, setting, area, count`` from plans, else from given
+    transitions (the first census of every pair, plus the second census of the last pair)."""
+    cols = ["year", "need", "setting", "area"]
+    if d.plans is not None:
+        return d.plans.loc[:, cols].assign(count=1) if len(d.plans) else None
+    t = d.transitions
+    if t is None or not len(t):
+        return None
+    first = t[t["kind"] != "joiner"].rename(columns={"need_from": "need", "setting_from": "setting"})
+    last = t[(t["year"] == t["year"].max()) & (t["kind"] != "leaver")]
+    last = last.rename(columns={"need_to": "need", "setting_to": "setting"}).assign(year=lambda x: x["year"] + 1)
+    return pd.concat([first[cols + ["count"]], last[cols + ["count"]]], ignore_index=True)
+
+
 def _build_summary(d: "LocalAreaData") -> "AuthoritySummary":
     tables: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
     plans, prov = d.plans, d.provision
-    if plans is not None and len(plans):
-        per_year = plans.groupby("year").size().rename("children").reset_index()
+    stock = _stock(d)
+    last_year = int(stock["year"].max()) if stock is not None else None
+    if stock is not None:
+        per_year = stock.groupby("year")["count"].sum().rename("children").reset_index()
         years = per_year["year"].tolist()
         if len(years) > 1:
             t = d.get_transitions()
@@ -189,7 +206,7 @@ def _build_summary(d: "LocalAreaData") -> "AuthoritySummary":
             for c in ["joiners", "leavers", "movers", "need_changes"]:
                 per_year[c] = per_year[c].astype("Int64")
         tables["children per year"] = per_year
-        need = _wide(plans, "need")
+        need = _wide(stock, "need")
         if d.need_scheme is not None:
             try:
                 from .codes import get_scheme
@@ -201,18 +218,20 @@ def _build_summary(d: "LocalAreaData") -> "AuthoritySummary":
         last = need.columns[-1]
         need["share %"] = (100 * need[last] / need[last].sum()).round(1)
         tables["by need"] = need
-        tables["by setting kind"] = _wide(plans.assign(kind=_setting_kind(plans["setting"], prov)), "kind")
-        tables["by area"] = _wide(plans, "area")
-        notes.append(f"{plans['pupil_id'].nunique():,} different children in {len(years)} censuses "
-                     f"({years[0]}-{years[-1]})")
+        tables["by setting kind"] = _wide(stock.assign(kind=_setting_kind(stock["setting"], prov)), "kind")
+        tables["by area"] = _wide(stock, "area")
+        if plans is not None:
+            notes.append(f"{plans['pupil_id'].nunique():,} different children in {len(years)} censuses "
+                         f"({years[0]}-{years[-1]})")
+        else:
+            notes.append(f"children counted from the transitions table, censuses {years[0]}-{years[-1]}")
     if prov is not None and len(prov):
-        last_year = int(plans["year"].max()) if plans is not None and len(plans) else None
         p = prov.copy()
         opens = pd.to_numeric(p["opens"], errors="coerce").astype(float) if "opens" in p else np.nan
         closes = pd.to_numeric(p["closes"], errors="coerce").astype(float) if "closes" in p else np.nan
         ref = last_year if last_year is not None else -np.inf
         p["_active"] = (np.nan_to_num(opens, nan=-np.inf) <= ref) & (ref < np.nan_to_num(closes, nan=np.inf))
-        on_roll = (plans[plans["year"] == last_year]["setting"].astype(str).value_counts()
+        on_roll = (stock[stock["year"] == last_year].groupby(stock["setting"].astype(str))["count"].sum()
                    if last_year is not None else pd.Series(dtype=int))
         show = p[p["capacity"].notna() | p["kind"].isin(["other_la", "independent"])].copy()
         show["setting"] = show["setting"].astype(str)
@@ -223,12 +242,13 @@ def _build_summary(d: "LocalAreaData") -> "AuthoritySummary":
         show["spare"] = show["places"] - show["on_roll"]
         show["status"] = np.where(show["_active"], "open", "planned/closed")
         cols = ["setting", "name", "kind", "area", "ncy", "designation", "places", "on_roll", "spare", "status"]
-        tables["places and children on roll"] = show.loc[:, [c for c in cols if c in show.columns]].reset_index(drop=True)
-        if last_year is not None:
+        if len(show):
+            tables["places and children on roll"] = show.loc[:, [c for c in cols if c in show.columns]].reset_index(drop=True)
+        if last_year is not None and len(show):
             notes.append(f"places and on roll at the {last_year} census")
     pop = d.population
     if pop is not None and len(pop):
-        last_obs = int(plans["year"].max()) if plans is not None and len(plans) else None
+        last_obs = last_year
         py = pop.groupby("year")["count"].sum()
         hist = [y for y in py.index if last_obs is None or y <= last_obs]
         proj = [y for y in py.index if last_obs is not None and y > last_obs]
@@ -246,6 +266,12 @@ def _build_summary(d: "LocalAreaData") -> "AuthoritySummary":
         an = d.get_transition_anomalies()
         for name, n in an.groupby("anomaly").size().items():
             checks.append({"check": f"anomaly: {name}", "count": int(n)})
+    if plans is None and d.transitions is not None and len(d.transitions):
+        from .transitions import stocks_from_transitions
+
+        st = stocks_from_transitions(d.transitions, by=()).set_index("year")
+        gaps = [y for y in st.index[:-1] if y + 1 in st.index and st.loc[y, "stock_to"] != st.loc[y + 1, "stock_from"]]
+        checks.append({"check": "years whose end stock differs from the next year's start", "count": len(gaps)})
     tables["checks"] = pd.DataFrame(checks)
     missing = [t for t in ("plans", "population", "provision", "census", "placements", "costs")
                if getattr(d, t) is None]

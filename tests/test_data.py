@@ -97,3 +97,23 @@ def test_summary_counts_anomalies_and_copes_with_partial_data():
     pop = pd.DataFrame({"year": [2024, 2030], "area": ["N", "N"], "ncy": [1, 1], "count": [100, 90]})
     s = LocalAreaData(plans=plans, population=pop).summary()
     assert s["population"]["part"].tolist() == ["history", "projection"]
+
+
+def test_summary_from_transitions_only_counts_the_same_children():
+    plans = make_plans(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        t = build_transitions(plans)
+    from_plans = LocalAreaData(plans=plans).summary()
+    from_trans = LocalAreaData(transitions=t).summary()
+    pd.testing.assert_frame_equal(from_plans["children per year"], from_trans["children per year"])
+    pd.testing.assert_frame_equal(from_plans["by need"], from_trans["by need"])
+    pd.testing.assert_frame_equal(from_plans["by area"], from_trans["by area"])
+
+
+def test_summary_flags_transitions_that_do_not_chain():
+    t = pd.DataFrame({"year": [2020, 2021], "area": ["ALL"] * 2, "ncy_from": [1, 2], "need_from": ["X"] * 2,
+                      "setting_from": ["A"] * 2, "ncy_to": [2, 3], "need_to": ["X"] * 2, "setting_to": ["A"] * 2,
+                      "kind": ["stayer"] * 2, "count": [10, 8]})  # 10 at the end of 2020, 8 at the start of 2021
+    checks = LocalAreaData(transitions=t).summary()["checks"].set_index("check")["count"]
+    assert checks["years whose end stock differs from the next year's start"] == 1
