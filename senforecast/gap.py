@@ -650,6 +650,19 @@ def gap_analysis(
     [[10.0, 10.0, 0.5, 1.0]]
     """
     prov = validate_provision(provision)
+    if kinds:
+        bad = {k: v for k, v in kinds.items() if v not in SETTING_KINDS}
+        if bad:
+            raise SenForecastError(f"kinds {bad} are not setting kinds; use one of {list(SETTING_KINDS)}")
+        # an override applies everywhere, e.g. to the out-of-county cost as well as to demand
+        prov = prov.assign(kind=[kinds.get(s, k) for s, k in zip(prov["setting"], prov["kind"])])
+    looks_mainstream = prov["kind"].isin(OUT_OF_COUNTY_KINDS) & prov["name"].str.contains("mainstream", case=False)
+    if looks_mainstream.any():
+        codes = prov.loc[looks_mainstream, "setting"].unique().tolist()
+        warnings.warn(
+            f"out-of-county settings {codes} look like mainstream schools; their children are counted as "
+            f"needing a specialist place. If they do not, pass kinds={{{codes[0]!r}: 'mainstream', ...}}",
+            InputWarning, stacklevel=2)
     changes = scenario.provision_changes if isinstance(scenario, Scenario) else scenario
     if scenario is not None and not isinstance(scenario, Scenario):
         scenario = Scenario("provision changes", provision_changes=tuple(scenario))

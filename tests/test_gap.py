@@ -227,3 +227,16 @@ def test_designation_groups_partition_places_and_children(reg):
     labels = gap.bases["designation_group"].to_numpy()
     for k in np.flatnonzero(elig.any(axis=1)):
         assert gap.groups["designation"].iloc[k] in set(labels[elig[k]])
+
+
+def test_kinds_override_applies_to_demand_and_cost():
+    reg = pd.concat([_register(), pd.DataFrame({"setting": ["OLA-MS"], "name": ["Mainstream schools in other LAs"],
+                                                 "kind": ["other_la"], "capacity": [np.nan],
+                                                 "cost_per_place": [9000]})], ignore_index=True)
+    proj = _projection(n_draws=50)
+    hist = pd.concat([proj.history, pd.DataFrame({"year": [2025], "setting": ["OLA-MS"], "count": [30]})])
+    proj = Projection(proj.draws, proj.years, proj.cells, history=hist)
+    with pytest.warns(InputWarning, match="OLA-MS"):
+        gap_analysis(proj, reg, kinds={"MS": "mainstream"}, allocate=False)
+    g = gap_analysis(proj, reg, kinds={"MS": "mainstream", "OLA-MS": "mainstream"})
+    assert g.ooc_cost_per_place == pytest.approx((9 * 70000 + 3 * 50000) / 12)  # OLA-MS not in the average
