@@ -260,8 +260,6 @@ def parse_year_label(value: object) -> tuple[int | None, bool]:
     if isinstance(value, (float, np.floating)):
         return (int(value), False) if math.isfinite(value) and float(value).is_integer() else (None, False)
     text = str(value).strip()
-    if re.fullmatch(r"\d{4}(\.0+)?", text):
-        return int(float(text)), False
     m = _ACADEMIC.match(text) or _DFE_PERIOD.match(text)
     if m:
         start, end = int(m.group(1)), m.group(2)
@@ -270,6 +268,8 @@ def parse_year_label(value: object) -> tuple[int | None, bool]:
             end_full += 100
         if end_full == start + 1:
             return end_full, True
+    if re.fullmatch(r"[+-]?\d{1,16}(\.0+)?", text):  # any other whole number; the range is checked later
+        return int(float(text)), False
     return None, False
 
 
@@ -344,7 +344,9 @@ def _parse_column(raw: pd.Series, kind: str) -> _Parsed:
     nums = pd.to_numeric(text.where(~blank & ~is_bool, None), errors="coerce").astype(float).to_numpy()
     finite = np.isfinite(nums) & (np.abs(np.nan_to_num(nums, nan=0.0, posinf=0.0, neginf=0.0)) <= _BIG)
     whole = finite & (np.mod(np.where(finite, nums, 0.0), 1.0) == 0.0)
-    fast = whole if kind in ("year", "opt_year", "ncy", "count") else finite
+    fast = whole if kind in ("ncy", "count") else finite
+    if kind in ("year", "opt_year"):  # 6-digit DfE periods (202324) take the slow path
+        fast = whole & (np.abs(np.where(whole, nums, 0.0)) < 10_000)
     out = np.where(fast, nums, np.nan)
     for i in np.flatnonzero(~fast & ~blank):
         v = values[i]

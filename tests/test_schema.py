@@ -89,12 +89,16 @@ def test_case_slips_in_codes_are_corrected_with_warning_and_count():
     assert report.counts["need_codes_corrected"] == 2 and len(report.warnings) == 1
 
 
+@settings(max_examples=30, deadline=None)
 @given(st.integers(1990, 2098))
 def test_academic_year_labels_are_the_january_census_inside(start):
     end = start + 1
     assert parse_year_label(f"{start}/{end % 100:02d}") == (end, True)
     assert parse_year_label(f"{start}-{end}") == (end, True)
     assert parse_year_label(f"{start}{end % 100:02d}") == (end, True)
+    frame = pd.DataFrame({"year": [f"{start}{end % 100:02d}", end], "area": "N", "ncy": [1, 2], "count": 1})
+    with pytest.warns(InputWarning, match="academic-year"):
+        assert validate_table(frame, "census")["year"].tolist() == [end, end]
     assert parse_year_label(str(end)) == (end, False)
     assert parse_year_label(f"{start}/{(end + 1) % 100:02d}")[0] is None  # not one school year
 
@@ -145,3 +149,52 @@ def test_negative_counts_are_exactly_the_rows_reported(counts):
         return
     found = problems(raw, "census")
     assert {p.row for p in found} == negative and {p.column for p in found} == {"count"}
+
+
+def _reference_cell(v, kind):
+    """The cell-by-cell rules, written out plainly, as the reference for the vectorised parser."""
+    import math
+
+    from senforecast.schema import _as_number, _is_blank, _parse_ncy
+
+    if _is_blank(v):
+        return None
+    if kind in ("year", "opt_year"):
+        y, _ = parse_year_label(v)
+        return None if y is None or abs(y) > 2**53 else y
+    if kind == "ncy":
+        return _parse_ncy(v)
+    x = _as_number(v)
+    if x is None or not math.isfinite(x) or abs(x) > 2**53:
+        return None
+    if kind == "count" and not float(x).is_integer():
+        return None
+    return x
+
+
+cells = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["", " 7 ", "7.0", "1,204", "£3.50", "90+", "2023/24", "202324", "R", "Year 9", "N1",
+                     "1e999", "nan", "-inf", "0x10", "1_000", "twelve", "2.5", "-3", "\u00a012"]),
+    st.integers(-100, 3000).map(str), st.text(max_size=5),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(cells, min_size=1, max_size=25),
+       kind=st.sampled_from(["year", "opt_year", "ncy", "count", "amount"]))
+def test_vectorised_parsing_matches_the_cell_rules(values, kind):
+    from senforecast.schema import _parse_column
+
+    parsed = _parse_column(pd.Series(values, dtype=object), kind)
+    bad_positions = {i for i, _ in parsed.bad}
+    for i, v in enumerate(values):
+        want = _reference_cell(v, kind)
+        got = parsed.series.iloc[i]
+        if want is None:
+            assert pd.isna(got)
+            from senforecast.schema import _is_blank
+
+            assert (i in bad_positions) != _is_blank(v)
+        else:
+            assert got == want and i not in bad_positions
