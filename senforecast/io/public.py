@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
-from ..schema import _parse_ncy, parse_year_label
+from ..schema import YEAR_MAX, YEAR_MIN, _parse_ncy, parse_year_label
 from ..suppression import parse_counts
 from ._source import RawTable, Source, read_raw
 from .columns import normalise
@@ -77,6 +77,12 @@ def is_total_label(value: object) -> bool:
         return False
     v = re.sub(r"\s+", " ", value.strip().lower())
     return v in _TOTAL_WORDS or v.startswith("total ") or v.endswith(" total") or v.endswith("- total")
+
+
+def _plausible_year(value: object) -> int | None:
+    """A census year from a label, or None (numbers outside 1990-2100 are not years here)."""
+    y = parse_year_label(value)[0]
+    return y if y is not None and YEAR_MIN <= y <= YEAR_MAX else None
 
 
 def _warn(report: ValidationReport | None, problem: Problem, key: str | None = None, n: int = 1) -> None:
@@ -321,7 +327,7 @@ def read_sen_england(
             report.count("rows_other_breakdown_level", n_out)
     sub = cells[keep]
     sub_rows = rows[keep]
-    years = sub[year_col].map(lambda v: parse_year_label(v)[0])
+    years = sub[year_col].map(_plausible_year)
     problems = [Problem(file, int(r), year_col, "expected a year such as 2024 or 202324", v)
                 for r, v, y in zip(sub_rows, sub[year_col], years) if pd.isna(y)]
     counts, suppressed, invalid = _parse_values(sub[value_n], sub_rows, file, raw.headers[names.index(value_n)][0])
@@ -396,7 +402,7 @@ def read_statswales(
     rows = np.asarray(raw.rows)
     if report is not None:
         report.count("public.rows_read", len(raw.cells))
-    year_of = [parse_year_label(h)[0] for h in headers]
+    year_of = [_plausible_year(h) for h in headers]
     year_cols = [i for i, y in enumerate(year_of) if y is not None]
     problems: list[Problem] = []
     if year_cols:
@@ -420,7 +426,7 @@ def read_statswales(
                                                               "date", "time_period", "school_year")), None)
         if ycol is None:
             ycol = next((i for i in range(len(headers))
-                         if raw.cells[i].dropna().map(lambda v: parse_year_label(v)[0] is not None).all()
+                         if raw.cells[i].dropna().map(lambda v: _plausible_year(v) is not None).all()
                          and raw.cells[i].notna().any()), None)
         if ycol is None:
             raise InputValidationError([Problem(file, None, None, "could not find the years: no column header "
@@ -430,7 +436,7 @@ def read_statswales(
         if not value_cols:
             raise InputValidationError([Problem(file, None, None, "no columns of numbers found")])
         labels = _labels(raw, label_cols, headers, report)
-        years = raw.cells[ycol].map(lambda v: None if v is None else parse_year_label(v)[0])
+        years = raw.cells[ycol].map(lambda v: None if v is None else _plausible_year(v))
         problems += [Problem(file, int(r), headers[ycol], "expected a year such as 2024 or 2019/20", v)
                      for r, v, y in zip(rows, raw.cells[ycol], years) if pd.isna(y)]
         dim_name = columns_are or "category"
