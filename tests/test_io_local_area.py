@@ -77,3 +77,14 @@ def test_per_table_column_mapping():
         data = read_local_area(population=pop, columns={"Yr": "year", "Ward": "area", "Kids": "count",
                                                          "UPN": "pupil_id"})
     assert len(data.population) == 1
+
+
+def test_plan_areas_without_population_are_warned():
+    pop = pd.DataFrame({"year": [2024, 2024], "area": ["N", "S"], "ncy": [3, 3], "count": [100, 90]})
+    rows = [("a", 2024, 3, "ASD", "RB1", "N"), ("b", 2024, 3, "ASD", "RB1", "Nrth"), ("c", 2024, 3, "ASD", "RB1", "E")]
+    with pytest.warns(InputWarning, match="no population rows"):
+        data = read_local_area(plans=plans(rows), population=pop)
+    assert data.report.counts["plans.area_without_population"] == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputWarning)  # a whole-authority population is fine
+        read_local_area(plans=plans(rows[:1]), population=pop.assign(area="ALL").iloc[:1])

@@ -48,7 +48,9 @@ def read_local_area(
     * a child in a setting whose age range excludes their NCY, or whose designation excludes
       their need: a warning with counts (the child is kept);
     * a child whose NCY does not go up by one from one census to the next: a warning with
-      counts (the rows are kept).
+      counts (the rows are kept);
+    * plan areas with no population rows (unless the population is for the whole authority,
+      area ``ALL``): a warning with counts.
 
     Problems of all tables are collected and raised together.
 
@@ -116,6 +118,8 @@ def read_local_area(
         _check_plans_against_provision(results["plans"], results["provision"].table, report)
     if "plans" in results:
         _check_ncy_advances(results["plans"], report)
+    if "plans" in results and "population" in results:
+        _check_population_covers_plans(results["plans"], results["population"], report)
     tables = {t: r.table for t, r in results.items()}
     return LocalAreaData(**tables, need_scheme=scheme_name, name=name, report=report)
 
@@ -186,3 +190,17 @@ def _check_ncy_advances(plans: ReadResult, report: ValidationReport) -> None:
                               f"({held} stayed in the same year group, {skipped} jumped ahead, {back} went "
                               f"back); rows {_rows_text(t.loc[bad, '_row'])}. The rows are kept"),
               "plans.ncy_not_advancing", n)
+
+
+def _check_population_covers_plans(plans: ReadResult, population: ReadResult, report: ValidationReport) -> None:
+    """Warn about plan areas with no population (rates per head cannot be formed there)."""
+    pop_areas = set(population.table["area"])
+    if pop_areas == {"ALL"}:
+        return  # one population for the whole authority
+    missing = plans.table["area"][~plans.table["area"].isin(pop_areas)]
+    if len(missing):
+        names = ", ".join(map(repr, sorted(set(missing))[:8]))
+        _warn(report, Problem(population.file, None, "area",
+                              f"{len(missing)} plan row(s) are in area(s) with no population rows ({names}); "
+                              "use the same area names in both files"),
+              "plans.area_without_population", len(missing))
