@@ -240,3 +240,35 @@ def test_kinds_override_applies_to_demand_and_cost():
         gap_analysis(proj, reg, kinds={"MS": "mainstream"}, allocate=False)
     g = gap_analysis(proj, reg, kinds={"MS": "mainstream", "OLA-MS": "mainstream"})
     assert g.ooc_cost_per_place == pytest.approx((9 * 70000 + 3 * 50000) / 12)  # OLA-MS not in the average
+
+
+class _GrowthModel:
+    """Stand-in for a fitted model: projects more children under a scenario's joiner growth."""
+
+    def __init__(self):
+        self.calls = []
+
+    def project(self, years, scenario=None, n_draws=100, seed=None):
+        self.calls.append((years, scenario.name, n_draws, seed))
+        rng = np.random.default_rng(seed)
+        cells = pd.DataFrame({"area": ["N", "N"], "ncy": [3, 3], "need": ["ASD", "ASD"],
+                              "setting": ["RB_ASD_N", "IND"]})
+        lam = np.array([50.0, 30.0]) * scenario.joiner_multiplier  # 75 places can take them
+        return Projection(rng.poisson(lam, size=(n_draws, years, 2)), list(range(2026, 2026 + years)), cells)
+
+
+def test_compare_scenarios_runs_each_scenario_through_the_model():
+    model = _GrowthModel()
+    growth = Scenario("growth", joiner_multiplier=1.5)
+    more = Scenario("more places", provision_changes=(ProvisionChange("RB_ASD_N", 30, 2027),))
+    t = compare_scenarios([Scenario(), growth, more], _register(), model=model, years=3, n_draws=200, seed=4)
+    assert [c[1] for c in model.calls] == ["baseline", "growth", "more places"]
+    assert all(c[3] == 4 for c in model.calls)  # same seed: paired draws
+    by = t.set_index(["scenario", "year"])
+    assert (by.loc["growth", "ooc_median"] > by.loc["baseline", "ooc_median"]).all()
+    assert (by.loc["more places", "ooc_change"].loc[2027:] < 0).all()
+    assert (by.loc["more places", "ooc_change"].loc[2026] == 0)
+    wide = compare_scenarios([Scenario(), growth], _register(), model=model, years=3, n_draws=50, wide=True)
+    assert ("ooc_median", "growth") in wide.columns
+    with pytest.raises(SenForecastError, match="renamed"):
+        compare_scenarios([Scenario(), Scenario()], _register(), model=model, years=3)
