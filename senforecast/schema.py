@@ -410,6 +410,8 @@ def _translate(fc: pd.DataFrame, file: str, context: dict[str, str], skip: set[t
         key = (row, col, check)
         if key in seen or (row is not None and col is not None and (row, col) in skip):
             continue
+        if check == "min_le_max" and ((row, "max_ncy") in skip or (row, "min_ncy") in skip):
+            continue  # one side is unreadable or blank: already reported
         seen.add(key)
         base = check.split("(")[0]
         message = _MESSAGES.get(base)

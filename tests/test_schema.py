@@ -198,3 +198,10 @@ def test_vectorised_parsing_matches_the_cell_rules(values, kind):
             assert (i in bad_positions) != _is_blank(v)
         else:
             assert got == want and i not in bad_positions
+
+
+def test_a_blank_max_ncy_is_reported_once_not_also_as_min_above_max():
+    raw = pd.DataFrame({"setting": ["A"], "kind": ["unit"], "area": ["N"], "min_ncy": [3], "max_ncy": [None],
+                        "capacity": [8]})
+    (p,) = problems(raw, "provision")
+    assert (p.row, p.column) == (2, "max_ncy") and "blank" in p.message
