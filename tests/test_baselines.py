@@ -85,3 +85,13 @@ def test_errors():
         LastValue().project(years=2)
     with pytest.raises(ModelError, match="at least 2"):
         LinearTrend().fit(census_data({("N", "ASD"): [3]}))
+
+
+def test_trend_baselines_reconcile_to_the_trend_of_the_total():
+    # N grows 10, 12, 14; S falls 4, 2, 0: the total is flat at 14, the floored cell lines add to 16
+    data = census_data({("N", "ASD"): [10, 12, 14], ("S", "ASD"): [4, 2, 0]})
+    rec = LinearTrend(window=3).fit(data).project(years=1, n_draws=4000, seed=0)
+    raw = LinearTrend(window=3, reconcile=False).fit(data).project(years=1, n_draws=4000, seed=0)
+    assert rec.total().mean() == pytest.approx(14, rel=0.03)
+    assert raw.total().mean() == pytest.approx(16, rel=0.03)
+    assert rec.sel(area="S").draws.max() == 0  # a cell going to zero stays at zero

@@ -21,7 +21,8 @@ GROWTH = {"ASD": 0.08, "SEMH": 0.05, "SLD": 0.0, "MLD": -0.03}  # log-rate chang
 AREA_FACTOR = {"N": 1.0, "S": 1.3, "E": 0.7}
 
 
-def simulate(seed, hist=range(2015, 2025), last=2030, ncys=range(0, 12), overdisp=0.0, pop_scale=1.0):
+def simulate(seed, hist=range(2015, 2025), last=2030, ncys=range(0, 12), overdisp=0.0, pop_scale=1.0,
+             extra_growth=None):
     """Census counts from known rates: rate = base(need) * area * (1 + 0.05 ncy) * exp(g(need) t)."""
     rng = np.random.default_rng(seed)
     years = range(min(hist), last + 1)
@@ -34,8 +35,9 @@ def simulate(seed, hist=range(2015, 2025), last=2030, ncys=range(0, 12), overdis
         for a in AREAS:
             for k in ncys:
                 for n in NEEDS:
+                    g = GROWTH[n] + (extra_growth or {}).get((a, n), 0.0)
                     mu = P[(y, a, k)] * BASE_RATE[n] * AREA_FACTOR[a] * (1 + 0.05 * k) \
-                        * np.exp(GROWTH[n] * (y - 2024))
+                        * np.exp(g * (y - 2024))
                     if overdisp:
                         mu = rng.gamma(1 / overdisp, overdisp * mu)
                     rows.append((y, a, k, n, rng.poisson(mu), mu))
@@ -135,18 +137,40 @@ def test_tiny_cell_never_negative_or_exploding(trend, family):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hist=st.lists(st.integers(0, 3), min_size=3, max_size=7), seed=st.integers(0, 2**16),
        trend=st.sampled_from(["loglinear", "linear", "damped", "none"]),
-       pooling=st.sampled_from(["partial", "none", "full"]))
-def test_small_counts_property(hist, seed, trend, pooling):
+       pooling=st.sampled_from(["partial", "none", "full"]), cell_trends=st.booleans())
+def test_small_counts_property(hist, seed, trend, pooling, cell_trends):
     data = _small_data(hist, other=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = PrevalenceModel(trend=trend, pooling=pooling).fit(data)
+        m = PrevalenceModel(trend=trend, pooling=pooling, cell_trends=cell_trends).fit(data)
         p = m.project(years=8, n_draws=100, seed=seed)
     assert (p.draws >= 0).all() and np.isfinite(p.draws).all()
     # growth capped at max_growth a year: the expected count never exceeds the cap path
     cap = max(hist + [3]) * (1 + m.max_growth) ** 8 * 3 + 10
     assert p.draws.mean(axis=0).max() <= cap
     assert (p.draws <= 800).all()  # never more children with plans than children (max_rate=1)
+
+
+def test_cell_trends_pick_up_a_local_trend_and_shrink_it():
+    # area E's ASD rate grows 12 points a year faster than the authority's ASD
+    data, future = simulate(seed=12, pop_scale=3.0, extra_growth={("E", "ASD"): 0.12})
+    m = PrevalenceModel(cell_trends=True, trend_by=("need",)).fit(data)
+    e_asd = ((m.cells_["area"] == "E") & (m.cells_["need"] == "ASD")).to_numpy()
+    parent_asd = _need_trend(m, "ASD")[0]
+    cell_slope = parent_asd + m.cell_effects_[e_asd, 1]
+    # the cells move towards their true trend (0.20) from the parent's, but are shrunk
+    assert 0.08 < parent_asd < 0.14
+    assert parent_asd + 0.02 < cell_slope.mean() < 0.20
+    others = ((m.cells_["area"] != "E") & (m.cells_["need"] == "ASD")).to_numpy()
+    # the other areas' cells stay near the authority-wide ASD trend of 0.08
+    assert abs(parent_asd + m.cell_effects_[others, 1].mean() - 0.08) < 0.03
+    # and their projections follow the faster growth, unlike a model without cell trends
+    grow = {}
+    for ct in (True, False):
+        p = PrevalenceModel(cell_trends=ct).fit(data).project(years=[2027], n_draws=300, seed=0)
+        grow[ct] = p.sel(area="E", need="ASD").total().mean()
+    actual = future[(future["year"] == 2027) & (future["area"] == "E") & (future["need"] == "ASD")]["count"].sum()
+    assert abs(grow[True] - actual) < abs(grow[False] - actual)
 
 
 def test_seed_reproduces_draws_and_differs_otherwise():
