@@ -241,3 +241,10 @@ def test_plans_by_age_convert_to_ncy_and_bad_ages_are_errors():
     (p,) = problems_of(lambda: read_plans(df))
     assert (p.row, p.column, p.value) == (4, "age", "40")  # out of range: an error, not dropped
     assert read_plans(df.iloc[:2])["ncy"].tolist() == [0, 11]
+
+
+def test_a_year_column_of_year_groups_gets_one_clear_message():
+    df = pd.DataFrame({"UPN": ["a", "b"], "Year": ["7", "R"], "Need": ["ASD"] * 2, "Setting": ["S"] * 2,
+                       "Area": ["N"] * 2})
+    (p,) = problems_of(lambda: read_plans(df))
+    assert p.column == "Year" and "year groups" in p.message and "columns={'Year': 'ncy'}" in p.message

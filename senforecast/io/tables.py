@@ -112,6 +112,7 @@ def read_table(
     rows = list(raw.rows)
     if report is not None:
         report.count(f"{table}.rows_read", len(rows))
+    _year_group_hint(frame, mapping, raw.headers, raw.file)
     pre: list[Problem] = []
     if "ncy" not in frame.columns and "age" in frame.columns:
         frame, rows, pre = _ncy_from_age(frame, rows, raw.file, report, table)
@@ -136,6 +137,20 @@ def read_table(
     if report is not None:
         report.count(f"{table}.rows_kept", len(out))
     return ReadResult(out, rows, raw.file)
+
+
+def _year_group_hint(frame: pd.DataFrame, mapping: dict[int, str], headers: list[list[str]], file: str) -> None:
+    """A 'Year' column of year groups (7, 8, R ...) with no NCY column: say so, once."""
+    if "year" not in frame.columns or "ncy" in frame.columns or "age" in frame.columns:
+        return
+    from ..schema import _parse_ncy
+
+    vals = frame["year"].dropna()
+    if len(vals) and vals.map(lambda v: (n := _parse_ncy(v)) is not None and NCY_MIN <= n <= NCY_MAX).all():
+        header = next(headers[i][0] for i, name in mapping.items() if name == "year")
+        raise InputValidationError([Problem(file, None, header, f"this column looks like year groups (NCY), "
+                                            "not census years, and there is no census-year column. Map it with "
+                                            f"columns={{{header!r}: 'ncy'}} and add the census year")])
 
 
 def _ncy_from_age(frame: pd.DataFrame, rows: list[int], file: str, report: ValidationReport | None,
