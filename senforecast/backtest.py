@@ -26,7 +26,7 @@ from .errors import ModelError
 from .models.baselines import _CountBaseline, LastValue, LinearTrend, observed_counts
 from .projection import DIMS, Projection
 
-__all__ = ["backtest", "BacktestResult", "truncate_data", "compare_models", "ensemble"]
+__all__ = ["backtest", "BacktestResult", "truncate_data", "compare_models", "ensemble", "EnsembleModel"]
 
 GROUPINGS: tuple[str, ...] = ("total", "need", "setting", "ncy", "area")
 _QS = {"p025": 0.025, "p10": 0.10, "median": 0.5, "p90": 0.90, "p975": 0.975}
@@ -489,3 +489,52 @@ def ensemble(
     return Projection(out, years, cells[list(DIMS)], history=hist,
                       meta={"model": "ensemble", "members": dict(zip(names, w.round(4).tolist())),
                             "seed": seed})
+
+
+class EnsembleModel:
+    """Several models fitted together and projected as a weighted mixture (see :func:`ensemble`).
+
+    Has the common model face, so an ensemble can itself be backtested and compared.
+
+    Parameters
+    ----------
+    models : mapping of name to model
+        Unfitted models with ``fit``/``project``.
+    weights : mapping of name to float, optional
+        Mixture weights (default equal).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from senforecast.models.baselines import LastValue, LinearTrend
+    >>> census = pd.DataFrame({"year": range(2015, 2021), "area": "N", "ncy": 5, "need": "ASD",
+    ...                        "count": [10, 12, 14, 16, 18, 20]})
+    >>> m = EnsembleModel({"last": LastValue(), "trend": LinearTrend(3)}).fit(LocalAreaData(census=census))
+    >>> p = m.project(years=1, n_draws=2000, seed=0)
+    >>> 20 < float(p.total().mean()) < 22  # halfway between 20 (last value) and 22 (trend)
+    True
+    """
+
+    def __init__(self, models: Mapping[str, object], weights: Mapping[str, float] | None = None) -> None:
+        self.models = dict(models)
+        self.weights = None if weights is None else dict(weights)
+
+    def __repr__(self) -> str:
+        return f"EnsembleModel({list(self.models)}, weights={self.weights})"
+
+    def fit(self, data: LocalAreaData) -> "EnsembleModel":
+        """Fit every member on ``data``; returns self."""
+        self.fitted_ = {k: copy.deepcopy(m).fit(data) for k, m in self.models.items()}
+        return self
+
+    def project(self, years=5, population=None, scenario=None, n_draws: int = 1000,
+                seed: int | None = None) -> Projection:
+        """Project every member (seeds ``seed``, ``seed + 1``, ...) and mix their draws."""
+        if not hasattr(self, "fitted_"):
+            raise ModelError("EnsembleModel is not fitted: call .fit(data) first")
+        base = 0 if seed is None else seed
+        projs = {k: m.project(years=years, population=population, scenario=scenario,
+                              n_draws=n_draws, seed=None if seed is None else base + i)
+                 for i, (k, m) in enumerate(self.fitted_.items())}
+        return ensemble(projs, self.weights, n_draws=n_draws,
+                        seed=None if seed is None else base + len(projs))

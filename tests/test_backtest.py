@@ -193,3 +193,19 @@ def test_backtest_result_plots_with_agg():
     plt.close(fig)
     with pytest.raises(ModelError, match="no backtest rows"):
         res.plot("need", "ASD")
+
+
+def test_ensemble_model_backtests_like_any_model():
+    from senforecast.backtest import EnsembleModel
+
+    data = synthetic_growth(seed=3, n_years=8)
+    ens = EnsembleModel({"prev": PrevalenceModel(), "last": LastValue()}, weights={"prev": 1, "last": 1})
+    res = backtest(ens, data, horizons=[1], by=["total", "need"], n_draws=200)
+    assert res.skipped == []
+    f = res.forecasts[res.forecasts["grouping"] == "total"]
+    # the mixture's mean lies between its members' means
+    parts = [backtest(m, data, horizons=[1], by=["total"], n_draws=200).forecasts for m in
+             (PrevalenceModel(), LastValue())]
+    lo = np.minimum(parts[0]["mean"].to_numpy(), parts[1]["mean"].to_numpy())
+    hi = np.maximum(parts[0]["mean"].to_numpy(), parts[1]["mean"].to_numpy())
+    assert ((f["mean"].to_numpy() >= lo - 0.05 * hi) & (f["mean"].to_numpy() <= hi * 1.05)).all()
