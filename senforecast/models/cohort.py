@@ -309,22 +309,18 @@ class CohortModel:
         plan, cells = self._plan(index, params, sim_years, population if population is not None else self.population_,
                                  scenario)
         rng = np.random.default_rng(seed)
-        sim_cells, out = simulate(plan, n_draws, rng)
-
-        D, Y, Ar, C = out["stock"].shape
-        flat = {k: v.reshape(D, Y, Ar * C) for k, v in out.items()}
-        active = np.zeros(Ar * C, dtype=bool)
-        for v in flat.values():
-            active |= v.any(axis=(0, 1))
-        keep_y = np.isin(sim_years, wanted)
-        area_lab = np.repeat(np.asarray(self.areas_, dtype=object), C)
+        used, out = simulate(plan, n_draws, rng)
+        C = len(cells["ncy"])
+        area_i, cell_i = used // C, used % C
         cell_frame = pd.DataFrame({
-            "area": area_lab, "ncy": np.tile(cells["ncy"][sim_cells], Ar),
-            "need": np.tile(cells["need"][sim_cells], Ar), "setting": np.tile(cells["setting"][sim_cells], Ar),
-        })[active].reset_index(drop=True)
-        cell_frame["ncy"] = cell_frame["ncy"].astype(int)
-        draws = flat.pop("stock")[:, keep_y][:, :, active]
-        flows = {k: v[:, keep_y][:, :, active] for k, v in flat.items()}
+            "area": np.asarray(self.areas_, dtype=object)[area_i], "ncy": cells["ncy"][cell_i].astype(int),
+            "need": cells["need"][cell_i], "setting": cells["setting"][cell_i],
+        })
+        keep_y = np.isin(sim_years, wanted)
+        if not keep_y.all():
+            out = {k: v[:, keep_y] for k, v in out.items()}
+        draws = out.pop("stock")
+        flows = out
         meta = {
             "model": f"CohortModel(mode={self.mode!r})", "seed": seed, "n_draws": n_draws,
             "seed_year": self.seed_year_, "scenario": scenario.name,

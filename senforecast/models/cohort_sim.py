@@ -1,9 +1,10 @@
 """Vectorised Monte Carlo of the cohort model: all draws, areas and states at once.
 
-One Python iteration per projected year. Inside a year every operation is a numpy call over
-arrays shaped (draw, area, cell), where a *cell* is a possible (NCY, state): leavers and
+One Python iteration per projected year. The children are held sparsely as *entries*
+(draw, area, cell, count) for every occupied combination, where a *cell* is a possible
+(NCY, state). Inside a year every operation is one numpy call over all entries: leavers and
 movers are binomial draws, mover destinations and joiner states are categorical draws made
-for every child at once (inverse-CDF with one ``searchsorted`` over all rows), and Dirichlet
+for every child at once (inverse CDF with one ``searchsorted`` over all rows), and Dirichlet
 and Beta rates come from the Generator's gamma and beta samplers.
 
 Nobody disappears: a child whose next state is not valid (aged out of the setting's range,
@@ -71,48 +72,71 @@ def sample_dirichlet(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
     return g / np.where(tot > 0, tot, 1.0)[..., None]
 
 
-def sample_beta_where(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Beta draws of shape ``need.shape`` (draw, cell) made only where ``need`` is true (else 0)."""
-    out = np.zeros(need.shape)
-    d, c = np.nonzero(need)
-    if d.size:
-        out[d, c] = sample_beta(rng, a[c], b[c], (d.size,))
-    return out
-
-
-def dirichlet_multinomial_children(rng: np.random.Generator, n: np.ndarray,
-                                   alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dirichlet-multinomial draw for every row, returned per child (row, category).
+def dirichlet_rows(rng: np.random.Generator, n: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Category probabilities for Dirichlet-multinomial rows with ``n`` children each.
 
     A row with one child needs no Dirichlet draw: its category distribution is exactly the
-    alpha proportions (most mover rows hold a single child, so this saves most gamma draws).
+    alpha proportions (most rows hold a single child, so this saves most gamma draws).
     """
-    probs = alpha / np.where(alpha.sum(-1) > 0, alpha.sum(-1), 1.0)[:, None]
+    tot = alpha.sum(-1)
+    probs = alpha / np.where(tot > 0, tot, 1.0)[:, None]
     many = n > 1
     if many.any():
         probs[many] = sample_dirichlet(rng, alpha[many])
-    return categorical_children(rng, n, probs)
+    return probs
 
 
-def categorical_children(rng: np.random.Generator, n: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Draw a category for every child: ``n[r]`` children in row ``r`` with ``probs[r]``.
+def categorical(rng: np.random.Generator, child_row: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Category of every child, child ``i`` drawn from ``probs[child_row[i]]``.
 
-    Returns the row and the category of each child. Rows must have positive total
-    probability. Exact multinomial sampling (inverse CDF), one ``searchsorted`` for all rows.
+    Exact inverse-CDF sampling for all children with one ``searchsorted``: each row's CDF is
+    offset by its row number so the rows form one increasing sequence. Rows used must have
+    positive total probability.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> probs = np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+    >>> slot = categorical(rng, np.array([0, 0, 1, 1, 1]), probs)
+    >>> slot[:2].tolist(), bool(np.isin(slot[2:], [0, 2]).all())
+    ([1, 1], True)
     """
-    rows, k = probs.shape
-    n = n.astype(np.int64)
-    row = np.repeat(np.arange(rows), n)
-    if row.size == 0:
-        return row, row.copy()
+    if child_row.size == 0:
+        return child_row.copy()
+    return categorical_from_cdf(rng, child_row, cdf_table(probs), probs.shape[1])
+
+
+def cdf_table(probs: np.ndarray) -> np.ndarray:
+    """Row CDFs of ``probs`` (rows, k), each offset by its row number, flattened."""
     cum = np.cumsum(probs, axis=1)
-    cum /= cum[:, -1:]
+    cum /= np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
     cum[:, -1] = 1.0
-    # offset each row by its number so the rows form one increasing sequence
-    flat = (cum + np.arange(rows)[:, None]).ravel()
-    pos = np.searchsorted(flat, rng.random(row.size) + row, side="right")
-    slot = np.clip(pos - row * k, 0, k - 1)
-    return row, slot
+    return (cum + np.arange(probs.shape[0])[:, None]).ravel()
+
+
+def categorical_from_cdf(rng: np.random.Generator, child_row: np.ndarray, flat: np.ndarray, k: int) -> np.ndarray:
+    """Categories for children given a table from :func:`cdf_table` with ``k`` categories."""
+    pos = np.searchsorted(flat, rng.random(child_row.size) + child_row, side="right")
+    return np.clip(pos - child_row * k, 0, k - 1)
+
+
+def sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sum counts by integer key (sort + reduceat); return keys with positive totals, sorted.
+
+    Examples
+    --------
+    >>> k, n = sum_by_key(np.array([7, 3, 7, 5]), np.array([1, 2, 3, 0]))
+    >>> k.tolist(), n.tolist()
+    ([3, 7], [2, 4])
+    """
+    if keys.size == 0:
+        return keys.astype(np.int64), counts.astype(np.int64)
+    order = np.argsort(keys)
+    k, c = keys[order], counts[order].astype(np.int64)
+    start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    tot = np.add.reduceat(c, start)
+    keep = tot > 0
+    return k[start][keep], tot[keep]
 
 
 def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -121,33 +145,32 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> tuple[np.
     Returns
     -------
     cells : ndarray
-        Cells that hold children or flows in some draw and year.
+        Area-cells (``area * n_cells + cell``) that hold children or flows in some draw and year.
     out : dict of ndarray
-        ``stock`` and the flows ``joiners, leavers, movers, routed, redirected``, each
-        (draw, year, area, len(cells)) int32.
+        ``stock`` and the flows ``joiners, leavers, movers, routed`` (and ``redirected``
+        when the scenario redirects), each (draw, year, len(cells)); int16 when every
+        draw-year total fits, else int32.
     """
     Y, C = plan.cell_valid.shape
     Ar = plan.stock0.shape[0]
     A = plan.join_cell.shape[0]
     D = n_draws
-    names = ("stock", "joiners", "leavers", "movers", "routed", "redirected")
-    records: list[dict[str, tuple[np.ndarray, np.ndarray]]] = []
-    X = np.broadcast_to(plan.stock0[None], (D, Ar, C)).astype(np.int64)
+    AC = Ar * C
+    size = D * AC
+    has_redirects = any(len(r) for r in plan.redirects) if plan.redirects else False
+    names = ("stock", "joiners", "leavers", "movers", "routed") + (("redirected",) if has_redirects else ())
     has_next = plan.next_cell >= 0
     nxt = np.where(has_next, plan.next_cell, 0)
     dcell = np.where(plan.dest_cell >= 0, plan.dest_cell, 0)
     jcell = np.where(plan.join_cell >= 0, plan.join_cell, 0)
-    size = D * Ar * C
     joiner_rate_changes = bool((plan.joiner_weight != 1).any())
 
-    def scatter(draw: np.ndarray, area: np.ndarray, cell: np.ndarray) -> np.ndarray:
-        return np.bincount((draw * Ar + area) * C + cell, minlength=size).reshape(D, Ar, C)
-
-    def compact(arr: np.ndarray, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        if cells is None:
-            cells = np.flatnonzero(arr.any(axis=(0, 1)))
-            arr = arr[:, :, cells]
-        return cells, arr.astype(np.int32)
+    # entries: one per occupied (draw, area, cell); key = draw * AC + area * C + cell
+    ac0 = np.flatnonzero(plan.stock0.ravel())
+    key = (np.arange(D)[:, None] * AC + ac0[None, :]).ravel()
+    n = np.tile(plan.stock0.ravel()[ac0], D).astype(np.int64)
+    records: list[dict[str, tuple[np.ndarray, np.ndarray]]] = []
+    most = int(plan.stock0.sum())  # largest draw-year total, to choose the output dtype
 
     if not plan.resample_each_year:
         # rates drawn once per draw: parameter uncertainty carried through every year
@@ -156,18 +179,17 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> tuple[np.
         mu_j = sample_beta(rng, *plan.joiner_ab, (D, A))
         qJ = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (D, *plan.join_alpha.shape)))
 
+    j_cache = None
     for yi in range(Y):
-        act = np.flatnonzero(X.any(axis=(0, 1)))  # cells holding children in some draw
-        Xa = X[:, :, act]
+        draw, ac = key // AC, key % AC
+        area, cell = ac // C, ac % C
         if plan.resample_each_year:
-            # witan.send samples every rate afresh each year (beta-binomial draws)
-            # only where a draw has children in the cell (the rest would multiply zero)
-            occupied = Xa.any(axis=1)
-            pL = sample_beta_where(rng, plan.leaver_ab[0][act], plan.leaver_ab[1][act], occupied)
-            pM = sample_beta_where(rng, plan.mover_ab[0][act], plan.mover_ab[1][act], occupied)
+            # witan.send samples the rates afresh for every cohort every year (beta-binomial)
+            pl = sample_beta(rng, plan.leaver_ab[0][cell], plan.leaver_ab[1][cell], (key.size,))
+            pm = sample_beta(rng, plan.mover_ab[0][cell], plan.mover_ab[1][cell], (key.size,))
             mu_j = sample_beta(rng, *plan.joiner_ab, (D, A))
         else:
-            pL, pM = pL_all[:, act], pM_all[:, act]
+            pl, pm = pL_all[draw, cell], pM_all[draw, cell]
         if np.isfinite(plan.joiner_kappa):
             # year-to-year variation of the joiner rate around the draw's mean
             k = plan.joiner_kappa
@@ -175,91 +197,123 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> tuple[np.
         else:
             pJ = mu_j
         valid = plan.cell_valid[yi]
-        valid_next = (has_next & valid[nxt])[act]
-        dest_ok = (plan.dest_cell[act] >= 0) & valid[dcell[act]]
-        dest_alpha = np.where(dest_ok, plan.dest_alpha[act], 0.0)
-        has_dest = dest_alpha.sum(1) > 0
+        valid_next_c = has_next & valid[nxt]
+        dest_alpha_c = np.where((plan.dest_cell >= 0) & valid[dcell], plan.dest_alpha, 0.0)
+        has_dest_c = dest_alpha_c.sum(1) > 0
 
-        pl = np.clip(pL * plan.leaver_mult[yi][act], 0.0, 1.0)
-        pm = np.clip(pM * plan.mover_mult[yi][act], 0.0, 1.0) * has_dest
-        leave = rng.binomial(Xa, pl[:, None, :])
-        remain = Xa - leave
-        move = rng.binomial(remain, pm[:, None, :])
+        pl = np.clip(pl * plan.leaver_mult[yi][cell], 0.0, 1.0)
+        pm = np.clip(pm * plan.mover_mult[yi][cell], 0.0, 1.0) * has_dest_c[cell]
+        leave = rng.binomial(n, pl)
+        remain = n - leave
+        move = rng.binomial(remain, pm)
         stay = remain - move
         # routing: stayers whose state is not valid next year must move; no destination -> leave
-        forced = np.where(valid_next, 0, stay)
+        forced = np.where(valid_next_c[cell], 0, stay)
         stay -= forced
         move += forced
-        stranded = np.where(has_dest, 0, move)
+        stranded = np.where(has_dest_c[cell], 0, move)
         move -= stranded
         leave += stranded
 
-        new = np.zeros((D, Ar, C), dtype=np.int64)
-        ok = np.flatnonzero(valid_next)
-        new[:, :, plan.next_cell[act[ok]]] = stay[:, :, ok]  # (ncy, state) -> (ncy + 1, state) is one-to-one
+        s_ok = stay > 0
+        in_keys = [draw[s_ok] * AC + area[s_ok] * C + nxt[cell[s_ok]]]
+        in_counts = [stay[s_ok]]
+        in_kind = [np.zeros(int(s_ok.sum()), np.int8)]  # 0 stayer, 1 mover, 2 joiner
 
-        d_i, a_i, c_i = np.nonzero(move)
-        moved_in = np.zeros_like(new)
-        if d_i.size:
-            row, slot = dirichlet_multinomial_children(rng, move[d_i, a_i, c_i], dest_alpha[c_i])
-            moved_in = scatter(d_i[row], a_i[row], dcell[act[c_i[row]], slot])
+        m_rows = np.flatnonzero(move)
+        if m_rows.size:
+            probs = dirichlet_rows(rng, move[m_rows], dest_alpha_c[cell[m_rows]])
+            child = np.repeat(np.arange(m_rows.size), move[m_rows])
+            slot = categorical(rng, child, probs)
+            r = m_rows[child]
+            in_keys.append(draw[r] * AC + area[r] * C + dcell[cell[r], slot])
+            in_counts.append(np.ones(child.size, np.int64))
+            in_kind.append(np.ones(child.size, np.int8))
 
-        # joiners: rate x population, then a state for each joiner
+        # joiners: rate x population for every (draw, area, NCY), then a state for each joiner
         j_ok = (plan.join_cell >= 0) & valid[jcell]
         w = plan.joiner_weight[yi]
         if joiner_rate_changes or not plan.resample_each_year:
             if plan.resample_each_year:
                 qJ = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (D, *plan.join_alpha.shape)))
-            q_rate = qJ * w[None]
-            rate_factor = q_rate.sum(-1)  # rate changes for some joiner states change the total
-            q = q_rate * j_ok[None]
-            q_any = q.sum(-1) > 0
+                j_cache = None
+            if j_cache is None or not (np.array_equal(j_cache[0], j_ok) and np.array_equal(j_cache[1], w)):
+                q_rate = qJ * w[None]
+                rate_factor = q_rate.sum(-1)  # rate changes of some joiner states change the total
+                q = q_rate * j_ok[None]
+                q_any = q.sum(-1) > 0
+                # one CDF row per (draw, NCY), reused while the mix does not change
+                j_cache = (j_ok, w, rate_factor, q_any, cdf_table(q.reshape(D * A, -1)))
+            rate_factor, q_any, j_cdf = j_cache[2], j_cache[3], j_cache[4]
         else:
             rate_factor = 1.0
             q_any = ((plan.join_alpha > 0) & j_ok).any(-1)[None]
         pj = np.clip(pJ * plan.joiner_mult[yi][None] * rate_factor, 0.0, 1.0) * q_any
         n_join = rng.binomial(plan.population[yi][None].astype(np.int64), pj[:, None, :])
         d_j, a_j, n_j = np.nonzero(n_join)
-        joined = np.zeros_like(new)
         if d_j.size:
+            cnt = n_join[d_j, a_j, n_j]
+            child = np.repeat(np.arange(d_j.size), cnt)
             if joiner_rate_changes or not plan.resample_each_year:
-                probs = q[d_j, n_j]
+                slot = categorical_from_cdf(rng, (d_j * A + n_j)[child], j_cdf, plan.join_cell.shape[1])
             else:
-                # Dirichlet draws only for the (draw, NCY) pairs that have joiners
-                pairs, inv = np.unique(d_j * A + n_j, return_inverse=True)
-                alpha = plan.join_alpha[pairs % A] * j_ok[pairs % A]
-                n_pair = np.bincount(inv.ravel(), weights=n_join[d_j, a_j, n_j], minlength=pairs.size)
-                probs = alpha / np.where(alpha.sum(-1) > 0, alpha.sum(-1), 1.0)[:, None]
-                many = n_pair > 1
-                if many.any():
-                    probs[many] = sample_dirichlet(rng, alpha[many])
-                probs = probs[inv.ravel()]
-            row, slot = categorical_children(rng, n_join[d_j, a_j, n_j], probs)
-            joined = scatter(d_j[row], a_j[row], jcell[n_j[row], slot])
+                # witan: a fresh Dirichlet for each (draw, NCY) with joiners, shared by its areas
+                pair, inv = np.unique(d_j * A + n_j, return_inverse=True)
+                inv = inv.ravel()
+                n_pair = np.bincount(inv, weights=cnt, minlength=pair.size)
+                probs = dirichlet_rows(rng, n_pair, plan.join_alpha[pair % A] * j_ok[pair % A])
+                slot = categorical(rng, inv[child], probs)
+            in_keys.append(d_j[child] * AC + a_j[child] * C + jcell[n_j[child], slot])
+            in_counts.append(np.ones(child.size, np.int64))
+            in_kind.append(np.full(child.size, 2, np.int8))
 
-        redirected = np.zeros_like(new) if plan.redirects and plan.redirects[yi] else None
-        for from_cells, to_cells, share, joiners, stayers in plan.redirects[yi] if plan.redirects else []:
-            parts = [moved_in] + ([joined] if joiners else []) + ([new] if stayers else [])
-            for arr in parts:
-                k = rng.binomial(arr[:, :, from_cells], share)
-                arr[:, :, from_cells] -= k
-                np.add.at(arr, (slice(None), slice(None), to_cells), k)
-                np.add.at(redirected, (slice(None), slice(None), to_cells), k)
+        keys_in = np.concatenate(in_keys)
+        counts_in = np.concatenate(in_counts)
+        kind_in = np.concatenate(in_kind)
+        redirected = None
+        for from_cells, to_cells, share, joiners, stayers in (plan.redirects[yi] if plan.redirects else []):
+            to_of = np.full(C, -1, dtype=np.int64)
+            to_of[from_cells] = to_cells
+            c_in = keys_in % C
+            eligible = (to_of[c_in] >= 0) & ((kind_in == 1) | (joiners & (kind_in == 2)) | (stayers & (kind_in == 0)))
+            idx = np.flatnonzero(eligible)
+            k = rng.binomial(counts_in[idx], share)
+            counts_in[idx] -= k
+            moved = k > 0
+            new_keys = keys_in[idx[moved]] - c_in[idx[moved]] + to_of[c_in[idx[moved]]]
+            keys_in = np.concatenate([keys_in, new_keys])
+            counts_in = np.concatenate([counts_in, k[moved]])
+            kind_in = np.concatenate([kind_in, kind_in[idx[moved]]])
+            red = (new_keys, k[moved])
+            redirected = red if redirected is None else (np.concatenate([redirected[0], red[0]]),
+                                                         np.concatenate([redirected[1], red[1]]))
 
-        new += moved_in + joined
-        rec = {"stock": compact(new), "joiners": compact(joined), "leavers": compact(leave, act),
-               "movers": compact(move, act), "routed": compact(forced, act)}
-        rec["redirected"] = compact(redirected) if redirected is not None else (np.zeros(0, np.int64), None)
+        key, n = sum_by_key(keys_in, counts_in)
+        most = max(most, int(np.bincount(key // AC, weights=n, minlength=D).max()) if key.size else 0)
+        joined = kind_in == 2
+        rec = {
+            "stock": (key, n),
+            "joiners": sum_by_key(keys_in[joined], counts_in[joined]),
+            "leavers": (draw * AC + ac, leave),
+            "movers": (draw * AC + ac, move),
+            "routed": (draw * AC + ac, forced),
+        }
+        if has_redirects:
+            rec["redirected"] = (sum_by_key(*redirected) if redirected is not None
+                                 else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
         records.append(rec)
-        X = new
 
-    cells = np.unique(np.concatenate([r[k][0] for r in records for k in names]))
-    pos = np.full(C, -1, dtype=np.int64)
-    pos[cells] = np.arange(cells.size)
-    out = {k: np.zeros((D, Y, Ar, cells.size), dtype=np.int32) for k in names}
-    for yi, rec in enumerate(records):
-        for k in names:
-            idx, arr = rec[k]
-            if idx.size:
-                out[k][:, yi][:, :, pos[idx]] = arr
-    return cells, out
+    used = np.unique(np.concatenate([r[k][0][r[k][1] > 0] % AC for r in records for k in names]))
+    pos = np.full(AC, -1, dtype=np.int64)
+    pos[used] = np.arange(used.size)
+    out = {}
+    # every flow in a year is at most the stock before or after it, so one bound serves all
+    dtype = np.int16 if most < 2**15 else np.int32
+    for k in names:
+        arr = np.zeros((D, Y, used.size), dtype=dtype)
+        for yi, r in enumerate(records):
+            kk, vv = r[k]
+            nz = vv > 0
+            arr[kk[nz] // AC, yi, pos[kk[nz] % AC]] = vv[nz]
+        out[k] = arr
+    return used, out
