@@ -666,6 +666,14 @@ def gap_analysis(
     changes = scenario.provision_changes if isinstance(scenario, Scenario) else scenario
     if scenario is not None and not isinstance(scenario, Scenario):
         scenario = Scenario("provision changes", provision_changes=tuple(scenario))
+    made_under = projection.meta.get("scenario")
+    demand_side = scenario is not None and (scenario.joiner_multiplier != 1.0 or scenario.rate_changes
+                                            or scenario.redirects or scenario.closures)
+    if demand_side and isinstance(made_under, str) and made_under != scenario.name:
+        warnings.warn(
+            f"scenario {scenario.name!r} changes demand, but the projection was made under {made_under!r}: "
+            "only its provision changes are applied here; project with model.project(..., scenario=...) first",
+            InputWarning, stacklevel=2)
     hist = projection.history
     years = list(projection.years)
     if hist is not None and len(hist):

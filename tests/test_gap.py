@@ -272,3 +272,11 @@ def test_compare_scenarios_runs_each_scenario_through_the_model():
     assert ("ooc_median", "growth") in wide.columns
     with pytest.raises(SenForecastError, match="renamed"):
         compare_scenarios([Scenario(), Scenario()], _register(), model=model, years=3)
+
+
+def test_warns_when_demand_side_scenario_was_not_projected():
+    proj = _projection(n_draws=20)
+    proj = Projection(proj.draws, proj.years, proj.cells, history=proj.history, meta={"scenario": "baseline"})
+    growth = Scenario("growth", joiner_multiplier=1.2)
+    with pytest.warns(InputWarning, match="changes demand"):
+        gap_analysis(proj, _register(), kinds={"MS": "mainstream"}, scenario=growth, allocate=False)
