@@ -197,7 +197,7 @@ def _collapse(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
     sorted_codes = codes[order]
     starts = np.r_[0, np.flatnonzero(np.diff(sorted_codes)) + 1]
     # gather the counted cells grouped together, then one reduceat (exact for integer counts)
-    out[:, :, sorted_codes[starts]] = np.add.reduceat(np.take(arr, order, axis=2), starts, axis=2)
+    out[:, :, sorted_codes[starts]] = np.add.reduceat(np.take(arr, order, axis=2), starts, axis=2, dtype=np.float64)
     return out
 
 

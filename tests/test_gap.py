@@ -280,3 +280,11 @@ def test_warns_when_demand_side_scenario_was_not_projected():
     growth = Scenario("growth", joiner_multiplier=1.2)
     with pytest.warns(InputWarning, match="changes demand"):
         gap_analysis(proj, _register(), kinds={"MS": "mainstream"}, scenario=growth, allocate=False)
+
+
+def test_small_integer_draws_do_not_overflow():
+    """Models may store draws as int16; sums over cells must not wrap around."""
+    cells = pd.DataFrame({"area": ["N"] * 3, "ncy": [3] * 3, "need": ["ASD"] * 3, "setting": ["SS"] * 3})
+    proj = Projection(np.full((2, 1, 3), 30000, dtype=np.int16), [2026], cells)
+    demand, _ = specialist_demand(proj, _register())
+    assert demand.sum() == 2 * 90000
