@@ -84,7 +84,12 @@ def totals_by(projection, by: Sequence[str] | str | None = None):
 
 
 def _project_one(model, data: LocalAreaData | None, kwargs: dict, reduce: Callable | None):
-    # runs in the worker: fit if given data, project, reduce before pickling the result back
+    # runs in the worker: load if given a loader, fit if given data, project, reduce before
+    # pickling the result back
+    if callable(data):
+        data = data()
+        if not isinstance(data, LocalAreaData):
+            model, data = data, None
     if data is not None:
         model = copy.deepcopy(model).fit(data)
     proj = model.project(**kwargs)
@@ -107,6 +112,10 @@ def _run(tasks: list[tuple], executor: Executor | str | None, max_workers: int |
     finally:
         if own is not None:
             own.shutdown()
+
+
+def _is_loader(item) -> bool:
+    return callable(item) and not hasattr(item, "project")
 
 
 def _keys_and_items(items) -> tuple[list | None, list]:
@@ -135,9 +144,12 @@ def project_many(
     Parameters
     ----------
     models_or_data : list or dict
-        Fitted models (anything with ``project(years=, n_draws=, seed=, scenario=)``) or
+        Fitted models (anything with ``project(years=, n_draws=, seed=, scenario=)``),
         :class:`~senforecast.data.LocalAreaData`, which are fitted in the worker with a copy
-        of ``model``. A dict keeps its keys in the result.
+        of ``model``, or loaders: picklable functions of no arguments returning either (e.g.
+        ``functools.partial(read_local_area, plans=path, ...)``), called in the worker so
+        the data of many authorities never sit in this process together. A dict keeps its
+        keys in the result.
     model : estimator, optional
         Unfitted model used for data items (default ``CohortModel()``).
     years, n_draws, scenario, **project_kwargs
@@ -169,7 +181,7 @@ def project_many(
     (['LA001', 'LA002'], (20, 2, 1))
     """
     keys, items = _keys_and_items(models_or_data)
-    if model is None and any(isinstance(x, LocalAreaData) for x in items):
+    if model is None and any(isinstance(x, LocalAreaData) or _is_loader(x) for x in items):
         from .models.cohort import CohortModel
         model = CohortModel()
     seeds = spawn_seeds(seed, len(items))
@@ -178,13 +190,13 @@ def project_many(
         kwargs = dict(project_kwargs, years=years, n_draws=n_draws, seed=s)
         if scenario is not None:
             kwargs["scenario"] = scenario
-        if isinstance(item, LocalAreaData):
+        if isinstance(item, LocalAreaData) or _is_loader(item):
             tasks.append((model, item, kwargs, reduce))
         elif hasattr(item, "project"):
             tasks.append((item, None, kwargs, reduce))
         else:
             raise SenForecastError(f"item {len(tasks)} is a {type(item).__name__}: project_many takes fitted "
-                                   "models or LocalAreaData")
+                                   "models, LocalAreaData or functions returning one")
     results = _run(tasks, executor, max_workers)
     return dict(zip(keys, results)) if keys is not None else results
 

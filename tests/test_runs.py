@@ -25,6 +25,10 @@ def _fit(d):
         return CohortModel().fit(d)
 
 
+def synthetic_national_item(i):
+    return list(synthetic_national(3, 250, n_years=3, n_areas=2, seed=11))[i]
+
+
 @pytest.fixture(scope="module")
 def authorities():
     return list(synthetic_national(3, 250, n_years=3, n_areas=2, seed=11))
@@ -62,10 +66,14 @@ def test_process_pool_gives_the_serial_numbers(models, authorities):
         parallel = project_many(models, executor=pool, **kw)
         # fitting in the workers from data gives the same numbers too
         from_data = project_many({d.name: d for d in authorities}, executor=pool, **kw)
+        # and so does loading the data in the workers
+        loaders = [functools.partial(synthetic_national_item, i) for i in range(3)]
+        from_loaders = project_many(loaders, executor=pool, **kw)
     assert len(parallel) == len(models)
-    for a, b, c in zip(serial, parallel, from_data.values()):
+    for a, b, c, d in zip(serial, parallel, from_data.values(), from_loaders):
         _same(a, b)
         _same(a, c)
+        _same(a, d)
     # run i is exactly model_i.project(seed=spawned seed i), recorded in meta
     seeds = spawn_seeds(2024, len(models))
     for m, p, s in zip(models, serial, seeds):
@@ -122,7 +130,7 @@ def test_clear_errors(models):
         run_scenarios(models[0], [Scenario("x"), Scenario("x")], executor="serial")
     with pytest.raises(SenForecastError, match="Executor"):
         project_many(models, executor=object())
-    with pytest.raises(SenForecastError, match="fitted models or LocalAreaData"):
+    with pytest.raises(SenForecastError, match="fitted models, LocalAreaData"):
         project_many([models[0], "LA001"], executor="serial", n_draws=2, years=1)
     with pytest.raises(SenForecastError, match="list or dict"):
         project_many(models[0], executor="serial")
