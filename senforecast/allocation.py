@@ -21,7 +21,7 @@ fractional while base loads and class overflows are exact integers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
