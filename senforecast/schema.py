@@ -59,6 +59,11 @@ class ColumnSpec:
         Blank cells are allowed.
     default : object
         Value used when an optional column is absent.
+
+    Examples
+    --------
+    >>> [s.name for s in TABLE_COLUMNS["costs"] if s.required]
+    ['setting', 'cost_per_place']
     """
 
     name: str

@@ -19,7 +19,14 @@ Codes = Iterable[str] | str | None
 
 @dataclass
 class ReadResult:
-    """A validated table with the spreadsheet row number of each of its rows."""
+    """A validated table with the spreadsheet row number of each of its rows.
+
+    Examples
+    --------
+    >>> res = read_table(pd.DataFrame({"setting": ["RB1", "RB2"], "cost_per_place": [9000, 12000]}), "costs")
+    >>> res.rows, res.file
+    ([2, 3], 'costs table')
+    """
 
     table: pd.DataFrame
     rows: list[int]
