@@ -1,0 +1,107 @@
+"""A straightforward per-cohort Python loop implementation of the cohort model's projection.
+
+The yardstick for :func:`senforecast.models.cohort_sim.simulate`: the same model (rates drawn
+once per draw, joiner rates varying between years, Dirichlet-multinomial destinations and
+joiner states, routing of children whose state is not valid next year), written the obvious
+way - a loop over draws, years, areas and occupied cohorts (area, NCY, need, setting) with
+one binomial / multinomial call per cohort. Baseline scenario only (no redirects).
+
+It runs on the fitted model's own :class:`~senforecast.models.cohort_sim.SimPlan` (built by
+the private ``CohortModel._plan``), so both implementations see identical parameters.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from senforecast.models.cohort import CohortModel
+from senforecast.models.cohort_sim import SimPlan
+from senforecast.scenarios import BASELINE
+
+
+def plan_for(model: CohortModel, years: int) -> SimPlan:
+    """The simulation plan of a fitted ``model`` for ``years`` after its seed census."""
+    sim_years = np.arange(model.seed_year_ + 1, model.seed_year_ + 1 + years)
+    plan, _ = model._plan(model.index_, model.params_, sim_years, model.population_, BASELINE)
+    return plan
+
+
+def _beta(rng, a: float, b: float) -> float:
+    if a <= 0:
+        return 0.0
+    if b <= 0:
+        return 1.0
+    return rng.beta(a, b)
+
+
+def _dirichlet(rng, alpha: np.ndarray) -> np.ndarray:
+    g = np.zeros_like(alpha)
+    pos = alpha > 0
+    g[pos] = rng.standard_gamma(alpha[pos])
+    tot = g.sum()
+    if tot <= 0:
+        return alpha / alpha.sum()
+    return g / tot
+
+
+def naive_simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Stock draws, shape (draw, year, area, cell), by loops over draws, years and cohorts."""
+    Y, C = plan.cell_valid.shape
+    Ar = plan.stock0.shape[0]
+    A, Kj = plan.join_cell.shape
+    out = np.zeros((n_draws, Y, Ar, C), dtype=np.int64)
+    for d in range(n_draws):
+        # parameters of this draw
+        pL = np.array([_beta(rng, plan.leaver_ab[0][c], plan.leaver_ab[1][c]) for c in range(C)])
+        pM = np.array([_beta(rng, plan.mover_ab[0][c], plan.mover_ab[1][c]) for c in range(C)])
+        mu = np.array([_beta(rng, plan.joiner_ab[0][a], plan.joiner_ab[1][a]) for a in range(A)])
+        qJ = np.array([_dirichlet(rng, plan.join_alpha[a]) if plan.join_alpha[a].sum() > 0
+                       else np.zeros(Kj) for a in range(A)])
+        stock = plan.stock0.copy()
+        for y in range(Y):
+            valid = plan.cell_valid[y]
+            new = np.zeros_like(stock)
+            for ar in range(Ar):
+                for c in np.flatnonzero(stock[ar]):  # one occupied cohort at a time
+                    n = stock[ar, c]
+                    dests = plan.dest_cell[c]
+                    ok = (dests >= 0) & valid[np.maximum(dests, 0)]
+                    alpha = np.where(ok, plan.dest_alpha[c], 0.0)
+                    has_dest = alpha.sum() > 0
+                    pl = min(1.0, pL[c] * plan.leaver_mult[y, c])
+                    pm = min(1.0, pM[c] * plan.mover_mult[y, c]) if has_dest else 0.0
+                    leave = rng.binomial(n, pl)
+                    move = rng.binomial(n - leave, pm)
+                    stay = n - leave - move
+                    nxt = plan.next_cell[c]
+                    if nxt < 0 or not valid[nxt]:
+                        move, stay = move + stay, 0  # must move on
+                    if not has_dest:
+                        move = 0  # nowhere to go: leaves
+                    if stay:
+                        new[ar, nxt] += stay
+                    if move:
+                        probs = _dirichlet(rng, alpha) if move > 1 else alpha / alpha.sum()
+                        for k, m in enumerate(rng.multinomial(move, probs)):
+                            if m:
+                                new[ar, dests[k]] += m
+                # joiners by NCY
+                for a in range(A):
+                    if np.isfinite(plan.joiner_kappa) and mu[a] > 0:
+                        k = plan.joiner_kappa
+                        pj = rng.beta(mu[a] * k, (1 - mu[a]) * k)
+                    else:
+                        pj = mu[a]
+                    cells = plan.join_cell[a]
+                    ok = (cells >= 0) & valid[np.maximum(cells, 0)]
+                    q = qJ[a] * plan.joiner_weight[y, a] * ok
+                    if q.sum() <= 0:
+                        continue
+                    factor = (qJ[a] * plan.joiner_weight[y, a]).sum()
+                    nj = rng.binomial(int(plan.population[y, ar, a]), min(1.0, pj * plan.joiner_mult[y, a] * factor))
+                    if nj:
+                        for k, m in enumerate(rng.multinomial(nj, q / q.sum())):
+                            if m:
+                                new[ar, cells[k]] += m
+            stock = new
+            out[d, y] = stock
+    return out
