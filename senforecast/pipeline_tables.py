@@ -1,0 +1,207 @@
+"""Tables and charts of a pipeline run (the workbook sheets and the report's figures).
+
+Kept apart from :mod:`senforecast.pipeline` so the run logic and the choice of what to
+publish can be read separately. Every table is tidy and holds no pupil ids.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .errors import SenForecastError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .pipeline import PipelineResult
+
+_STATS = ["mean", "median", "p05", "p25", "p75", "p95"]
+
+
+def _projection_table(result: "PipelineResult", by: list[str]) -> pd.DataFrame:
+    t = result.projection.summary(by or None)
+    return t[[*by, "year", *[c for c in _STATS if c in t.columns]]]
+
+
+def _kind_map(result: "PipelineResult") -> dict[str, str]:
+    prov = result.data.provision
+    kinds = dict(zip(prov["setting"].astype(str), prov["kind"].astype(str))) if prov is not None else {}
+    kinds.update(result.config.kinds)
+    return kinds
+
+
+def input_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
+    """Input summary sheets: children per year, places on roll, rows read and checks, warnings."""
+    summary = result.data.summary()
+    out: dict[str, pd.DataFrame] = {}
+    names = {"children per year": "Inputs - children per year", "by need": "Inputs - by need",
+             "by setting kind": "Inputs - by setting kind", "by area": "Inputs - by area",
+             "places and children on roll": "Inputs - places on roll"}
+    for key, sheet in names.items():
+        if key in summary.tables:
+            out[sheet] = summary[key]
+    counts = pd.DataFrame(sorted(result.data.report.counts.items()), columns=["check", "count"])
+    checks = summary.tables.get("checks")
+    out["Inputs - rows and checks"] = pd.concat([counts, checks], ignore_index=True) if checks is not None else counts
+    out["Data warnings"] = pd.DataFrame({"warning": result.warnings or ["none"]})
+    return out
+
+
+def build_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
+    """The published tables of a run, sheet name -> DataFrame, in workbook order.
+
+    Examples
+    --------
+    >>> from senforecast.config import demo_config
+    >>> from senforecast.pipeline import run_pipeline
+    >>> res = run_pipeline(demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False),
+    ...                    charts=False)  # doctest: +SKIP
+    >>> [n for n in res.tables if n.startswith("Projection")]  # doctest: +SKIP
+    ['Projection total', 'Projection by need', 'Projection by setting', 'Projection by NCY', 'Projection by area']
+    """
+    from .pipeline import assumptions
+
+    p, g = result.projection, result.gap
+    tables = {"Assumptions": assumptions(result)}
+    tables.update(input_tables(result))
+    tables["Projection total"] = _projection_table(result, [])
+    for dim, label in (("need", "need"), ("setting", "setting"), ("ncy", "NCY"), ("area", "area")):
+        if dim in p.cells.columns and p.cells[dim].astype(str).nunique() > 1:
+            t = _projection_table(result, [dim])
+            if dim == "setting":
+                t.insert(1, "kind", t["setting"].astype(str).map(_kind_map(result)).fillna("unknown"))
+            tables[f"Projection by {label}"] = t
+    tables["Gap by year"] = g.by_year()
+    tables["Gap by designation"] = g.by_group(by_area=False)
+    tables["Gap by designation and area"] = g.by_group()
+    tables["Gap by base"] = g.by_base()
+    tables["Starting point"] = g.starting_point()
+    y = g.by_year()
+    cost_cols = [c for c in y.columns if c.startswith(("ooc", "local_cost"))]
+    tables["Out-of-county cost"] = y[["year", *cost_cols]]
+    if result.scenarios is not None:
+        tables["Scenarios"] = result.scenarios
+    if result.decomposition is not None:
+        tables["Change drivers"] = result.decomposition
+    if result.backtest is not None:
+        tables["Backtest scores"] = result.backtest.scores
+    return tables
+
+
+# ---------------------------------------------------------------------------- charts
+def scenario_chart(table: pd.DataFrame, *, measure: str = "ooc", lo: str = "p05", hi: str = "p95",
+                   title: str | None = None, ylabel: str = "Children placed out of county",
+                   source: str = "Source: senforecast gap analysis of each scenario (same simulated futures).",
+                   ) -> Figure:
+    """Scenarios side by side: one line (median) and band per scenario for a measure by year.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`senforecast.scenario_compare.compare_scenarios`: ``scenario, year,
+        {measure}_median, {measure}_{lo}, {measure}_{hi}``.
+    measure : str
+        ``ooc``, ``places_short``, ``ooc_cost`` or ``total_cost``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"scenario": ["baseline", "baseline", "new base", "new base"],
+    ...                   "year": [2026, 2027, 2026, 2027], "ooc_median": [50, 55, 50, 43],
+    ...                   "ooc_p05": [40, 44, 40, 33], "ooc_p95": [60, 66, 60, 53]})
+    >>> [t.get_text() for t in scenario_chart(t).axes[0].get_legend().get_texts()]
+    ['baseline', 'new base']
+    """
+    from .plotting import OKABE_ITO, _count_axis, _finish, _new_figure, _year_axis
+
+    need = ["scenario", "year", f"{measure}_median"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise SenForecastError(f"scenario_chart needs columns {missing}; the table has {list(table.columns)}")
+    fig, axes = _new_figure(1, panel_height=4.2)
+    ax = axes[0]
+    money = "cost" in measure
+    for i, (name, part) in enumerate(table.groupby("scenario", sort=False)):
+        colour = OKABE_ITO[i % (len(OKABE_ITO) - 1)]
+        part = part.sort_values("year")
+        scale = 1e6 if money else 1
+        if f"{measure}_{lo}" in part and f"{measure}_{hi}" in part:
+            ax.fill_between(part["year"], part[f"{measure}_{lo}"] / scale, part[f"{measure}_{hi}"] / scale,
+                            color=colour, alpha=0.12, linewidth=0)
+        ax.plot(part["year"], part[f"{measure}_median"] / scale, color=colour, linewidth=2, marker="o",
+                markersize=3, linestyle=["-", "--", "-.", ":"][i % 4], label=str(name))
+    ax.set_xlabel("Census year (January)")
+    _count_axis(ax, ylabel + (" (GBP million)" if money else ""))
+    _year_axis(ax, table["year"].unique())
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return _finish(fig, title or "Scenarios compared (median and 90% interval)", source)
+
+
+def build_figures(result: "PipelineResult") -> dict[str, Figure]:
+    """The report's charts, file stem -> Figure. A chart that cannot be drawn is noted in
+    ``result.warnings`` and left out, so one odd table does not stop the report.
+
+    Examples
+    --------
+    >>> from senforecast.config import demo_config
+    >>> from senforecast.pipeline import run_pipeline
+    >>> res = run_pipeline(demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False))  # doctest: +SKIP
+    >>> sorted(res.figures)[:3]  # doctest: +SKIP
+    ['capacity_by_designation', 'change_waterfall', 'out_of_county']
+    """
+    from .plotting import share_bars, waterfall_chart
+
+    p, g = result.projection, result.gap
+    groups = g.by_group(by_area=False)
+    makers = {
+        "projection_total": lambda: p.plot.fan(),
+        "projection_by_need": lambda: p.plot.fan(by="need"),
+        "shares_by_need": lambda: p.plot.shares("need", title="Children with a plan by need: share of all plans"),
+        "shares_by_setting_kind": lambda: _kind_shares(result, share_bars),
+        "capacity_by_designation": lambda: g.plot.capacity(table=groups),
+        "shortfall_heatmap": lambda: g.plot.heatmap(),
+        "shortfall_probability": lambda: g.plot.probability(table=groups),
+        "out_of_county": lambda: g.plot.out_of_county(),
+    }
+    if result.decomposition is not None:
+        d = result.decomposition
+        start = d.loc[d["part"] == "start"].iloc[0]
+        eff = d[d["part"] == "effect"]
+        makers["change_waterfall"] = lambda: waterfall_chart(
+            float(start["children"]), dict(zip(eff["label"], eff["children"])),
+            start_label=str(start["label"]).replace(" census", ""), end_label=f"{int(d['year'].iloc[0])} projected",
+            title=f"What drives the change in children with a plan to {int(d['year'].iloc[0])} (mean)")
+    if result.scenarios is not None:
+        makers["scenarios_out_of_county"] = lambda: scenario_chart(result.scenarios)
+        makers["scenarios_cost"] = lambda: scenario_chart(
+            result.scenarios, measure="total_cost", ylabel="Cost of specialist places",
+            title="Scenarios compared: cost of local and out-of-county places")
+    if result.backtest is not None:
+        makers["backtest_total"] = lambda: result.backtest.plot()
+    figures = {}
+    for name, make in makers.items():
+        try:
+            figures[name] = make()
+        except (SenForecastError, KeyError, ValueError) as exc:
+            result.warnings.append(f"chart {name} not drawn: {exc}")
+    return figures
+
+
+def _kind_shares(result: "PipelineResult", share_bars) -> Figure:
+    """Plans by setting kind per year: history, then the projection mean (means add up)."""
+    p = result.projection
+    kinds = _kind_map(result)
+    proj = p.summary("setting")[["setting", "year", "mean"]].rename(columns={"mean": "count"})
+    parts = [proj]
+    if p.history is not None and "setting" in p.history.columns:
+        h = p.history[p.history["year"] < p.years.min()].groupby(["year", "setting"], as_index=False)["count"].sum()
+        parts.insert(0, h)
+    t = pd.concat(parts, ignore_index=True)
+    t["kind"] = t["setting"].astype(str).map(kinds).fillna("other").str.replace("_", " ")
+    t = t.groupby(["year", "kind"], as_index=False)["count"].sum()
+    return share_bars(t, category="kind", projected_from=int(p.years.min()),
+                      title="Children with a plan by kind of setting: share of all plans")
