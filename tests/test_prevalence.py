@@ -253,3 +253,17 @@ def test_errors_are_plain():
         PrevalenceModel(by=("need", "setting")).fit(data)
     with pytest.raises(ModelError, match="after the last observed census"):
         PrevalenceModel().fit(data).project(years=[2020])
+
+
+def test_decompose_projection_counts_cells_that_empty_out():
+    from senforecast.projection import Projection
+
+    # base year: 10 children in NCY 5 and 4 in NCY 11 (who leave: no NCY 11 cell projected)
+    hist = pd.DataFrame({"year": [2024, 2024], "area": "N", "ncy": [5, 11], "count": [10, 4]})
+    pop = pd.DataFrame({"year": [2024, 2024, 2025, 2025], "area": "N", "ncy": [5, 11, 5, 11],
+                        "count": [100, 100, 120, 100]})
+    proj = Projection(np.full((3, 1, 1), 15), [2025], pd.DataFrame({"area": ["N"], "ncy": [5]}), history=hist)
+    d = decompose_change(proj, population=pop).iloc[0]
+    assert d["base_count"] == 14 and d["projected"] == 15 and d["change"] == 1
+    assert d["population_effect"] == pytest.approx(2.0)  # NCY 5: 0.1 * 20; NCY 11: 0.04 * 0
+    assert d["rate_effect"] == pytest.approx(-1.0)  # +3 in NCY 5, -4 in NCY 11

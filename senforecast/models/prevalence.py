@@ -637,20 +637,33 @@ def decompose_change(
         ys = source.years
         dims = [d for d in source.dims if d in source.history.columns]
         proj = source.aggregate(dims)
-        cells = proj.cells.copy()
+        hist = source.history
+        base_year = int(hist["year"].max())
+        base = hist[hist["year"] == base_year]
+        if dims:
+            # cells of the projection and of the base year (a cell may empty out or appear)
+            key = lambda f: f[dims].astype(str).agg("\x1f".join, axis=1)
+            hb = base.groupby(dims, as_index=False)["count"].sum()
+            pk, hk = key(proj.cells).to_numpy(), key(hb).to_numpy()
+            union = list(dict.fromkeys([*pk.tolist(), *hk.tolist()]))
+            ui = {k: i for i, k in enumerate(union)}
+            cells = pd.concat([proj.cells[dims], hb[dims]], ignore_index=True)
+            cells = cells.iloc[[int(np.where(np.r_[pk, hk] == k)[0][0]) for k in union]]
+            cells = cells.reset_index(drop=True)
+            C_b = np.zeros(len(union))
+            np.add.at(C_b, [ui[k] for k in hk], hb["count"].to_numpy(dtype=float))
+            C_f = np.zeros((len(ys), len(union)))
+            C_f[:, [ui[k] for k in pk]] = proj.draws.mean(axis=0)
+        else:
+            cells = pd.DataFrame(index=range(1))
+            C_b = np.array([float(base["count"].sum())])
+            C_f = proj.draws.mean(axis=0)
         for d in ("area", "ncy"):
             if d not in cells.columns:
                 cells[d] = "ALL"
-        hist = source.history
-        base_year = int(hist["year"].max())
-        hb = hist[hist["year"] == base_year].groupby(dims)["count"].sum() if dims else \
-            pd.Series([hist.loc[hist["year"] == base_year, "count"].sum()])
-        C_b = (cells[dims].merge(hb.rename("c").reset_index(), on=dims, how="left")["c"]
-               .fillna(0).to_numpy(dtype=float)) if dims else hb.to_numpy(dtype=float)
         P_b, _ = population_for_cells(population, cells, [base_year])
         P_b = P_b[0]
         P_f, _ = population_for_cells(population, cells, ys)
-        C_f = proj.draws.mean(axis=0)
     else:
         raise ModelError("decompose_change takes a fitted PrevalenceModel or a Projection")
     r_b = np.divide(C_b, P_b, out=np.zeros_like(C_b, dtype=float), where=P_b > 0)
