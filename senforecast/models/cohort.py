@@ -162,7 +162,11 @@ class CohortModel:
         self.counts_ = counts
         self.params_ = params
         self.population_ = pop
-        self.areas_ = sorted(t["area"].unique())
+        areas = set(t["area"].unique())
+        pop_areas = set(pop["area"].astype(str)) if "area" in pop.columns else set()
+        if areas & pop_areas:  # population by the same areas: areas with no plans yet can get joiners
+            areas |= pop_areas
+        self.areas_ = sorted(areas)
         self.seed_year_ = int(t["year"].max()) + 1
         last = t[(t["year"] == t["year"].max()) & (t["setting_to"] != NO_PLAN)]
         self.seed_stock_ = (last.groupby(["area", "ncy_to", "need_to", "setting_to"], as_index=False)["count"].sum()
@@ -337,10 +341,12 @@ class CohortModel:
         set_pos = {k: i for i, k in enumerate(index.settings)}
         area_pos = {k: i for i, k in enumerate(self.areas_)}
         st = self.seed_stock_
-        s0_state = st["need"].map(need_pos).to_numpy() * len(index.settings) + st["setting"].map(set_pos).to_numpy()
-        s0_ncy = st["ncy"].to_numpy() - index.ncy_min
+        s0_state = (st["need"].map(need_pos).to_numpy(dtype=np.int64) * len(index.settings)
+                    + st["setting"].map(set_pos).to_numpy(dtype=np.int64))
+        s0_ncy = st["ncy"].to_numpy(dtype=np.int64) - index.ncy_min
         dense0 = np.zeros((len(self.areas_), A, S))
-        np.add.at(dense0, (st["area"].map(area_pos).to_numpy(), s0_ncy, s0_state), st["count"].to_numpy(dtype=float))
+        np.add.at(dense0, (st["area"].map(area_pos).to_numpy(dtype=np.int64), s0_ncy, s0_state),
+                  st["count"].to_numpy(dtype=float))
 
         # cells: valid (ncy, state) pairs plus any occupied at the seed census
         possible = index.valid | (dense0.sum(0) > 0)

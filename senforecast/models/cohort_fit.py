@@ -255,31 +255,79 @@ def fit_witan(c: TransitionCounts, index: CohortIndex) -> CohortParameters:
 
 
 # ---------------------------------------------------------------------------- Bayesian
-def _eb_beta_binomial(k: np.ndarray, n: np.ndarray, m: np.ndarray, grid: np.ndarray) -> float:
-    """Prior strength kappa maximising the beta-binomial marginal likelihood of k of n."""
+KAPPA_PRIOR_SLOPE = 1.5
+"""Hyperprior p(kappa) proportional to kappa ** -2.5 (Gelman et al., BDA ch. 5), i.e. slope -1.5
+on the log-spaced grid: when the data cannot tell how alike states are, favour weaker pooling."""
+
+
+def _kappa_weights(ll: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Posterior weights of the prior strengths on the (log-spaced) grid."""
+    ll = ll - KAPPA_PRIOR_SLOPE * np.log(grid)
+    w = np.exp(ll - ll.max())
+    return w / w.sum()
+
+
+def _beta_mixture(k: np.ndarray, n: np.ndarray, m: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Beta posteriors of rates k/n with prior mean m, averaged over the prior strength.
+
+    The strength kappa of the pooled prior Beta(kappa m, kappa (1 - m)) is not fixed at a
+    point estimate (which sits at the grid edge when the data cannot tell, making intervals
+    too narrow) but averaged over its posterior on the grid; the mixture of Beta posteriors
+    is matched by mean and variance to one Beta per unit. Returns alpha, beta and the
+    posterior mean strength (for reporting).
+    """
+    m = np.clip(m, 1e-9, 1 - 1e-9)
     use = n > 0
-    if use.sum() < 2:
-        return 2.0
-    k, n, m = k[use], n[use], np.clip(m[use], 1e-9, 1 - 1e-9)
     g = grid[:, None]
-    ll = (betaln(g * m + k, g * (1 - m) + n - k) - betaln(g * m, g * (1 - m))).sum(1)
-    return float(grid[int(np.argmax(ll))])
+    if use.sum() >= 2:
+        ku, nu, mu = k[use], n[use], m[use]
+        ll = (betaln(g * mu + ku, g * (1 - mu) + nu - ku) - betaln(g * mu, g * (1 - mu))).sum(1)
+        w = _kappa_weights(ll, grid)
+    else:
+        w = np.full(grid.size, 1.0 / grid.size)
+    a = g * m[None] + k[None]
+    b = g * (1 - m[None]) + (n - k)[None]
+    mean_g = a / (a + b)
+    var_g = a * b / ((a + b) ** 2 * (a + b + 1))
+    mean = (w[:, None] * mean_g).sum(0)
+    var = (w[:, None] * (var_g + mean_g ** 2)).sum(0) - mean ** 2
+    var = np.clip(var, 1e-15, mean * (1 - mean) * (1 - 1e-9))
+    conc = mean * (1 - mean) / var - 1
+    return mean * conc, (1 - mean) * conc, float((w * grid).sum())
 
 
-def _eb_dirichlet(x: np.ndarray, m: np.ndarray, grid: np.ndarray) -> float:
-    """Prior strength kappa maximising the Dirichlet-multinomial likelihood of rows x."""
+def _dirichlet_mixture(x: np.ndarray, m: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, float]:
+    """Dirichlet posteriors of rows x with prior means m, averaged over the prior strength.
+
+    As :func:`_beta_mixture`: the mixture over the strength's posterior is matched to one
+    Dirichlet per row by its mean and the total variance of its components.
+    """
     n = x.sum(1)
     use = n > 0
-    if use.sum() < 2:
-        return 2.0
-    x, m, n = x[use], m[use], n[use]
-    ll = []
-    for g in grid:
-        a = g * m
-        pos = a > 0
-        term = np.where(pos, gammaln(np.where(pos, a + x, 1.0)) - gammaln(np.where(pos, a, 1.0)), 0.0)
-        ll.append((gammaln(g) - gammaln(g + n) + term.sum(1)).sum())
-    return float(grid[int(np.argmax(ll))])
+    if use.sum() >= 2:
+        xu, mu, nu = x[use], m[use], n[use]
+        ll = []
+        for g in grid:
+            a = g * mu
+            pos = a > 0
+            term = np.where(pos, gammaln(np.where(pos, a + xu, 1.0)) - gammaln(np.where(pos, a, 1.0)), 0.0)
+            ll.append((gammaln(g) - gammaln(g + nu) + term.sum(1)).sum())
+        w = _kappa_weights(np.asarray(ll), grid)
+    else:
+        w = np.full(grid.size, 1.0 / grid.size)
+    mean = np.zeros_like(m)
+    second = np.zeros(len(m))
+    for wg, g in zip(w, grid):
+        a = g * m + x
+        a0 = a.sum(1, keepdims=True)
+        p = np.divide(a, a0, out=np.zeros_like(a), where=a0 > 0)
+        var = p * (1 - p) / (a0 + 1)
+        mean += wg * p
+        second += wg * (var + p ** 2).sum(1)
+    total_var = second - (mean ** 2).sum(1)
+    spread = (mean * (1 - mean)).sum(1)
+    conc = np.where(total_var > 0, spread / np.maximum(total_var, 1e-15) - 1, grid[-1])
+    return mean * np.maximum(conc, 1e-6)[:, None], float((w * grid).sum())
 
 
 def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = False) -> CohortParameters:
@@ -291,11 +339,12 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
     def pooled_beta(k: np.ndarray, n: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
         ka, na = k.sum(1), n.sum(1)
         overall = (ka.sum() + 0.5) / (na.sum() + 1.0)
-        mean = np.where(na > 0, (ka + 0.5) / (na + 1.0), overall)  # NCY pooled rate
-        m = np.broadcast_to(mean[:, None], k.shape)
-        kappa = _eb_beta_binomial(k.ravel(), n.ravel(), m.ravel(), KAPPA_GRID)
+        # prior mean: the NCY's pooled rate from the *other* states (no double use of data)
+        ko, no = ka[:, None] - k, na[:, None] - n
+        m = np.where(no > 0, (ko + 0.5) / (no + 1.0), overall)
+        a, b, kappa = _beta_mixture(k.ravel(), n.ravel(), m.ravel(), KAPPA_GRID)
         kappas[name] = kappa
-        return kappa * m + k, kappa * (1 - m) + n - k
+        return a.reshape(k.shape), b.reshape(k.shape)
 
     leaver_alpha, leaver_beta = pooled_beta(c.leavers, c.n, "leaver")
     remain = c.n - c.leavers
@@ -306,21 +355,22 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
     valid_next = np.vstack([index.valid[1:], np.zeros((1, S), bool)])
     allowed = valid_next[:, None, :] & index.moves[s_set][:, s_set][None, :, :]
     allowed &= ~np.eye(S, dtype=bool)[None]
+    # prior mean: destinations of movers from the *other* states at the NCY
     if need_changes:
         pool = c.destinations.sum(1)  # (A, S) by destination state
-        pool_for = np.broadcast_to(pool[:, None, :], (A, S, S))
+        pool_for = pool[:, None, :] - c.destinations
     else:
         allowed &= (s_need[:, None] == s_need[None, :])[None]
         pool = c.destinations.reshape(A, S, n_need, n_set).sum(axis=(1, 2))  # by destination setting
-        pool_for = np.broadcast_to(pool[:, None, s_set], (A, S, S))
+        own = c.destinations.reshape(A, S, n_need, n_set).sum(axis=2)  # (A, S, setting)
+        pool_for = (pool[:, None, :] - own)[:, :, s_set]
     m = allowed * (pool_for + 0.5)
     tot = m.sum(-1, keepdims=True)
     m = np.where(tot > 0, m / np.where(tot > 0, tot, 1.0), 0.0)
     x = c.destinations * allowed
-    has = x.sum(-1) > 0
-    kappa_d = _eb_dirichlet(x[has], m[has], KAPPA_GRID) if has.any() else 2.0
+    dest, kappa_d = _dirichlet_mixture(x.reshape(A * S, S), m.reshape(A * S, S), KAPPA_GRID)
+    dest = dest.reshape(A, S, S) + c.destinations * ~allowed  # moves outside the rules kept as seen
     kappas["destination"] = kappa_d
-    dest = kappa_d * m + c.destinations
 
     # joiners: posterior for each NCY's mean rate; between-year dispersion by EB
     jy = c.joiners.sum(-1)
