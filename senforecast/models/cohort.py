@@ -395,9 +395,59 @@ class CohortModel:
         cells = {"ncy": index.ncys[cell_ncy], "need": need_l[cell_state], "setting": set_l[cell_state]}
         return plan, cells
 
-    def project_cost(self, costs: pd.DataFrame, **project_kwargs) -> Projection:
-        """Projected cost: :meth:`project` weighted by ``costs`` (``setting, [need], cost_per_place``).
+    def project_cost(self, costs: pd.DataFrame, *, fill_by_setting: bool = True, **project_kwargs) -> Projection:
+        """Projected cost with intervals: :meth:`project` weighted by a cost per place.
 
-        Cells with no cost raise, so no cost is silently zero.
+        Parameters
+        ----------
+        costs : DataFrame
+            ``setting, [need], cost_per_place`` (or ``cost``).
+        fill_by_setting : bool
+            A projection reaches (need, setting) pairs nobody was in before; when ``costs``
+            is by need and setting, such a pair gets the mean cost of its setting over the
+            needs given (a setting with no cost at all still raises, naming it).
+        **project_kwargs
+            Passed to :meth:`project` (``years, population, scenario, n_draws, seed``).
+
+        Returns
+        -------
+        Projection
+            Unit ``"GBP"``; summaries give the mean and prediction intervals of cost.
+
+        Examples
+        --------
+        >>> from senforecast.witan import load_witan_demo
+        >>> d = load_witan_demo()
+        >>> m = CohortModel(mode="witan").fit(d)
+        >>> cost = m.project_cost(d.costs, years=1, n_draws=20, seed=0)
+        >>> cost.unit, bool(cost.total().min() > 0)
+        ('GBP', True)
         """
-        return self.project(**project_kwargs).weighted(costs)
+        proj = self.project(**project_kwargs)
+        return proj.weighted(complete_costs(costs, proj.cells) if fill_by_setting else costs)
+
+
+def complete_costs(costs: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """Costs for every (setting, need) in ``cells``: missing needs take their setting's mean.
+
+    Examples
+    --------
+    >>> costs = pd.DataFrame({"setting": ["A", "A"], "need": ["X", "Y"], "cost_per_place": [10.0, 20.0]})
+    >>> cells = pd.DataFrame({"setting": ["A", "A"], "need": ["X", "Z"]})
+    >>> complete_costs(costs, cells)["cost_per_place"].tolist()
+    [10.0, 15.0]
+    """
+    col = next((c for c in ("cost_per_place", "cost", "weight") if c in costs.columns), None)
+    if col is None or "setting" not in costs.columns:
+        raise SenForecastError("costs need a 'setting' and a 'cost_per_place' (or 'cost') column")
+    if "need" not in costs.columns:
+        return costs
+    pairs = cells[["setting", "need"]].drop_duplicates()
+    known = pairs.merge(costs[["setting", "need", col]], on=["setting", "need"], how="left")
+    by_setting = costs.groupby("setting")[col].mean()
+    missing = known[col].isna()
+    known.loc[missing, col] = known.loc[missing, "setting"].map(by_setting)
+    still = known[known[col].isna()]["setting"].unique().tolist()
+    if still:
+        raise SenForecastError(f"no cost for setting(s) {still}: add them to the cost table")
+    return known.rename(columns={col: "cost_per_place"})
