@@ -421,14 +421,17 @@ class GapAnalysis:
 
         Columns: ``year``, ``demand_*`` (mean, median, quantiles), ``capacity`` (local
         specialist places), ``spare_*`` (capacity - demand; negative = short),
-        ``prob_shortfall``, and with an allocation ``ooc_*`` (children out of county),
-        ``ooc_cost_*``, ``local_cost_median``, ``cross_area_mean`` (placed outside their area).
+        ``prob_shortfall``, ``first_year_exceeded`` (same in every row), and with an
+        allocation ``ooc_*`` (children out of county), ``ooc_cost_*``, ``local_cost_median``,
+        ``cross_area_mean`` (placed outside their area).
         """
         total = self.demand.sum(axis=2)
         cap = self.capacity.sum(axis=1)
         frame = pd.DataFrame({"year": self.years, **self._stats(total, "demand", full=True), "capacity": cap})
         frame = frame.assign(**self._stats(cap[None, :] - total, "spare"))
         frame["prob_shortfall"] = (total > cap[None, :]).mean(axis=0)
+        frame["first_year_exceeded"] = _first_year(frame["prob_shortfall"].to_numpy()[:, None], self.years,
+                                                   self.confidence, len(self.years))
         if self.allocation is not None:
             frame = frame.assign(**self._stats(self.ooc_total, "ooc"), **self._stats(self.ooc_cost, "ooc_cost"))
             frame["local_cost_median"] = np.median(self.local_cost, axis=0)
@@ -519,11 +522,21 @@ class GapAnalysis:
             cols["allocated_spare_median"] = self.capacity.reshape(-1) - np.median(load, axis=0)
         return frame.assign(**cols)
 
-    def starting_point(self) -> pd.DataFrame:
+    def starting_point(self, out_of_county: bool = False) -> pd.DataFrame:
         """On roll against capacity in the last census year, per local base.
 
-        Columns ``setting, name, area, designation, year, capacity, on_roll, spare``
-        (capacity - on roll). Needs ``projection.history`` with a ``setting`` column.
+        Parameters
+        ----------
+        out_of_county : bool
+            Also list the out-of-county settings (capacity unlimited, so ``spare`` is
+            missing) with children on roll there; ``yearly_cost`` = on roll x cost per place.
+
+        Returns
+        -------
+        DataFrame
+            ``setting, name, kind, area, designation, year, capacity, on_roll, spare``
+            (capacity - on roll), ``cost_per_place``, ``yearly_cost``. Needs
+            ``projection.history`` with a ``setting`` column.
         """
         h = self.history
         if h is None or "setting" not in h.columns or h.empty:
@@ -533,14 +546,20 @@ class GapAnalysis:
             )
         last = int(h["year"].max())
         roll = h[h["year"] == last].groupby("setting")["count"].sum()
-        tl = local_bases(self.timeline)
-        tl = tl[tl["year"] == last].set_index("setting")
-        out = self.bases[["setting", "name", "area", "designation"]].copy()
-        out["year"] = last
-        out["capacity"] = out["setting"].map(tl["capacity"]).fillna(0.0).to_numpy()
+        tl = self.timeline[self.timeline["year"] == last]
+        keep = tl["kind"].isin(SPECIALIST_KINDS)
+        if out_of_county:
+            keep |= tl["kind"].isin(OUT_OF_COUNTY_KINDS) & tl["setting"].isin(roll.index)
+        tl = tl[keep].reset_index(drop=True)
+        out = tl[["setting", "name", "kind", "area", "designation", "year", "capacity"]].copy()
         out["on_roll"] = out["setting"].map(roll).fillna(0).to_numpy()
         out["spare"] = out["capacity"] - out["on_roll"]
-        return out
+        out["cost_per_place"] = tl["cost_per_place"].to_numpy(float)
+        out["yearly_cost"] = out["on_roll"] * out["cost_per_place"]
+        local = out["kind"].isin(SPECIALIST_KINDS)
+        # local bases first (as in by_base), then out-of-county settings
+        return pd.concat([out[local].sort_values("setting"), out[~local].sort_values("setting")],
+                         ignore_index=True)
 
     def unplaced(self, by: Sequence[str] = ("area", "ncy", "need")) -> pd.DataFrame:
         """Children who cannot be placed locally, by year, ``by`` (any of area, ncy, need,

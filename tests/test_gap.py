@@ -62,6 +62,8 @@ def test_probability_of_shortfall_is_a_direct_count(gap):
     np.testing.assert_allclose(by_year["capacity"], 90)
     np.testing.assert_allclose(by_year["prob_shortfall"], (total > 90).mean(axis=0))
     np.testing.assert_allclose(by_year["demand_p95"], np.quantile(total, 0.95, axis=0))
+    hit = [y for y, p in zip(YEARS, (total > 90).mean(axis=0)) if p >= 0.9]
+    assert (by_year["first_year_exceeded"] == hit[0]).all()
     # ASD primary in the north is the ASD designation group with the North base's 20 places
     sel = ((cells["need"] == "ASD") & (cells["ncy"] <= 6) & (cells["area"] == "N")).to_numpy()
     asd = draws[:, :, sel].sum(axis=2)
@@ -108,6 +110,10 @@ def test_starting_point_is_roll_against_capacity(gap):
     sp = gap.starting_point().set_index("setting")
     assert sp.loc["SS", ["capacity", "on_roll", "spare"]].tolist() == [55, 25, 30]
     assert sp.loc["RB_ASD_N", "spare"] == 2 and sp.loc["RB_SLD_S", "on_roll"] == 0
+    full = gap.starting_point(out_of_county=True).set_index("setting")
+    assert full.loc["IND", "on_roll"] == 9 and np.isnan(full.loc["IND", "spare"])
+    assert full.loc["OLA", "yearly_cost"] == 3 * 50000
+    assert full.index[:3].tolist() == sp.index.tolist()  # local bases first
 
 
 def test_base_table_uses_projected_roll(gap):
