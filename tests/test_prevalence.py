@@ -137,12 +137,13 @@ def test_tiny_cell_never_negative_or_exploding(trend, family):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hist=st.lists(st.integers(0, 3), min_size=3, max_size=7), seed=st.integers(0, 2**16),
        trend=st.sampled_from(["loglinear", "linear", "damped", "none"]),
-       pooling=st.sampled_from(["partial", "none", "full"]), cell_trends=st.booleans())
-def test_small_counts_property(hist, seed, trend, pooling, cell_trends):
+       pooling=st.sampled_from(["partial", "none", "full"]), cell_trends=st.booleans(),
+       family=st.sampled_from(["poisson", "negbin"]))
+def test_small_counts_property(hist, seed, trend, pooling, cell_trends, family):
     data = _small_data(hist, other=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = PrevalenceModel(trend=trend, pooling=pooling, cell_trends=cell_trends).fit(data)
+        m = PrevalenceModel(family=family, trend=trend, pooling=pooling, cell_trends=cell_trends).fit(data)
         p = m.project(years=8, n_draws=100, seed=seed)
     assert (p.draws >= 0).all() and np.isfinite(p.draws).all()
     # growth capped at max_growth a year: the expected count never exceeds the cap path

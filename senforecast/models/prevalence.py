@@ -362,6 +362,8 @@ class PrevalenceModel:
         eta0 = (np.log(pop.reshape(-1)) + self._X_hist @ self.parent_params_).reshape(n_years, nc)
         self._eta0_hist = eta0
         if self.pooling == "full":
+            # no cell effects: for negbin, the over-dispersion also absorbs cell differences
+            self.alpha_ = self._moment_alpha(y, np.exp(eta0)) if self.family == "negbin" else 0.0
             self.tau_ = np.zeros(k)
             self.cell_effects_ = np.zeros((nc, k))
             self.cell_cov_ = np.zeros((nc, k, k))
