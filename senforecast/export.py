@@ -15,10 +15,10 @@ Suppression model
 A table is seen as cells of counts labelled by *key* columns (e.g. ``need`` and ``year``),
 or, when several count columns are given, by the row keys and the count column. Every
 *line* of cells that differ in one key only is assumed to have a published total (the
-strictest assumption: totals may be printed in this table or another). A hidden cell is
-safe when it cannot be computed from the shown cells and those totals - checked exactly
-with linear algebra - and further cells (smallest first) are hidden until every hidden cell
-is safe.
+strictest assumption: totals may be printed in this table or another). Each small count is
+hidden together with the other corners of a box of hidden cells (one other value per key:
+a rectangle in a two-way table, a cube in a three-way one), so no hidden count can be
+computed from the shown cells and those totals; the box that hides least is chosen.
 """
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 
 from .errors import InputWarning, SenForecastError
 
@@ -114,80 +113,57 @@ def _row_dims(table: pd.DataFrame, keys: list[str]) -> np.ndarray:
     return np.arange(len(table))[:, None]
 
 
-def _line_constraints(dims: np.ndarray) -> list[np.ndarray]:
-    """Index sets of cells that differ in exactly one dimension (lines with a known total)."""
-    lines = []
-    n_dims = dims.shape[1]
-    for d in range(n_dims):
-        others = np.delete(dims, d, axis=1)
-        if others.shape[1] == 0:
-            groups = np.zeros(len(dims), dtype=int)
-        else:
-            _, groups = np.unique(others, axis=0, return_inverse=True)
-            groups = groups.reshape(-1)
-        for g in np.unique(groups):
-            idx = np.flatnonzero(groups == g)
-            if len(idx) > 1:  # a line of one cell is the cell itself, not a separate total
-                lines.append(idx)
-    return lines
-
-
-def _determined(hidden: np.ndarray, lines: list[np.ndarray], n_cells: int) -> np.ndarray:
-    """Which hidden cells can be computed exactly from shown cells and line totals."""
-    h = np.flatnonzero(hidden)
-    if h.size == 0:
-        return np.zeros(n_cells, dtype=bool)
-    pos = {c: i for i, c in enumerate(h)}
-    rows = []
-    for idx in lines:
-        sel = [pos[c] for c in idx if c in pos]
-        if sel:
-            r = np.zeros(h.size)
-            r[sel] = 1.0
-            rows.append(r)
-    out = np.zeros(n_cells, dtype=bool)
-    if not rows:
-        return out
-    a = np.vstack(rows)
-    # x_h is fixed by A x_h = b iff it is constant on the null space of A
-    ns = linalg.null_space(a)
-    fixed = np.all(np.abs(ns) < 1e-9, axis=1) if ns.size else np.ones(h.size, dtype=bool)
-    out[h[fixed]] = True
-    return out
-
-
 def _suppress_cells(values: np.ndarray, dims: np.ndarray, threshold: float, suppress_zeros: bool) -> np.ndarray:
+    """Hide small cells, each inside a hypercube of hidden cells (the "hypercube method").
+
+    For a hidden cell, pick one other value in each dimension: the 2^d cells at the
+    corners of that box, with alternating signs, change no line total, so none of them
+    can be worked out from shown cells and totals. The box chosen hides the least extra
+    (smallest counts, preferring cells already hidden).
+    """
+    n = len(values)
     primary = np.isfinite(values) & (values < threshold) & ((values > 0) | suppress_zeros)
     hidden = primary.copy()
-    lines = _line_constraints(dims)
-    n = len(values)
-    line_of: list[list[np.ndarray]] = [[] for _ in range(n)]
-    for idx in lines:
-        for c in idx:
-            line_of[c].append(idx)
-    for _ in range(n):
-        det = _determined(hidden, lines, n)
-        if not det.any():
-            return hidden
-        # hide the smallest shown cell in a line of a recoverable cell (smallest loses least)
-        best = None
-        for c in np.flatnonzero(det):
-            for idx in line_of[c]:
-                cand = idx[~hidden[idx] & np.isfinite(values[idx])]
-                if cand.size:
-                    k = cand[np.argmin(values[cand])]
-                    if best is None or values[k] < values[best]:
-                        best = k
-            if best is not None:
-                break
-        if best is None:
-            warnings.warn(
-                "a suppressed count could still be worked out from totals and no other cell could be hidden "
-                "to protect it; do not publish the totals of that table",
-                InputWarning, stacklevel=3,
-            )
-            return hidden
-        hidden[best] = True
+    if not primary.any():
+        return hidden
+    varying = [d for d in range(dims.shape[1]) if len(np.unique(dims[:, d])) > 1]
+    if not varying:  # a single cell is its own total
+        warnings.warn("a table of one small count cannot be protected by suppression; do not publish its total",
+                      InputWarning, stacklevel=3)
+        return hidden
+    codes = np.column_stack([pd.factorize(dims[:, d])[0] for d in varying])
+    shape = tuple(int(codes[:, k].max()) + 1 for k in range(codes.shape[1]))
+    grid = np.full(shape, -1, dtype=np.int64)
+    grid[tuple(codes.T)] = np.arange(n)
+    cost = np.where(np.isfinite(values), values, 0.0)
+    corners = np.array(list(np.ndindex(*(2,) * len(shape))), dtype=bool)  # (2^d, d)
+    protected = np.zeros(n, dtype=bool)
+    unprotected = 0
+    for p in np.flatnonzero(primary):
+        if protected[p]:
+            continue
+        c = codes[p]
+        alts = [np.delete(np.arange(m), c[k]) for k, m in enumerate(shape)]
+        combos = np.stack(np.meshgrid(*alts, indexing="ij"), axis=-1).reshape(-1, len(shape))
+        # coordinates of every corner of every candidate box: (n_combos, 2^d, d)
+        coords = np.where(corners[None, :, :], combos[:, None, :], c[None, None, :])
+        cells = grid[tuple(np.moveaxis(coords, -1, 0))]
+        ok = (cells >= 0).all(axis=1)
+        if not ok.any():
+            unprotected += 1
+            continue
+        cells = cells[ok]
+        extra = np.where(hidden[cells], 0.0, cost[cells])
+        new = (~hidden[cells]).sum(axis=1)
+        best = np.lexsort((new, extra.sum(axis=1)))[0]
+        hidden[cells[best]] = True
+        protected[cells[best]] = True
+    if unprotected:
+        warnings.warn(
+            f"{unprotected} small count(s) could not be protected because the table lacks some combinations "
+            "of its keys; add the missing combinations as zero counts, or do not publish totals",
+            InputWarning, stacklevel=3,
+        )
     return hidden
 
 

@@ -205,3 +205,10 @@ def test_csv_folder_of_tables_with_notes(tmp_path):
     t = pd.read_csv(tmp_path / "csv" / "Projection_by_need.csv", encoding="utf-8-sig")
     assert "<5" in set(t["count"].astype(str))
     assert "Demo run" in (tmp_path / "csv" / "notes.txt").read_text()
+
+
+def test_missing_key_combinations_warn_instead_of_silently_leaking():
+    # B-2027 is absent, so no rectangle of cells exists around A-2026's small count
+    t = pd.DataFrame({"need": ["A", "A", "B"], "year": [2026, 2027, 2026], "count": [3, 40, 50]})
+    with pytest.warns(Warning, match="lacks some combinations"):
+        suppression_mask(t)
