@@ -263,3 +263,28 @@ def test_errors_are_plain():
     m = CohortModel().fit(data)
     with pytest.raises(ModelError, match="population has no rows"):
         m.project(years=2, population=data.population[data.population["year"] < m.seed_year_])
+
+
+def test_need_changes_are_modelled_only_when_asked():
+    from senforecast.errors import ModelError
+
+    data, *_ = make_history(true_parameters(7), seed=7, n_history=4)
+    t = data.transitions.copy()
+    # a fifth of ASD stayers in MS at NCY 1-3 change need to SLD in the same setting
+    sel = (t["kind"] == "stayer") & (t["need_from"] == "ASD") & (t["setting_from"] == "MS") & t["ncy_from"].between(1, 3)
+    changed = t[sel].copy()
+    changed["count"] = np.maximum(changed["count"] // 5, 1)
+    t.loc[sel, "count"] -= changed["count"]
+    changed["need_to"], changed["kind"] = "SLD", "need_change"
+    data.transitions = pd.concat([t[t["count"] > 0], changed], ignore_index=True)
+
+    with_changes = CohortModel(need_changes=True, valid_states=VALID).fit(data)
+    dest = with_changes.destinations(2, "ASD", "MS")
+    assert "SLD-MS" in dest.index and dest["SLD-MS"] == dest.max()
+    proj = with_changes.project(years=2, n_draws=200, seed=0)
+    _check_conservation(proj, int(with_changes.seed_stock_["count"].sum()))
+
+    without = CohortModel(valid_states=VALID).fit(data)
+    assert not any(k.startswith("SLD") for k in without.destinations(2, "ASD", "MS").index)
+    with pytest.raises(ModelError, match="need changes"):
+        CohortModel(mode="witan", need_changes=True)

@@ -28,7 +28,7 @@ from .cohort_fit import (
     fit_witan,
 )
 from .cohort_scenario import add_new_settings, check_scenario, scenario_arrays
-from .cohort_sim import SimPlan, simulate
+from .cohort_sim import FLOWS, SimPlan, simulate
 from .cohort_states import ValidStates
 
 TRANSITION_COLUMNS = ("year", "area", "ncy_from", "need_from", "setting_from",
@@ -269,7 +269,8 @@ class CohortModel:
         return np.rint(out)
 
     def project(self, years: int | Sequence[int] = 5, population: pd.DataFrame | None = None,
-                scenario: Scenario | None = None, n_draws: int = 1000, seed: int | None = None) -> Projection:
+                scenario: Scenario | None = None, n_draws: int = 1000, seed: int | None = None,
+                flows: bool | Sequence[str] = True) -> Projection:
         """Simulate future counts by area, NCY, need and setting.
 
         Parameters
@@ -285,6 +286,10 @@ class CohortModel:
             Number of simulation draws.
         seed : int, optional
             Seed of the random generator; the same seed gives identical numbers.
+        flows : bool or sequence of str
+            Flows to record: True for all (``joiners, leavers, movers, routed`` and
+            ``redirected`` under a redirect), False for none (faster, less memory: each flow
+            is as big as the draws), or a list of names.
 
         Returns
         -------
@@ -313,7 +318,11 @@ class CohortModel:
         plan, cells = self._plan(index, params, sim_years, population if population is not None else self.population_,
                                  scenario)
         rng = np.random.default_rng(seed)
-        used, out = simulate(plan, n_draws, rng)
+        wanted_flows = FLOWS if flows is True else (() if flows is False else tuple(flows))
+        unknown = set(wanted_flows) - set(FLOWS)
+        if unknown:
+            raise ModelError(f"unknown flow(s) {sorted(unknown)}; choose from {list(FLOWS)}")
+        used, out = simulate(plan, n_draws, rng, flows=wanted_flows)
         C = len(cells["ncy"])
         area_i, cell_i = used // C, used % C
         cell_frame = pd.DataFrame({

@@ -139,7 +139,12 @@ def sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.nda
     return k[start][keep], tot[keep]
 
 
-def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+FLOWS: tuple[str, ...] = ("joiners", "leavers", "movers", "routed", "redirected")
+"""Flows the simulation can record (``redirected`` only when a scenario redirects)."""
+
+
+def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
+             flows: tuple[str, ...] = FLOWS) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Run the projection.
 
     Returns
@@ -158,7 +163,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> tuple[np.
     AC = Ar * C
     size = D * AC
     has_redirects = any(len(r) for r in plan.redirects) if plan.redirects else False
-    names = ("stock", "joiners", "leavers", "movers", "routed") + (("redirected",) if has_redirects else ())
+    names = ("stock",) + tuple(f for f in FLOWS if f in flows and (f != "redirected" or has_redirects))
     has_next = plan.next_cell >= 0
     nxt = np.where(has_next, plan.next_cell, 0)
     dcell = np.where(plan.dest_cell >= 0, plan.dest_cell, 0)
@@ -291,19 +296,25 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> tuple[np.
         key, n = sum_by_key(keys_in, counts_in)
         most = max(most, int(np.bincount(key // AC, weights=n, minlength=D).max()) if key.size else 0)
         joined = kind_in == 2
-        rec = {
-            "stock": (key, n),
-            "joiners": sum_by_key(keys_in[joined], counts_in[joined]),
-            "leavers": (draw * AC + ac, leave),
-            "movers": (draw * AC + ac, move),
-            "routed": (draw * AC + ac, forced),
-        }
-        if has_redirects:
+        origin = draw * AC + ac
+        rec = {"stock": (key, n)}
+        if "joiners" in names:
+            joined = kind_in == 2
+            rec["joiners"] = sum_by_key(keys_in[joined], counts_in[joined])
+        for name, arr in (("leavers", leave), ("movers", move), ("routed", forced)):
+            if name in names:
+                nz = arr > 0
+                rec[name] = (origin[nz], arr[nz])
+        if "redirected" in names:
             rec["redirected"] = (sum_by_key(*redirected) if redirected is not None
                                  else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
         records.append(rec)
 
-    used = np.unique(np.concatenate([r[k][0][r[k][1] > 0] % AC for r in records for k in names]))
+    seen = np.zeros(AC, dtype=bool)
+    for r in records:
+        for k in names:
+            seen[r[k][0] % AC] = True
+    used = np.flatnonzero(seen)
     pos = np.full(AC, -1, dtype=np.int64)
     pos[used] = np.arange(used.size)
     out = {}
@@ -313,7 +324,6 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> tuple[np.
         arr = np.zeros((D, Y, used.size), dtype=dtype)
         for yi, r in enumerate(records):
             kk, vv = r[k]
-            nz = vv > 0
-            arr[kk[nz] // AC, yi, pos[kk[nz] % AC]] = vv[nz]
+            arr[kk // AC, yi, pos[kk % AC]] = vv
         out[k] = arr
     return used, out

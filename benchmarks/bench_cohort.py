@@ -1,0 +1,64 @@
+"""Cohort model speed: 1,000 draws x 5 years on the witan.send demo, x 10 years on the bundled demo.
+
+Run ``.venv/bin/python benchmarks/bench_cohort.py [--draws 1000] [--repeats 3]`` and record the
+figures in ``benchmarks/README.md``. Prints wall and CPU seconds (best of the repeats), the
+load average (the build box is shared: wall time at high load is not the code's speed), the
+size of the projection and its memory.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from senforecast.datasets import load_demo
+from senforecast.models.cohort import CohortModel
+from senforecast.witan import load_witan_demo
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def run(name: str, data, years: int, mode: str, draws: int, repeats: int) -> None:
+    t0 = time.perf_counter()
+    model = CohortModel(mode=mode).fit(data)
+    fit_s = time.perf_counter() - t0
+    best_wall = best_cpu = float("inf")
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        proj = model.project(years=years, n_draws=draws, seed=1)
+        best_wall = min(best_wall, time.perf_counter() - w)
+        best_cpu = min(best_cpu, time.process_time() - c)
+    mb = (proj.draws.nbytes + sum(f.nbytes for f in proj.flows.values())) / 2**20
+    total = proj.summary().iloc[-1]
+    print(f"{name:<14} mode={mode:<5} {draws} draws x {years} years: fit {fit_s:.2f} s, project "
+          f"{best_wall:.2f} s wall / {best_cpu:.2f} s CPU (best of {repeats}); "
+          f"{proj.draws.shape[2]} cells, draws+flows {mb:.0f} MiB; "
+          f"last-year total {total['mean']:.0f} [{total['p05']:.0f}, {total['p95']:.0f}]", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(f"nproc {os.cpu_count()}, CPU {_cpu_model()}, load average {os.getloadavg()[0]:.1f}")
+    witan = load_witan_demo()
+    demo = load_demo()
+    for mode in ("witan", "bayes"):
+        run("witan.send demo", witan, 5, mode, args.draws, args.repeats)
+    for mode in ("bayes", "witan"):
+        run("bundled demo", demo, 10, mode, args.draws, args.repeats)
+    print(f"load average after {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
