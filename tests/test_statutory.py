@@ -1,0 +1,116 @@
+"""Statutory-style tables: right years ahead, right groups, counts conserved, nothing else counted."""
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from senforecast import InputWarning, Projection
+from senforecast.statutory import NCY_GROUPS, PROVISION_TYPES, scap_table, to_wide, welsh_need_table
+
+REG = pd.DataFrame({
+    "setting": ["SS1", "RB1", "IND", "OLA", "MS"],
+    "kind": ["special_school", "resource_base", "independent", "other_la", "mainstream"],
+})
+YEARS = list(range(2026, 2036))
+
+
+def _projection(seed=0, n_draws=50):
+    rng = np.random.default_rng(seed)
+    cells = pd.DataFrame([(n, ncy, s) for n in ("ASD", "SLD", "BESD") for ncy in range(-1, 17)
+                          for s in REG["setting"]], columns=["need", "ncy", "setting"])
+    draws = rng.poisson(rng.uniform(0, 4, len(cells)), size=(n_draws, len(YEARS), len(cells)))
+    hist = pd.DataFrame({"year": [2025], "count": [1]})
+    return Projection(draws, YEARS, cells, history=hist)
+
+
+def _direct_mean(p, keep_cells):
+    """Mean over draws of the sum of the kept cells, per year (computed from the draws)."""
+    return p.draws[:, :, keep_cells].sum(axis=2).mean(axis=0)
+
+
+def test_scap_years_ahead_per_phase():
+    t = scap_table(_projection(), REG)
+    span = t.groupby("phase")["year"].agg(["min", "max"])
+    assert span.loc["primary"].tolist() == [2026, 2030]  # 5 years after the 2025 census
+    assert span.loc["secondary"].tolist() == [2026, 2032]  # 7 years
+    assert set(t["ncy_group"]) == {g[0] for g in NCY_GROUPS}
+    assert set(t["provision_type"]) <= set(PROVISION_TYPES.values())
+    assert (t["horizon"] == t["year"] - 2025).all()
+
+
+def test_scap_mean_equals_direct_sum_of_specialist_cells():
+    p = _projection()
+    t = scap_table(p, REG)
+    kind = p.cells["setting"].map(dict(zip(REG["setting"], REG["kind"])))
+    for (label, lo, hi, _ph) in NCY_GROUPS:
+        for k in ("special_school", "independent"):
+            keep = ((kind == k) & p.cells["ncy"].between(lo, hi)).to_numpy()
+            expected = _direct_mean(p, keep)
+            got = t[(t.ncy_group == label) & (t.provision_type == PROVISION_TYPES[k])].set_index("year")["mean"]
+            np.testing.assert_allclose(got.to_numpy(), expected[: len(got)])
+
+
+def test_mainstream_nursery_and_post19_are_left_out():
+    p = _projection()
+    t = scap_table(p, REG)
+    kind = p.cells["setting"].map(dict(zip(REG["setting"], REG["kind"])))
+    spec = (kind.isin(["special_school", "resource_base", "independent", "other_la"])
+            & p.cells["ncy"].between(0, 14)).to_numpy()
+    total = t[t.year == 2026]["mean"].sum()
+    assert total == pytest.approx(_direct_mean(p, spec)[0])
+    assert total < p.draws[:, 0, :].sum(axis=1).mean()
+
+
+def test_interval_brackets_median():
+    t = scap_table(_projection(), REG)
+    assert (t["p05"] <= t["median"]).all() and (t["median"] <= t["p95"]).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_welsh_table_conserves_children_across_needs(seed):
+    p = _projection(seed, n_draws=20)
+    t = welsh_need_table(p, REG)
+    s = scap_table(p, REG)
+    # the same children, cut by need instead of provision type
+    a = t.groupby(["ncy_group", "year"])["mean"].sum()
+    b = s.groupby(["ncy_group", "year"])["mean"].sum()
+    pd.testing.assert_series_equal(a.sort_index(), b.sort_index(), check_names=False)
+    assert (t[["mean", "median", "p05", "p95"]] >= 0).all().all()
+
+
+def test_welsh_labels_come_from_the_scheme():
+    t = welsh_need_table(_projection(), REG)
+    labels = dict(zip(t["need"], t["need_label"]))
+    assert labels["ASD"] == "Autistic spectrum disorders"
+    assert labels["BESD"].startswith("Behavioural")
+
+
+def test_unknown_setting_warns_and_is_left_out():
+    reg = REG[REG.setting != "OLA"]
+    with pytest.warns(InputWarning, match="OLA"):
+        t = scap_table(_projection(), reg)
+    assert "Other local authorities' provision" not in set(t["provision_type"])
+
+
+def test_short_projection_warns():
+    p = _projection()
+    short = Projection(p.draws[:, :3], YEARS[:3], p.cells, history=p.history)
+    with pytest.warns(InputWarning, match="fewer years"):
+        scap_table(short, REG)
+
+
+def test_projection_without_settings_is_refused():
+    p = Projection(np.ones((2, 1, 1)), [2026], pd.DataFrame({"need": ["ASD"]}))
+    with pytest.raises(Exception, match="setting"):
+        scap_table(p, REG)
+
+
+def test_wide_layout_has_total_row_equal_to_column_sums():
+    t = scap_table(_projection(), REG)
+    w = to_wide(t, decimals=None)
+    body = w[w.provision_type != "Total"]
+    total = w[w.provision_type == "Total"]
+    years = [c for c in w.columns if isinstance(c, int)]
+    np.testing.assert_allclose(total[years].to_numpy()[0], body[years].sum().to_numpy())
