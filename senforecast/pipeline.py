@@ -379,14 +379,20 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     say(f"writing {len(result.figures)} charts ...")
     chart_files = []
     (out / "charts").mkdir(exist_ok=True)
+    images = {}
     for name, fig in result.figures.items():
         for fmt in cfg.chart_formats:
             path = out / "charts" / f"{name}.{fmt}"
             fig.savefig(path, dpi=150 if fmt == "png" else None, bbox_inches="tight")
             chart_files.append(path)
+            if fmt == "png":
+                images[name] = path.read_bytes()  # the report embeds the same PNG
     say("writing report.html ...")
     report = out / "report.html"
-    report.write_text(render_report(result), encoding="utf-8")
+    listed = ["senforecast.xlsx: every table, one sheet each, with a Notes sheet",
+              f"csv/: the same tables as CSV ({len(csvs)} files)",
+              f"charts/: {len(result.figures)} charts as {', '.join(cfg.chart_formats)}"]
+    report.write_text(render_report(result, files=listed, images=images), encoding="utf-8")
     return {"report": report, "workbook": workbook, "csv": csvs, "charts": chart_files}
 
 

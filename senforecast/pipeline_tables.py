@@ -5,6 +5,7 @@ publish can be read separately. Every table is tidy and holds no pupil ids.
 """
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -114,7 +115,7 @@ def scenario_chart(table: pd.DataFrame, *, measure: str = "ooc", lo: str = "p05"
     ...                   "year": [2026, 2027, 2026, 2027], "ooc_median": [50, 55, 50, 43],
     ...                   "ooc_p05": [40, 44, 40, 33], "ooc_p95": [60, 66, 60, 53]})
     >>> [t.get_text() for t in scenario_chart(t).axes[0].get_legend().get_texts()]
-    ['baseline', 'new base']
+    ['baseline: 90% interval', 'baseline (median)', 'new base (median)']
     """
     from .plotting import OKABE_ITO, _count_axis, _finish, _new_figure, _year_axis
 
@@ -125,20 +126,21 @@ def scenario_chart(table: pd.DataFrame, *, measure: str = "ooc", lo: str = "p05"
     fig, axes = _new_figure(1, panel_height=4.2)
     ax = axes[0]
     money = "cost" in measure
+    scale = 1e6 if money else 1
     for i, (name, part) in enumerate(table.groupby("scenario", sort=False)):
         colour = OKABE_ITO[i % (len(OKABE_ITO) - 1)]
         part = part.sort_values("year")
-        scale = 1e6 if money else 1
-        if f"{measure}_{lo}" in part and f"{measure}_{hi}" in part:
+        # one band only (the first scenario's): overlapping bands of several scenarios are unreadable
+        if i == 0 and f"{measure}_{lo}" in part and f"{measure}_{hi}" in part:
             ax.fill_between(part["year"], part[f"{measure}_{lo}"] / scale, part[f"{measure}_{hi}"] / scale,
-                            color=colour, alpha=0.12, linewidth=0)
+                            color=colour, alpha=0.15, linewidth=0, label=f"{name}: 90% interval")
         ax.plot(part["year"], part[f"{measure}_median"] / scale, color=colour, linewidth=2, marker="o",
-                markersize=3, linestyle=["-", "--", "-.", ":"][i % 4], label=str(name))
+                markersize=3, linestyle=["-", "--", "-.", ":"][i % 4], label=f"{name} (median)")
     ax.set_xlabel("Census year (January)")
     _count_axis(ax, ylabel + (" (GBP million)" if money else ""))
     _year_axis(ax, table["year"].unique())
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    return _finish(fig, title or "Scenarios compared (median and 90% interval)", source)
+    return _finish(fig, title or "Scenarios compared: children placed out of county", source)
 
 
 def build_figures(result: "PipelineResult") -> dict[str, Figure]:
@@ -172,7 +174,7 @@ def build_figures(result: "PipelineResult") -> dict[str, Figure]:
         start = d.loc[d["part"] == "start"].iloc[0]
         eff = d[d["part"] == "effect"]
         makers["change_waterfall"] = lambda: waterfall_chart(
-            float(start["children"]), dict(zip(eff["label"], eff["children"])),
+            float(start["children"]), {textwrap.fill(k, 16): v for k, v in zip(eff["label"], eff["children"])},
             start_label=str(start["label"]).replace(" census", ""), end_label=f"{int(d['year'].iloc[0])} projected",
             title=f"What drives the change in children with a plan to {int(d['year'].iloc[0])} (mean)")
     if result.scenarios is not None:

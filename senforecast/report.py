@@ -10,7 +10,7 @@ import base64
 import html
 import io
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,7 @@ def _slug(title: str) -> str:
 
 
 def figure_html(fig, caption: str = "", *, dpi: int = 110) -> str:
-    """A matplotlib figure as an ``<figure>`` with the PNG embedded (base64).
+    """A matplotlib figure (or PNG bytes) as an ``<figure>`` with the PNG embedded (base64).
 
     Examples
     --------
@@ -63,9 +63,13 @@ def figure_html(fig, caption: str = "", *, dpi: int = 110) -> str:
     >>> figure_html(fig, "a line").startswith('<figure><img src="data:image/png;base64,')
     True
     """
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    if isinstance(fig, (bytes, bytearray)):
+        png = bytes(fig)
+    else:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        png = buf.getvalue()
+    data = base64.b64encode(png).decode("ascii")
     cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
     alt = _esc(caption or "chart")
     return f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">{cap}</figure>'
@@ -186,7 +190,8 @@ def key_findings(result: "PipelineResult") -> list[str]:
     return out
 
 
-def render_report(result: "PipelineResult", *, files: Sequence[str] = ()) -> str:
+def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
+                  images: Mapping[str, bytes] | None = None) -> str:
     """The HTML text of the report of a pipeline run.
 
     Parameters
@@ -195,6 +200,8 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = ()) -> str
         From :func:`senforecast.pipeline.run_pipeline` (with charts).
     files : sequence of str
         Names of the files written alongside, listed at the end.
+    images : dict of str to bytes, optional
+        PNG bytes of charts already rendered (by name), so they are not drawn twice.
 
     Returns
     -------
@@ -221,6 +228,8 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = ()) -> str
         parts.append(f'<section id="{_slug(title)}"><h2>{_esc(title)}</h2>{"".join(body)}</section>')
 
     def fig(name: str, caption: str) -> str:
+        if images and name in images:
+            return figure_html(images[name], caption)
         return figure_html(figs[name], caption) if name in figs else ""
 
     section("Key findings", _bullets(key_findings(result)))

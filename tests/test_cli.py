@@ -1,0 +1,207 @@
+"""The ``senforecast`` command: demo run end to end, the workbook, bad inputs, configs."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from senforecast import cli
+from senforecast.config import ConfigError, config_from_dict, demo_config, load_config
+from senforecast.datasets import demo_dir
+from senforecast.report import SECTIONS
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One small demo run through the command line, shared by the tests below."""
+    out = tmp_path_factory.mktemp("demo")
+    import contextlib  # capsys is function-scoped: capture by hand
+    import io
+
+    err, std = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(std):
+        code = cli.main(["demo", "--out", str(out), "--draws", "100", "--backtest-draws", "60",
+                         "--horizon", "6"])
+    return out, code, err.getvalue(), std.getvalue()
+
+
+def test_demo_writes_report_workbook_csv_and_charts(demo_run):
+    out, code, err, std = demo_run
+    assert code == 0, err
+    assert (out / "report.html").stat().st_size > 10_000
+    assert (out / "senforecast.xlsx").is_file()
+    pngs = sorted(p.stem for p in (out / "charts").glob("*.png"))
+    svgs = sorted(p.stem for p in (out / "charts").glob("*.svg"))
+    assert pngs == svgs
+    for chart in ("projection_total", "projection_by_need", "capacity_by_designation", "shortfall_heatmap",
+                  "shortfall_probability", "out_of_county", "scenarios_out_of_county", "backtest_total",
+                  "change_waterfall", "shares_by_need"):
+        assert chart in pngs
+    for p in (out / "charts").glob("*.png"):
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "csv" / "Gap_by_year.csv").is_file() and (out / "csv" / "notes.txt").is_file()
+    # progress on stderr, numbered steps, and the file list on stdout
+    assert re.search(r"\[1/\d+\] reading and checking inputs", err)
+    assert "report.html" in std
+
+
+def _sheet(path: Path, name: str) -> pd.DataFrame:
+    return pd.read_excel(path, sheet_name=name)
+
+
+def test_workbook_sheets_and_totals_agree(demo_run):
+    out = demo_run[0]
+    book = out / "senforecast.xlsx"
+    names = openpyxl.load_workbook(book, read_only=True).sheetnames
+    for sheet in ("Notes", "Assumptions", "Inputs - children per year", "Data warnings", "Projection total",
+                  "Projection by need", "Projection by setting", "Projection by NCY", "Projection by area",
+                  "Gap by year", "Gap by designation", "Gap by base", "Out-of-county cost", "Scenarios",
+                  "Backtest scores"):
+        assert sheet in names
+    total = _sheet(book, "Projection total").set_index("year")["mean"]
+    assert list(total.index) == list(range(2026, 2032))
+    # means add up: every breakdown sums to the total in every year
+    for sheet, dim in (("Projection by need", "need"), ("Projection by setting", "setting"),
+                       ("Projection by NCY", "ncy"), ("Projection by area", "area")):
+        t = _sheet(book, sheet)
+        assert t[dim].nunique() > 1
+        sums = t.groupby("year")["mean"].sum()
+        np.testing.assert_allclose(sums.to_numpy(), total.loc[sums.index].to_numpy(), rtol=1e-9)
+    # numbers are stored as numbers, not text
+    ws = openpyxl.load_workbook(book, read_only=True)["Projection total"]
+    row = next(ws.iter_rows(min_row=2, max_row=2, values_only=True))
+    assert all(isinstance(v, (int, float)) for v in row)
+
+
+def test_workbook_agrees_with_the_input_files(demo_run):
+    """Checked against the CSVs directly, not against the library's own tables."""
+    book = demo_run[0] / "senforecast.xlsx"
+    plans = pd.read_csv(demo_dir() / "plans.csv")
+    per_year = _sheet(book, "Inputs - children per year").set_index("year")["children"]
+    assert per_year.to_dict() == plans.groupby("year").size().to_dict()
+    prov = pd.read_csv(demo_dir() / "provision.csv")
+    local = prov[prov["kind"].isin(["resource_base", "special_school", "unit"])]
+    gap = _sheet(book, "Gap by year").set_index("year")
+    for year in gap.index:
+        open_ = local[(local["opens"].isna() | (local["opens"] <= year)) & (local["closes"].isna() | (local["closes"] > year))]
+        assert gap.loc[year, "capacity"] == open_["capacity"].sum()
+    # the gap's demand is a count of children: never negative, intervals ordered
+    assert (gap["demand_p05"] >= 0).all() and (gap["demand_p05"] <= gap["demand_median"]).all()
+    assert (gap["demand_median"] <= gap["demand_p95"]).all()
+    # scenarios: the baseline rows are the main gap analysis
+    sc = _sheet(book, "Scenarios")
+    assert sc["scenario"].iloc[0] == "baseline"
+    assert set(sc["scenario"]) == {"baseline", *[s.name for s in demo_config().scenarios]}
+    base = sc[sc["scenario"] == "baseline"].set_index("year")
+    np.testing.assert_allclose(base["ooc_median"], gap.loc[base.index, "ooc_median"])
+
+
+def test_report_has_sections_images_and_no_pupil_ids(demo_run):
+    out = demo_run[0]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    positions = [page.find(f">{s}</h2>") for s in SECTIONS]
+    assert all(p > 0 for p in positions) and positions == sorted(positions)
+    assert page.count('src="data:image/png;base64,') >= 10
+    assert "<script" not in page.lower() and 'src="http' not in page
+    ids = set(pd.read_csv(demo_dir() / "plans.csv", usecols=["pupil_id"])["pupil_id"].astype(str))
+    words = set(re.findall(r"[A-Za-z0-9]{6,}", page))
+    assert not ids & words
+    for f in [*(out / "csv").glob("*.csv"), out / "csv" / "notes.txt"]:
+        assert not ids & set(re.findall(r"[A-Za-z0-9]{6,}", f.read_text(encoding="utf-8-sig")))
+    wb = openpyxl.load_workbook(out / "senforecast.xlsx", read_only=True)
+    cells = {str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None}
+    assert not ids & cells
+
+
+def _copy_demo(folder: Path) -> dict[str, Path]:
+    paths = {}
+    for t in ("plans", "population", "provision", "costs"):
+        paths[t] = folder / f"{t}.csv"
+        shutil.copy(demo_dir() / f"{t}.csv", paths[t])
+    return paths
+
+
+def _write_config(folder: Path, extra: str = "") -> Path:
+    cfg = folder / "run.toml"
+    cfg.write_text('name = "Test LA"\n[inputs]\nplans = "plans.csv"\npopulation = "population.csv"\n'
+                   'provision = "provision.csv"\nneed_scheme = "wales_plasc"\n' + extra, encoding="utf-8")
+    return cfg
+
+
+def test_bad_input_exits_2_naming_file_row_and_column(tmp_path, capsys):
+    paths = _copy_demo(tmp_path)
+    lines = paths["plans"].read_text().splitlines()
+    cols = lines[0].split(",")
+    row = lines[4].split(",")  # spreadsheet row 5
+    row[cols.index("need")] = "ZZZ"
+    lines[4] = ",".join(row)
+    paths["plans"].write_text("\n".join(lines) + "\n")
+    code = cli.main(["run", str(_write_config(tmp_path)), "--out", str(tmp_path / "out"), "--quiet",
+                     "--draws", "20", "--no-backtest"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "plans.csv" in err and "row 5" in err and "'need'" in err and "ZZZ" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_missing_file_and_bad_config_exit_2(tmp_path, capsys):
+    _copy_demo(tmp_path)
+    (tmp_path / "plans.csv").unlink()
+    assert cli.main(["run", str(_write_config(tmp_path)), "--quiet"]) == 2
+    assert "plans" in capsys.readouterr().err
+    _copy_demo(tmp_path)
+    cfg = _write_config(tmp_path, "[model]\nkind = \"cohort\"\ndraw = 100\n")
+    assert cli.main(["run", str(cfg), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "run.toml" in err and "'draw'" in err and "Traceback" not in err
+    (tmp_path / "broken.toml").write_text("[inputs\nplans = 1")
+    assert cli.main(["run", str(tmp_path / "broken.toml"), "--quiet"]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_example_config_points_at_the_demo_files():
+    cfg = load_config(REPO / "examples" / "config.toml")
+    demo = demo_config()
+    assert {t: p.resolve() for t, p in cfg.inputs.items()} == {t: Path(p).resolve() for t, p in demo.inputs.items()}
+    assert cfg.need_scheme == "wales_plasc" and cfg.model == "cohort"
+    assert cfg.kinds == demo.kinds
+    kinds = {type(part).__name__ for s in cfg.scenarios
+             for part in (*s.provision_changes, *s.redirects, *s.rate_changes)}
+    assert kinds == {"ProvisionChange", "Redirect"}
+    assert cfg.scenarios[1].joiner_multiplier == pytest.approx(1.1)
+
+
+def test_config_errors_say_what_and_where(tmp_path):
+    ok = {"inputs": {"plans": "p.csv", "provision": "/abs/prov.csv"}}
+    c = config_from_dict(ok, tmp_path)
+    assert c.inputs["plans"] == tmp_path / "p.csv" and c.inputs["provision"] == Path("/abs/prov.csv")
+    bad = [
+        ({"inputs": {}}, "plans file"),
+        ({**ok, "model": {"kind": "arima"}}, "kind must be one of"),
+        ({**ok, "model": {"draws": 0}}, "draws must be"),
+        ({**ok, "model": {"horizon": 2.5}}, "horizon must be a whole number"),
+        ({**ok, "gap": {"confidence": 90}}, "confidence must be between 0 and 1"),
+        ({**ok, "scenarios": [{"description": "x"}]}, "needs a name"),
+        ({**ok, "scenarios": [{"name": "a"}, {"name": "a"}]}, "must be different"),
+        ({**ok, "scenarios": [{"name": "a", "provision_changes": [{"setting": "X", "places": 3}]}]},
+         "provision_changes number 1"),
+        ({**ok, "output": {"chart_formats": ["gif"]}}, "chart_formats"),
+        ({**ok, "extra": 1}, "unknown key(s) ['extra']"),
+    ]
+    for raw, message in bad:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            config_from_dict(raw, tmp_path, source="my.toml")
+    with pytest.raises(ConfigError, match="unknown config setting"):
+        demo_config().replace(n_draws=5)
