@@ -27,19 +27,19 @@ def _cpu_model() -> str:
     return "unknown"
 
 
-def run(name: str, data, years: int, mode: str, draws: int, repeats: int) -> None:
+def run(name: str, data, years: int, mode: str, draws: int, repeats: int, flows: bool = True) -> None:
     t0 = time.perf_counter()
     model = CohortModel(mode=mode).fit(data)
     fit_s = time.perf_counter() - t0
     best_wall = best_cpu = float("inf")
     for _ in range(repeats):
         w, c = time.perf_counter(), time.process_time()
-        proj = model.project(years=years, n_draws=draws, seed=1)
+        proj = model.project(years=years, n_draws=draws, seed=1, flows=flows)
         best_wall = min(best_wall, time.perf_counter() - w)
         best_cpu = min(best_cpu, time.process_time() - c)
     mb = (proj.draws.nbytes + sum(f.nbytes for f in proj.flows.values())) / 2**20
     total = proj.summary().iloc[-1]
-    print(f"{name:<14} mode={mode:<5} {draws} draws x {years} years: fit {fit_s:.2f} s, project "
+    print(f"{name:<14} mode={mode:<5} flows={str(flows):<5} {draws} draws x {years} years: fit {fit_s:.2f} s, project "
           f"{best_wall:.2f} s wall / {best_cpu:.2f} s CPU (best of {repeats}); "
           f"{proj.draws.shape[2]} cells, draws+flows {mb:.0f} MiB; "
           f"last-year total {total['mean']:.0f} [{total['p05']:.0f}, {total['p95']:.0f}]", flush=True)
@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         run("witan.send demo", witan, 5, mode, args.draws, args.repeats)
     for mode in ("bayes", "witan"):
         run("bundled demo", demo, 10, mode, args.draws, args.repeats)
+    run("bundled demo", demo, 10, "bayes", args.draws, args.repeats, flows=False)
     print(f"load average after {os.getloadavg()[0]:.1f}")
 
 
