@@ -88,8 +88,8 @@ def _fmt(v: object, column: str) -> str:
             return f"{v:.0%}" if "prob" in c or "coverage" in c else f"{v:.3f}"
         if "cost" in c:
             return f"£{v / 1e6:,.2f}m"
-        if float(v).is_integer():
-            return f"{v:,.0f}"
+        if float(v).is_integer() or c == "median" or (c[:1] == "p" and c[1:].isdigit()):
+            return f"{v:,.0f}"  # quantiles of counts: whole children
         return f"{v:,.1f}"
     return str(v)
 
@@ -171,14 +171,15 @@ def key_findings(result: "PipelineResult") -> list[str]:
                    f"£{yn['ooc_cost_median'] / 1e6:,.1f}m a year by then "
                    f"(90% interval £{yn['ooc_cost_p05'] / 1e6:,.1f}m to £{yn['ooc_cost_p95'] / 1e6:,.1f}m).")
     sc = result.scenarios
-    if sc is not None:
-        end = sc[sc["year"] == sc["year"].max()]
-        for r in end.itertuples():
-            if r.scenario == "baseline":
+    if sc is not None and "total_cost_change" in sc.columns:
+        for name, part in sc.groupby("scenario", sort=False):
+            if name == "baseline":
                 continue
-            out.append(f"Scenario '{r.scenario}': {r.ooc_change:+,.0f} children out of county and "
-                       f"£{r.total_cost_change / 1e6:+,.2f}m a year in {int(r.year)} compared with the "
-                       "baseline (paired medians).")
+            # the year the scenario changes cost most (a change can fade once demand falls)
+            r = part.loc[part["total_cost_change"].abs().idxmax()]
+            out.append(f"Scenario '{name}': largest change in {int(r['year'])}, {r['ooc_change']:+,.0f} children "
+                       f"out of county and £{r['total_cost_change'] / 1e6:+,.2f}m a year in the cost of places "
+                       "compared with the baseline (paired medians).")
     bt = result.backtest
     if bt is not None:
         t = bt.table("total")
