@@ -297,7 +297,8 @@ class CohortModel:
             Draws over (draw, year, cell) with cells (area, ncy, need, setting) that are
             occupied in some draw or year; flows ``joiners`` (in the cell joined),
             ``leavers``, ``movers``, ``routed`` (in the cell left), ``redirected`` (in the
-            cell redirected to); ``history`` the observed counts.
+            cell redirected to); ``history`` the observed counts. Draws are int32; flows
+            are int16 when no draw-year total reaches 32,768 (cast before integer arithmetic).
         """
         self._check_fitted()
         scenario = scenario or BASELINE

@@ -152,9 +152,9 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     cells : ndarray
         Area-cells (``area * n_cells + cell``) that hold children or flows in some draw and year.
     out : dict of ndarray
-        ``stock`` and the flows ``joiners, leavers, movers, routed`` (and ``redirected``
-        when the scenario redirects), each (draw, year, len(cells)); int16 when every
-        draw-year total fits, else int32.
+        ``stock`` (int32) and the flows ``joiners, leavers, movers, routed`` (and
+        ``redirected`` when the scenario redirects), each (draw, year, len(cells)); flows
+        are int16 when every draw-year total fits (so no sum of them can overflow), else int32.
     """
     Y, C = plan.cell_valid.shape
     Ar = plan.stock0.shape[0]
@@ -318,10 +318,11 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     pos = np.full(AC, -1, dtype=np.int64)
     pos[used] = np.arange(used.size)
     out = {}
-    # every flow in a year is at most the stock before or after it, so one bound serves all
-    dtype = np.int16 if most < 2**15 else np.int32
+    # every flow in a year is at most the stock before or after it, so one bound serves all;
+    # flows are stored small, the stock (the draws analysts do arithmetic with) as int32
+    small = np.int16 if most < 2**15 else np.int32
     for k in names:
-        arr = np.zeros((D, Y, used.size), dtype=dtype)
+        arr = np.zeros((D, Y, used.size), dtype=np.int32 if k == "stock" else small)
         for yi, r in enumerate(records):
             kk, vv = r[k]
             arr[kk // AC, yi, pos[kk % AC]] = vv
