@@ -125,7 +125,7 @@ def _panel_legend(fig: Figure, handles: list) -> None:
     if leg_ax is None:
         fig.axes[0].legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
     else:
-        leg_ax.legend(handles=handles, loc="center", ncols=min(len(handles), 5), fontsize=8, frameon=False,
+        leg_ax.legend(handles=handles, loc="center", ncols=min(len(handles), 3 if len(handles) > 4 else 4), fontsize=8, frameon=False,
                       columnspacing=1.2, handlelength=1.8)
 
 
@@ -137,6 +137,9 @@ def _bottom_xlabels(axes, ncols: int, label: str = "Census year (January)") -> N
 
 
 def _finish(fig: Figure, title: str, source: str | None) -> Figure:
+    if len(title) > 70 and " (" in title:  # keep long titles inside the page width
+        head, tail = title.split(" (", 1)
+        title = f"{head}\n({tail}"
     fig.suptitle(title, fontsize=12, fontweight="bold")
     note = source if source is not None else DEFAULT_SOURCE
     if note:
@@ -245,7 +248,8 @@ def _source_from_meta(meta: Mapping[str, object] | None, extra: str = "") -> str
     meta = dict(meta or {})
     bits = []
     if meta.get("model"):
-        bits.append(f"{meta['model']} model")
+        model = str(meta["model"])
+        bits.append(model if "model" in model.lower() else f"{model} model")
     if meta.get("n_draws"):
         bits.append(f"{meta['n_draws']} simulations")
     if meta.get("seed") is not None:
@@ -317,7 +321,9 @@ def fan_chart(
         return _finish(fig, title, source)
 
     groups = summary[by].drop_duplicates().reset_index(drop=True)
-    fig, axes = _new_figure(len(groups), ncols=ncols, panel_height=2.1, sharex=True, legend_row=True)
+    rows = int(np.ceil(len(groups) / max(1, min(ncols, len(groups)))))
+    fig, axes = _new_figure(len(groups), ncols=ncols, panel_height=min(2.1, 8.0 / rows), sharex=True,
+                            legend_row=True)
     years = list(summary["year"]) + (list(history["year"]) if history is not None else [])
     for ax, (_, g) in zip(axes, groups.iterrows()):
         mask = np.logical_and.reduce([summary[b] == g[b] for b in by])
@@ -394,7 +400,8 @@ def capacity_chart(
     bands = {k: f"{prefix}{k}" for k in _BAND_COLS}
     groups = table[by].drop_duplicates().reset_index(drop=True) if by else pd.DataFrame(index=[0])
     n = len(groups)
-    fig, axes = _new_figure(n, ncols=ncols if n > 1 else 1, panel_height=4.2 if n == 1 else 2.4,
+    rows = int(np.ceil(n / max(1, min(ncols, n))))
+    fig, axes = _new_figure(n, ncols=ncols if n > 1 else 1, panel_height=4.2 if n == 1 else min(2.4, 8.0 / rows),
                             legend_row=n > 1)
     for ax, (_, g) in zip(axes, groups.iterrows()):
         part = table
@@ -420,10 +427,14 @@ def capacity_chart(
         if year_out is not None:
             ax.axvline(year_out, color="#333333", linewidth=1, linestyle=":")
             right_half = year_out > (x.min() + x.max()) / 2
-            ax.annotate(f"Capacity exceeded\nfrom {year_out}" + (f"\n{exceeded_note}" if exceeded_note else ""), xy=(year_out, ax.get_ylim()[1]),
+            # small panels: just the year on a white patch (the legend explains the line)
+            label = (f"Capacity exceeded\nfrom {year_out}" + (f"\n{exceeded_note}" if exceeded_note else "")
+                     if n == 1 else str(year_out))
+            ax.annotate(label, xy=(year_out, ax.get_ylim()[1]),
                         xytext=(-3 if right_half else 3, -3), textcoords="offset points",
                         ha="right" if right_half else "left", va="top",
-                        fontsize=7.5 if n > 1 else 8.5, color="#333333")
+                        fontsize=7.5 if n > 1 else 8.5, color="#333333",
+                        bbox=dict(boxstyle="square,pad=0.15", facecolor="white", edgecolor="none", alpha=0.85))
         ax.set_ylim(bottom=0, top=max(np.nanmax(cap) if np.isfinite(cap).any() else 0,
                                        np.nanmax(part[bands["p95"]]) if bands["p95"] in part else np.nanmax(med)) * 1.18 + 1)
         if by:
@@ -442,6 +453,9 @@ def capacity_chart(
                label="Capacity (places)"),
         Patch(facecolor=SHORTFALL_COLOUR, alpha=0.45, hatch="///", edgecolor="white", label="Shortfall"),
     ]
+    if n > 1:
+        handles.append(Line2D([], [], color="#333333", linestyle=":", linewidth=1,
+                              label="Capacity first exceeded" + (f" {exceeded_note}" if exceeded_note else "")))
     if n == 1:
         axes[0].set_ylabel(ylabel)
         axes[0].set_xlabel("Census year (January)")
@@ -1077,9 +1091,39 @@ class GapPlots:
         conf = getattr(self.gap, "confidence", None)
         return f"(in {conf:.0%} of simulations)" if isinstance(conf, float) else ""
 
-    def capacity(self, level: str = "group", by=None, table: pd.DataFrame | None = None, **kwargs) -> Figure:
+    @staticmethod
+    def _select(t: pd.DataFrame, select: Mapping[str, object] | None, by: list[str],
+                max_panels: int, kwargs: dict) -> pd.DataFrame:
+        """Filter rows (``select={"phase": "primary"}``) and keep at most ``max_panels`` groups,
+        those with the largest median shortfall, saying so in the title."""
+        for col, val in (select or {}).items():
+            if col not in t.columns:
+                raise SenForecastError(f"cannot select on {col!r}: the table has {list(t.columns)}")
+            vals = list(val) if isinstance(val, (list, tuple, set)) else [val]
+            t = t[t[col].isin(vals)]
+        if t.empty:
+            raise SenForecastError(f"no rows match {dict(select or {})}")
+        if not by:
+            return t
+        n = t[by].drop_duplicates().shape[0]
+        if n > max_panels:
+            short = (-t["spare_median"]).clip(lower=0) if "spare_median" in t.columns else t.get("prob_shortfall")
+            if short is None:
+                short = t[kwargs.get("demand", "demand_median")] - t[kwargs.get("capacity", "capacity")]
+            worst = t.assign(_s=short).groupby(by, sort=False)["_s"].max().nlargest(max_panels).index
+            keep = pd.MultiIndex.from_frame(t[by]).isin(worst if isinstance(worst, pd.MultiIndex)
+                                                         else pd.MultiIndex.from_arrays([worst]))
+            t = t[keep]
+            note = f" ({max_panels} of {n} groups with the largest shortfalls)"
+            kwargs["title"] = kwargs.get("title", "Projected demand for specialist places against capacity") + note
+        return t
+
+    def capacity(self, level: str = "group", by=None, table: pd.DataFrame | None = None, *,
+                 select: Mapping[str, object] | None = None, max_panels: int = 12, **kwargs) -> Figure:
         """Demand vs capacity (see :func:`capacity_chart`), one panel per group (or base).
 
+        ``select`` keeps rows matching column values (e.g. ``{"area": "North"}``); beyond
+        ``max_panels`` groups, those with the largest median shortfall are drawn.
         ``level="base"`` draws each base's projected roll (``roll_median``) or, without one,
         the children the allocation places there (``allocated_median``).
         """
@@ -1091,6 +1135,7 @@ class GapPlots:
             kwargs["exceeded_year"] = "first_year_exceeded"
             kwargs.setdefault("exceeded_note", self._confidence_note())
         by = self._by(t, by) if level != "year" or by is not None else []
+        t = self._select(t, select, by, max_panels, kwargs)
         return capacity_chart(t, by=by or None, **kwargs)
 
     def heatmap(self, row=None, value: str = "places_short", level: str = "group",
@@ -1110,11 +1155,15 @@ class GapPlots:
         return shortfall_heatmap(t, row=row, value=value, **kwargs)
 
     def probability(self, level: str = "group", by=None, value: str = "prob_shortfall",
-                    table: pd.DataFrame | None = None, **kwargs) -> Figure:
-        """Probability of shortfall by year (see :func:`shortfall_probability_chart`)."""
+                    table: pd.DataFrame | None = None, *, select: Mapping[str, object] | None = None,
+                    max_panels: int = 15, **kwargs) -> Figure:
+        """Probability of shortfall by year (see :func:`shortfall_probability_chart`);
+        ``select`` and ``max_panels`` as in :meth:`capacity`."""
         t = self.table(level) if table is None else table
         kwargs.setdefault("source", self._source())
         by = self._by(t, by) if level != "year" or by is not None else []
+        kwargs.setdefault("title", "Probability that demand exceeds capacity")
+        t = self._select(t, select, by, max_panels, kwargs)
         return shortfall_probability_chart(t, by=by or None, value=value, **kwargs)
 
     def out_of_county(self, table: pd.DataFrame | None = None, *, count_prefix: str = "ooc_",

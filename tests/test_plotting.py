@@ -229,3 +229,21 @@ def test_probability_chart_switches_to_small_multiples_beyond_eight_groups():
                      columns=["designation", "year", "prob_shortfall"])
     fig = P.shortfall_probability_chart(t, by="designation")
     assert [ax.get_title(loc="left") for ax in P.chart_axes(fig)] == [f"G{i}" for i in range(10)]
+
+
+def test_gap_plots_on_a_real_gap_analysis():
+    from senforecast.gap import gap_analysis
+
+    rng = np.random.default_rng(7)
+    reg = pd.DataFrame({"setting": ["RB1", "RB2", "IND"], "kind": ["resource_base", "resource_base", "independent"],
+                        "area": ["N", "S", "N"], "capacity": [10, 12, None], "designation": ["ASD", "ASD", "*"],
+                        "min_ncy": [0, 7, 0], "max_ncy": [6, 11, 13], "cost_per_place": [20000, 20000, 60000]})
+    cells = pd.DataFrame([(a, n, "ASD", s) for a in ("N", "S") for n in (3, 8) for s in ("RB1", "RB2", "IND")],
+                         columns=["area", "ncy", "need", "setting"])
+    p = Projection(rng.poisson(4, (40, 4, len(cells))), YEARS[:4], cells)
+    gap = gap_analysis(p, reg)
+    for fig in (gap.plot.capacity(), gap.plot.capacity(level="base"), gap.plot.heatmap(),
+                gap.plot.probability(), gap.plot.out_of_county(), gap.plot.capacity(select={"area": "N"})):
+        assert P.chart_axes(fig) and fig._suptitle.get_text()
+    few = gap.plot.capacity(max_panels=1)
+    assert len(P.chart_axes(few)) == 1 and "1 of" in few._suptitle.get_text()
