@@ -144,6 +144,13 @@ class CohortModel:
         -------
         CohortModel
             ``self``, fitted.
+
+        Examples
+        --------
+        >>> from senforecast.witan import load_witan_demo
+        >>> m = CohortModel(mode="bayes").fit(load_witan_demo())
+        >>> m.seed_year_, len(m.index_.settings), sorted(m.params_.kappas)
+        (2017, 19, ['destination', 'joiner', 'leaver', 'mover'])
         """
         t = self._transitions(data)
         vs = self._valid_states(data, t)
@@ -215,7 +222,15 @@ class CohortModel:
         return frame
 
     def destinations(self, ncy: int, need: str, setting: str) -> pd.Series:
-        """Dirichlet alphas of the destinations of movers from a state (by "need-setting")."""
+        """Dirichlet alphas of the destinations of movers from a state (by "need-setting").
+
+        Examples
+        --------
+        >>> from senforecast.witan import load_witan_demo
+        >>> m = CohortModel(mode="witan").fit(load_witan_demo())
+        >>> round(float(m.destinations(15, "U", "E")["U-S"]), 4)
+        0.5921
+        """
         self._check_fitted()
         ix = self.index_
         s = ix.needs.index(need) * len(ix.settings) + ix.settings.index(setting)
@@ -225,7 +240,15 @@ class CohortModel:
         return pd.Series(row[nz], index=[f"{n}-{st}" for n, st in zip(need_l[nz], set_l[nz])], name="alpha")
 
     def joiner_states(self, ncy: int) -> pd.Series:
-        """Dirichlet alphas over the states joiners at ``ncy`` (after the transition) join."""
+        """Dirichlet alphas over the states joiners at ``ncy`` (after the transition) join.
+
+        Examples
+        --------
+        >>> from senforecast.witan import load_witan_demo
+        >>> m = CohortModel(mode="witan").fit(load_witan_demo())
+        >>> round(float(m.joiner_states(-1)["Y-B"]), 4)
+        12.0208
+        """
         self._check_fitted()
         ix = self.index_
         row = self.params_.joiner_state_alpha[ncy - ix.ncy_min]
@@ -299,6 +322,16 @@ class CohortModel:
             ``leavers``, ``movers``, ``routed`` (in the cell left), ``redirected`` (in the
             cell redirected to); ``history`` the observed counts. Draws are int32; flows
             are int16 when no draw-year total reaches 32,768 (cast before integer arithmetic).
+
+        Examples
+        --------
+        >>> from senforecast.witan import load_witan_demo
+        >>> m = CohortModel(mode="witan").fit(load_witan_demo())
+        >>> p = m.project(years=[2019], n_draws=100, seed=3)
+        >>> p.years.tolist(), sorted(p.flows)
+        ([2019], ['joiners', 'leavers', 'movers', 'routed'])
+        >>> bool((p.summary()["p05"] < p.summary()["p95"]).all())
+        True
         """
         self._check_fitted()
         scenario = scenario or BASELINE

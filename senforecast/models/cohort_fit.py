@@ -44,7 +44,17 @@ JOINER_KAPPA_GRID = np.logspace(1, 7, 49)
 
 @dataclass
 class CohortIndex:
-    """Labels of the model's arrays: needs, settings, NCY range, validity and moves."""
+    """Labels of the model's arrays: needs, settings, NCY range, validity and moves.
+
+    Examples
+    --------
+    >>> from senforecast.witan import load_witan_demo
+    >>> from senforecast.models.cohort_states import ValidStates
+    >>> d = load_witan_demo()
+    >>> ix = CohortIndex.build(d.transitions, ValidStates.from_provision(d.provision))
+    >>> ix.needs, ix.n_states, (ix.ncy_min, ix.ncy_max)
+    (['T', 'U', 'V', 'W', 'X', 'Y'], 114, (-4, 20))
+    """
 
     needs: list[str]
     settings: list[str]
@@ -116,7 +126,18 @@ class TransitionCounts:
 
 def count_transitions(transitions: pd.DataFrame, index: CohortIndex, population: pd.DataFrame | None,
                       need_changes: bool = False) -> TransitionCounts:
-    """Tally transitions on the index (vectorised; every row is used)."""
+    """Tally transitions on the index (vectorised; every row is used).
+
+    Examples
+    --------
+    >>> from senforecast.witan import load_witan_demo
+    >>> from senforecast.models.cohort_states import ValidStates
+    >>> d = load_witan_demo()
+    >>> ix = CohortIndex.build(d.transitions, ValidStates.from_provision(d.provision))
+    >>> c = count_transitions(d.transitions, ix, d.population)
+    >>> int(c.n.sum() + c.joiners.sum()) == int(d.transitions["count"].sum())
+    True
+    """
     t = transitions
     years = np.sort(t["year"].unique())
     n_set, S, A = len(index.settings), index.n_states, index.n_ncy
@@ -197,7 +218,18 @@ class CohortParameters:
 
 # ---------------------------------------------------------------------------- witan rules
 def fit_witan(c: TransitionCounts, index: CohortIndex) -> CohortParameters:
-    """witan.send's estimation rules (see the module docstring)."""
+    """witan.send's estimation rules (see the module docstring).
+
+    Examples
+    --------
+    >>> from senforecast.witan import load_witan_demo
+    >>> from senforecast.models.cohort_states import ValidStates
+    >>> d = load_witan_demo()
+    >>> ix = CohortIndex.build(d.transitions, ValidStates.from_provision(d.provision))
+    >>> p = fit_witan(count_transitions(d.transitions, ix, d.population), ix)
+    >>> float(p.joiner_alpha[5 - ix.ncy_min]), float(p.joiner_beta[5 - ix.ncy_min] * 4)
+    (12.0, 26189.0)
+    """
     A, S = c.n.shape
     n_set, n_need = len(index.settings), len(index.needs)
     valid_ay = index.valid.any(axis=1)  # NCYs at which some state is valid
@@ -331,7 +363,23 @@ def _dirichlet_mixture(x: np.ndarray, m: np.ndarray, grid: np.ndarray) -> tuple[
 
 
 def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = False) -> CohortParameters:
-    """Beta-binomial / Dirichlet-multinomial rates with priors pooled at each NCY."""
+    """Beta-binomial / Dirichlet-multinomial rates with priors pooled at each NCY.
+
+    For each state the prior mean is the pooled rate of the *other* states at the same NCY
+    (so no data are used twice) and the prior strength is averaged over its posterior
+    (hyperprior ``p(kappa) ~ kappa ** -2.5``); destinations likewise, over the settings a
+    child may move to that are valid one NCY on.
+
+    Examples
+    --------
+    >>> from senforecast.witan import load_witan_demo
+    >>> from senforecast.models.cohort_states import ValidStates
+    >>> d = load_witan_demo()
+    >>> ix = CohortIndex.build(d.transitions, ValidStates.from_provision(d.provision))
+    >>> p = fit_bayes(count_transitions(d.transitions, ix, d.population), ix)
+    >>> bool((p.leaver_alpha[ix.valid] > 0).all() and (p.leaver_beta[ix.valid] > 0).all())
+    True
+    """
     A, S = c.n.shape
     n_set, n_need = len(index.settings), len(index.needs)
     kappas: dict[str, float] = {}

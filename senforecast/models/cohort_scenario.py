@@ -32,7 +32,19 @@ def _as_tuple(v) -> tuple:
 
 
 def check_scenario(scenario: Scenario, index: CohortIndex) -> None:
-    """Raise a clear error for settings or needs the model does not know."""
+    """Raise a clear error for settings or needs the model does not know.
+
+    Examples
+    --------
+    >>> from senforecast import Scenario, SettingClosure
+    >>> from senforecast.witan import load_witan_demo
+    >>> from senforecast.models.cohort import CohortModel
+    >>> ix = CohortModel(mode="witan").fit(load_witan_demo()).index_
+    >>> check_scenario(Scenario("shut", closures=(SettingClosure("XX", 2019),)), ix)
+    Traceback (most recent call last):
+    ...
+    senforecast.errors.SenForecastError: scenario 'shut' cannot be applied: SettingClosure setting 'XX' is not a setting in the data. Known settings: A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P, Q, R, S
+    """
     known = set(index.settings)
     new = {p.setting for p in scenario.provision_changes}
     problems = []

@@ -48,7 +48,14 @@ class SimPlan:
 
 
 def sample_beta(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size: tuple) -> np.ndarray:
-    """Beta draws allowing a == 0 (rate 0) and b == 0 (rate 1)."""
+    """Beta draws allowing a == 0 (rate 0) and b == 0 (rate 1).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> sample_beta(rng, np.array([0.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0]), (3,))[:2].tolist()
+    [0.0, 1.0]
+    """
     x = rng.beta(np.where(a > 0, a, 1.0), np.where(b > 0, b, 1.0), size=size)
     return np.where(a > 0, np.where(b > 0, x, 1.0), 0.0)
 
@@ -58,6 +65,12 @@ def sample_dirichlet(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
 
     Gamma variates are drawn in float32 (faster); rows where every variate underflowed
     (tiny alphas) are redrawn in float64, then fall back to the alpha proportions.
+
+    Examples
+    --------
+    >>> p = sample_dirichlet(np.random.default_rng(0), np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0]]))
+    >>> bool(np.isclose(p[0].sum(), 1.0)), float(p[0, 1]), p[1].tolist()
+    (True, 0.0, [0.0, 0.0, 0.0])
     """
     g = rng.standard_gamma(alpha.astype(np.float32), dtype=np.float32).astype(np.float64)
     tot = g.sum(-1)
@@ -77,6 +90,11 @@ def dirichlet_rows(rng: np.random.Generator, n: np.ndarray, alpha: np.ndarray) -
 
     A row with one child needs no Dirichlet draw: its category distribution is exactly the
     alpha proportions (most rows hold a single child, so this saves most gamma draws).
+
+    Examples
+    --------
+    >>> dirichlet_rows(np.random.default_rng(0), np.array([1]), np.array([[1.0, 3.0]])).tolist()
+    [[0.25, 0.75]]
     """
     tot = alpha.sum(-1)
     probs = alpha / np.where(tot > 0, tot, 1.0)[:, None]
@@ -107,7 +125,13 @@ def categorical(rng: np.random.Generator, child_row: np.ndarray, probs: np.ndarr
 
 
 def cdf_table(probs: np.ndarray) -> np.ndarray:
-    """Row CDFs of ``probs`` (rows, k), each offset by its row number, flattened."""
+    """Row CDFs of ``probs`` (rows, k), each offset by its row number, flattened.
+
+    Examples
+    --------
+    >>> cdf_table(np.array([[1.0, 1.0], [0.0, 2.0]])).tolist()
+    [0.5, 1.0, 1.0, 2.0]
+    """
     cum = np.cumsum(probs, axis=1)
     cum /= np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
     cum[:, -1] = 1.0
@@ -115,7 +139,14 @@ def cdf_table(probs: np.ndarray) -> np.ndarray:
 
 
 def categorical_from_cdf(rng: np.random.Generator, child_row: np.ndarray, flat: np.ndarray, k: int) -> np.ndarray:
-    """Categories for children given a table from :func:`cdf_table` with ``k`` categories."""
+    """Categories for children given a table from :func:`cdf_table` with ``k`` categories.
+
+    Examples
+    --------
+    >>> flat = cdf_table(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    >>> categorical_from_cdf(np.random.default_rng(1), np.array([0, 1, 1]), flat, 2).tolist()
+    [1, 0, 0]
+    """
     pos = np.searchsorted(flat, rng.random(child_row.size) + child_row, side="right")
     return np.clip(pos - child_row * k, 0, k - 1)
 
@@ -145,7 +176,7 @@ FLOWS: tuple[str, ...] = ("joiners", "leavers", "movers", "routed", "redirected"
 
 def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
              flows: tuple[str, ...] = FLOWS) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Run the projection.
+    """Run the projection (see the module docstring); called by ``CohortModel.project``.
 
     Returns
     -------

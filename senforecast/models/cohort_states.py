@@ -73,6 +73,14 @@ class ValidStates:
 
         A setting with several capacity periods takes the widest NCY range and the union of
         its designations; ``moves_to`` (optional column) lists allowed destinations.
+
+        Examples
+        --------
+        >>> prov = pd.DataFrame({"setting": ["RB1", "RB1"], "min_ncy": [0, 0], "max_ncy": [6, 6],
+        ...                      "designation": ["ASD", "SLD"], "moves_to": ["MS", "MS;SS"]})
+        >>> r = ValidStates.from_provision(prov).rules["RB1"]
+        >>> sorted(r.needs), sorted(r.moves_to)
+        (['ASD', 'SLD'], ['MS', 'SS'])
         """
         missing = [c for c in ("setting", "min_ncy", "max_ncy") if c not in provision.columns]
         if missing:
@@ -97,7 +105,16 @@ class ValidStates:
 
     @classmethod
     def from_transitions(cls, transitions: pd.DataFrame) -> "ValidStates":
-        """Rules seen in the data: each setting's observed NCY range, all needs, all moves."""
+        """Rules seen in the data: each setting's observed NCY range, all needs, all moves.
+
+        Examples
+        --------
+        >>> t = pd.DataFrame({"ncy_from": [3, 4], "setting_from": ["MS", NO_PLAN],
+        ...                   "ncy_to": [4, 5], "setting_to": ["MS", "MS"]})
+        >>> r = ValidStates.from_transitions(t).rules["MS"]
+        >>> r.min_ncy, r.max_ncy, r.needs
+        (3, 5, None)
+        """
         return cls({}).with_observed(transitions)
 
     def with_observed(self, transitions: pd.DataFrame) -> "ValidStates":
@@ -137,7 +154,14 @@ class ValidStates:
         return out
 
     def move_matrix(self, settings: list[str]) -> np.ndarray:
-        """Boolean matrix ``[i, j]``: may a child move from ``settings[i]`` to ``settings[j]``."""
+        """Boolean matrix ``[i, j]``: may a child move from ``settings[i]`` to ``settings[j]``.
+
+        Examples
+        --------
+        >>> prov = pd.DataFrame({"setting": ["A", "B"], "min_ncy": 0, "max_ncy": 6, "moves_to": ["B", "*"]})
+        >>> ValidStates.from_provision(prov).move_matrix(["A", "B"]).tolist()
+        [[False, True], [True, True]]
+        """
         n = len(settings)
         out = np.ones((n, n), dtype=bool)
         for i, code in enumerate(settings):
