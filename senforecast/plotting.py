@@ -194,12 +194,17 @@ def _group_label(row: pd.Series | Mapping, by: Sequence[str]) -> str:
 
 
 def _panel_title(label: str, ncols: int) -> str:
-    """Break a long small-multiple title over two lines so it stays inside its panel."""
-    limit = {1: 80, 2: 40}.get(ncols, 26)
-    if len(label) <= limit or " · " not in label:
+    """Fit a small-multiple title inside its panel: one part per line, long parts shortened."""
+    limit = {1: 80, 2: 40}.get(ncols, 22)
+    if len(label) <= limit:
         return label
-    head, tail = label.rsplit(" · ", 1)
-    return f"{head}\n{tail}"
+    parts = [p if len(p) <= limit else p[: limit - 1] + "…" for p in label.split(" · ")]
+    if len(parts) == 1:
+        return parts[0]
+    head = " · ".join(parts[:-1])
+    if len(head) > limit:
+        return "\n".join(parts)
+    return f"{head}\n{parts[-1]}"
 
 
 def _draw_fan(ax, table: pd.DataFrame, colour: str, *, median: str = "median",
