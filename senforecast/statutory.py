@@ -224,7 +224,7 @@ def welsh_need_table(
 
 def to_wide(table: pd.DataFrame, statistic: str = "mean", *, decimals: int | None = 0) -> pd.DataFrame:
     """Return-form layout: one row per provision type (or need) and NCY group, one column
-    per year, with a total row.
+    per year, with a total row (for ``mean``, in years where every row is forecast).
 
     Examples
     --------
@@ -238,7 +238,8 @@ def to_wide(table: pd.DataFrame, statistic: str = "mean", *, decimals: int | Non
     row = [c for c in ("provision_type", "need", "need_label") if c in table.columns][:1] + ["ncy_group"]
     wide = table.pivot_table(index=row, columns="year", values=statistic, aggfunc="sum", sort=False)
     if statistic == "mean":  # means add up; medians and quantiles do not, so no total row for them
-        wide.loc[("Total",) + ("",) * (len(row) - 1), :] = wide.sum(axis=0, min_count=1)
+        # a year where some rows are not forecast (primary beyond 5 years) gets no total
+        wide.loc[("Total",) + ("",) * (len(row) - 1), :] = wide.sum(axis=0, min_count=len(wide))
     if decimals is not None:
         wide = wide.round(decimals)
     wide.columns = [int(c) for c in wide.columns]
