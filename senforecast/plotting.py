@@ -1156,6 +1156,10 @@ class GapPlots:
             t = t.assign(places_short=(-t["spare_median"]).clip(lower=0))
         if row is None:
             row = self._by(t, None) if level != "group" or t.get("area", pd.Series(["ALL"])).nunique() <= 1 else "area"
+        rows = [row] if isinstance(row, str) else list(row)
+        if value == "places_short" and level == "group" and set(rows) != {"designation", "phase", "area"}:
+            kwargs.setdefault("title", f"Places short by {' and '.join(rows)} and year\n"
+                                       "(each designation and phase group's median shortfall, added up)")
         kwargs.setdefault("source", self._source())
         return shortfall_heatmap(t, row=row, value=value, **kwargs)
 
