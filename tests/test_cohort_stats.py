@@ -288,3 +288,21 @@ def test_need_changes_are_modelled_only_when_asked():
     assert not any(k.startswith("SLD") for k in without.destinations(2, "ASD", "MS").index)
     with pytest.raises(ModelError, match="need changes"):
         CohortModel(mode="witan", need_changes=True)
+
+
+def test_demo_joiner_trend_and_area_factors_are_recovered():
+    from senforecast.datasets import load_demo, load_demo_parameters
+
+    truth = load_demo_parameters()
+    m = CohortModel().fit(load_demo())
+    b, se = m.params_.joiner_trend
+    true_trend = truth.loc[truth["parameter"] == "joiner_trend", "value"].item()
+    assert abs(b - true_trend) < 2.6 * se  # inside the 99% interval
+    shape, rate = m.params_.area_factor
+    factor = dict(zip(m.params_.areas, shape / rate))
+    mult = truth[truth["parameter"] == "area_joiner_multiplier"].set_index("area")["value"]
+    assert factor["Aberafon"] > factor["Dolwyn"]
+    ratio = factor["Aberafon"] / factor["Dolwyn"]
+    true_ratio = mult["Aberafon"] / mult["Dolwyn"]
+    sd = ratio * np.sqrt(1 / shape[m.params_.areas.index("Aberafon")] + 1 / shape[m.params_.areas.index("Dolwyn")])
+    assert abs(ratio - true_ratio) < 2.6 * sd

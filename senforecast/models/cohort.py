@@ -62,6 +62,16 @@ class CohortModel:
     need_changes : bool
         Bayes mode only: model changes of need (a "move" is then any change of state and
         destinations are (need, setting) pairs). Otherwise a child keeps their need.
+    joiner_trend : bool
+        Bayes mode only: fit a yearly growth of joiner rates (Poisson GLM over the history,
+        with at least three transition years) and project it with its uncertainty.
+
+    Notes
+    -----
+    Joiner rates are per head of the population of their NCY: in bayes mode in the census
+    they join (year + 1), in witan mode in the transition's first year (witan.send's rule).
+    Bayes mode gives each area a joiner-rate factor (partially pooled towards 1) when the
+    population is by the same areas; witan.send has no areas.
 
     Attributes
     ----------
@@ -88,7 +98,8 @@ class CohortModel:
     """
 
     def __init__(self, mode: Literal["bayes", "witan"] = "bayes", *,
-                 valid_states: ValidStates | pd.DataFrame | None = None, need_changes: bool = False):
+                 valid_states: ValidStates | pd.DataFrame | None = None, need_changes: bool = False,
+                 joiner_trend: bool = True):
         if mode not in ("bayes", "witan"):
             raise ModelError(f"mode must be 'bayes' or 'witan', not {mode!r}")
         if need_changes and mode == "witan":
@@ -96,6 +107,7 @@ class CohortModel:
         self.mode = mode
         self.valid_states = valid_states
         self.need_changes = need_changes
+        self.joiner_trend = joiner_trend
 
     def __repr__(self) -> str:
         return f"CohortModel(mode={self.mode!r}, need_changes={self.need_changes})"
@@ -159,21 +171,25 @@ class CohortModel:
         if pop is None:
             raise ModelError(f"{data.name}: the cohort model needs a population table (year, area, ncy, "
                              "count) to estimate joiner rates")
-        counts = count_transitions(t, index, pop, need_changes=self.need_changes)
-        if self.mode == "witan":
-            params = fit_witan(counts, index)
-        else:
-            params = fit_bayes(counts, index, need_changes=self.need_changes)
-        self.valid_states_ = vs
-        self.index_ = index
-        self.counts_ = counts
-        self.params_ = params
-        self.population_ = pop
         areas = set(t["area"].unique())
         pop_areas = set(pop["area"].astype(str)) if "area" in pop.columns else set()
         if areas & pop_areas:  # population by the same areas: areas with no plans yet can get joiners
             areas |= pop_areas
         self.areas_ = sorted(areas)
+        offset = 0 if self.mode == "witan" else 1
+        if offset and not set((t["year"].unique() + 1).tolist()) <= set(pop["year"].unique().tolist()):
+            offset = 0  # no population for the census joiners join: use the transition's first year
+        counts = count_transitions(t, index, pop, need_changes=self.need_changes, areas=self.areas_,
+                                   pop_offset=offset)
+        if self.mode == "witan":
+            params = fit_witan(counts, index)
+        else:
+            params = fit_bayes(counts, index, need_changes=self.need_changes, joiner_trend=self.joiner_trend)
+        self.valid_states_ = vs
+        self.index_ = index
+        self.counts_ = counts
+        self.params_ = params
+        self.population_ = pop
         self.seed_year_ = int(t["year"].max()) + 1
         last = t[(t["year"] == t["year"].max()) & (t["setting_to"] != NO_PLAN)]
         self.seed_stock_ = (last.groupby(["area", "ncy_to", "need_to", "setting_to"], as_index=False)["count"].sum()
@@ -194,7 +210,9 @@ class CohortModel:
         """Tidy table of fitted rate distributions: ``ncy, [need, setting], alpha, beta, mean``.
 
         Leaver and mover rows are by NCY before the transition, for valid states and states
-        seen in the data; joiner rows are by NCY after the transition.
+        seen in the data; joiner rows are by NCY after the transition, per head of
+        population (bayes mode: at the middle year of the history, before the trend and
+        area factors in ``params_``).
 
         Examples
         --------
@@ -265,8 +283,8 @@ class CohortModel:
         pop = population[population["ncy"].between(index.ncy_min, index.ncy_max)]
         missing = sorted(set(first_years.tolist()) - set(pop["year"].unique().tolist()))
         if missing:
-            raise ModelError(f"population has no rows for year(s) {missing}: projecting census year y needs "
-                             "the population of year y - 1 (add a population projection)")
+            raise ModelError(f"population has no rows for year(s) {missing}: the projection needs the "
+                             "population of every year it projects (add a population projection)")
         Y, A = len(first_years), index.n_ncy
         out = np.zeros((Y, len(areas), A))
         pop_areas = set(pop["area"].astype(str)) if "area" in pop.columns else {"ALL"}
@@ -373,7 +391,10 @@ class CohortModel:
             "seed_year": self.seed_year_, "scenario": scenario.name,
             "parameters": {"mode": self.mode, "need_changes": self.need_changes,
                            "joiner_kappa": params.joiner_kappa, "prior_strengths": dict(params.kappas),
-                           "rates_redrawn_each_year": params.resample_each_year},
+                           "rates_redrawn_each_year": params.resample_each_year,
+                           "joiner_trend_per_year": params.joiner_trend[0],
+                           "joiner_trend_se": params.joiner_trend[1],
+                           "population_year_offset": params.pop_offset},
         }
         return Projection(draws, wanted, cell_frame, history=self.history_, flows=flows, meta=meta)
 
@@ -421,7 +442,7 @@ class CohortModel:
         cell_valid = index.valid[cell_ncy, cell_state][None, :] & ~sc["closed"]
         stock0 = dense0[:, cell_ncy, cell_state].astype(np.int64)
         self._cell_ncy_ = cell_ncy
-        pop = self._population_array(population, years - 1, self.areas_, index, stock0)
+        pop = self._population_array(population, years - 1 + params.pop_offset, self.areas_, index, stock0)
 
         plan = SimPlan(
             cell_ncy=cell_ncy, next_cell=next_cell,
@@ -433,6 +454,8 @@ class CohortModel:
             stock0=stock0, leaver_mult=sc["leaver_mult"], mover_mult=sc["mover_mult"],
             joiner_mult=sc["joiner_mult"], joiner_weight=sc["joiner_weight"], redirects=sc["redirects"],
             resample_each_year=params.resample_each_year,
+            joiner_trend=params.joiner_trend, trend_offset=(years - 1 - params.trend_ref_year).astype(float),
+            area_factor=params.area_factor,
         )
         need_l, set_l = index.state_labels()
         cells = {"ncy": index.ncys[cell_ncy], "need": need_l[cell_state], "setting": set_l[cell_state]}

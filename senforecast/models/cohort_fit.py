@@ -121,11 +121,16 @@ class TransitionCounts:
     movers: np.ndarray  # (n_ncy, S) children who changed setting (or state, with need changes)
     destinations: np.ndarray  # (n_ncy, S, S) movers by destination state
     joiners: np.ndarray  # (n_years, n_ncy, S) joiners by year, NCY after and state joined
-    population: np.ndarray  # (n_years, n_ncy) population in each transition's first year (NaN: missing)
+    population: np.ndarray  # (n_years, n_ncy) population in year + pop_offset (NaN: missing)
+    areas: list = field(default_factory=list)
+    joiners_area: np.ndarray | None = None  # (n_years, n_areas, n_ncy)
+    population_area: np.ndarray | None = None  # (n_years, n_areas, n_ncy), NaN: missing
+    pop_offset: int = 0  # joiners of transition year y are rated against population of y + offset
 
 
 def count_transitions(transitions: pd.DataFrame, index: CohortIndex, population: pd.DataFrame | None,
-                      need_changes: bool = False) -> TransitionCounts:
+                      need_changes: bool = False, areas: list[str] | None = None,
+                      pop_offset: int = 0) -> TransitionCounts:
     """Tally transitions on the index (vectorised; every row is used).
 
     Examples
@@ -181,12 +186,25 @@ def count_transitions(transitions: pd.DataFrame, index: CohortIndex, population:
     joiners = np.zeros((len(years), A, S))
     np.add.at(joiners, (y_pos[join], a_to[join], s_to[join]), cnt[join])
 
+    areas = list(areas) if areas is not None else sorted(t["area"].astype(str).unique())
+    area_pos = {k: i for i, k in enumerate(areas)}
+    j_area = np.zeros((len(years), len(areas), A))
+    ar = t["area"].astype(str).map(area_pos).to_numpy()
+    ok = join & ~pd.isna(ar)
+    np.add.at(j_area, (y_pos[ok], ar[ok].astype(np.int64), a_to[ok]), cnt[ok])
+
     pop = np.full((len(years), A), np.nan)
+    pop_area = np.full((len(years), len(areas), A), np.nan)
     if population is not None and len(population):
-        p = population.groupby(["year", "ncy"], as_index=False)["count"].sum()
-        p = p[p["year"].isin(years) & p["ncy"].between(index.ncy_min, index.ncy_max)]
-        pop[np.searchsorted(years, p["year"].to_numpy()), p["ncy"].to_numpy() - index.ncy_min] = p["count"].to_numpy()
-    return TransitionCounts(years, n, leavers, movers, dest, joiners, pop)
+        want = years + pop_offset
+        p = population[population["year"].isin(want) & population["ncy"].between(index.ncy_min, index.ncy_max)]
+        tot = p.groupby(["year", "ncy"], as_index=False)["count"].sum()
+        pop[np.searchsorted(want, tot["year"].to_numpy()), tot["ncy"].to_numpy() - index.ncy_min] = tot["count"].to_numpy()
+        if "area" in p.columns:
+            pa = p[p["area"].astype(str).isin(areas)].groupby(["year", "area", "ncy"], as_index=False)["count"].sum()
+            pop_area[np.searchsorted(want, pa["year"].to_numpy()), pa["area"].astype(str).map(area_pos).to_numpy(),
+                     pa["ncy"].to_numpy() - index.ncy_min] = pa["count"].to_numpy()
+    return TransitionCounts(years, n, leavers, movers, dest, joiners, pop, areas, j_area, pop_area, pop_offset)
 
 
 @dataclass
@@ -211,6 +229,11 @@ class CohortParameters:
     joiner_kappa: float = np.inf
     resample_each_year: bool = False
     kappas: dict = field(default_factory=dict)
+    joiner_trend: tuple[float, float] = (0.0, 0.0)  # yearly log growth of joiner rates: estimate, s.e.
+    trend_ref_year: float = 0.0  # (mean) transition year the joiner alpha/beta describe
+    area_factor: tuple[np.ndarray, np.ndarray] | None = None  # Gamma shape, rate of each area's factor
+    areas: list = field(default_factory=list)
+    pop_offset: int = 0
 
     def copy(self) -> "CohortParameters":
         return replace(self, **{k: np.array(v) for k, v in self.__dict__.items() if isinstance(v, np.ndarray)})
@@ -283,7 +306,8 @@ def fit_witan(c: TransitionCounts, index: CohortIndex) -> CohortParameters:
     joiner_state_alpha[~valid_ay] = 0.0
     return CohortParameters(leaver_alpha, leaver_beta, mover_alpha, mover_beta, dest,
                             joiner_alpha, joiner_beta, joiner_state_alpha,
-                            joiner_kappa=np.inf, resample_each_year=True)
+                            joiner_kappa=np.inf, resample_each_year=True,
+                            trend_ref_year=int(c.years.max()), areas=list(c.areas), pop_offset=c.pop_offset)
 
 
 # ---------------------------------------------------------------------------- Bayesian
@@ -362,7 +386,12 @@ def _dirichlet_mixture(x: np.ndarray, m: np.ndarray, grid: np.ndarray) -> tuple[
     return mean * np.maximum(conc, 1e-6)[:, None], float((w * grid).sum())
 
 
-def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = False) -> CohortParameters:
+AREA_PRIOR = 30.0
+"""Strength (in joiners) of the prior pulling each area's joiner-rate factor towards 1."""
+
+
+def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = False,
+              joiner_trend: bool = True) -> CohortParameters:
     """Beta-binomial / Dirichlet-multinomial rates with priors pooled at each NCY.
 
     For each state the prior mean is the pooled rate of the *other* states at the same NCY
@@ -420,19 +449,26 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
     dest = dest.reshape(A, S, S) + c.destinations * ~allowed  # moves outside the rules kept as seen
     kappas["destination"] = kappa_d
 
-    # joiners: posterior for each NCY's mean rate; between-year dispersion by EB
+    # joiners: a yearly trend (Poisson GLM with NCY effects), a posterior for each NCY's
+    # rate in the last history year, area factors, and between-year dispersion by EB
     jy = c.joiners.sum(-1)
     pop = c.population
-    seen = ~np.isnan(pop)
-    J = np.where(seen, jy, 0).sum(0)
-    P = np.where(seen, pop, 0).sum(0)
     valid_ay = index.valid.any(axis=1)
+    seen = ~np.isnan(pop) & (pop > 0) & valid_ay[None, :]
+    # centre the trend on the middle of the history so the rate there and the slope are
+    # (nearly) uncorrelated; projecting then adds slope uncertainty x distance from the middle
+    ref = float(c.years.mean())
+    dt = (c.years - ref).astype(float)
+    beta_t, se_t = (_joiner_trend(jy, pop, seen, dt) if joiner_trend else (0.0, 0.0))
+    growth = np.exp(beta_t * dt)[:, None]  # rate of year y relative to the reference year
+    J = np.where(seen, jy, 0).sum(0)
+    P = np.where(seen, pop * growth, 0).sum(0)  # exposure in reference-year terms
     joiner_alpha = np.where(valid_ay & (P > 0), J + 0.5, 0.0)
     joiner_beta = np.where(valid_ay & (P > 0), np.maximum(P - J, 0) + 0.5, 1.0)
     mu = np.where(P > 0, (J + 0.5) / (P + 1.0), 0.0)
-    use = seen & (pop > 0) & valid_ay[None, :] & (mu[None, :] > 0)
+    use = seen & (mu[None, :] > 0)
     kj, nj = jy[use], pop[use]
-    mj = np.broadcast_to(mu[None, :], jy.shape)[use]
+    mj = (mu[None, :] * growth)[use]
     kappa_j = np.inf
     if use.sum() >= 2:
         mj_ = np.clip(mj, 1e-12, 1 - 1e-9)
@@ -443,6 +479,16 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
         # a finite dispersion only if it beats the binomial limit by a clear margin
         kappa_j = float(JOINER_KAPPA_GRID[best]) if ll[best] > ll_inf + 1.0 else np.inf
     kappas["joiner"] = kappa_j
+
+    area_factor = None
+    if c.population_area is not None and len(c.areas) > 1:
+        pa = c.population_area
+        ok = ~np.isnan(pa) & seen[:, None, :]
+        expected = np.where(ok, np.nan_to_num(pa) * (mu[None, :] * growth)[:, None, :], 0).sum(axis=(0, 2))
+        observed = np.where(ok, c.joiners_area, 0).sum(axis=(0, 2))
+        if (expected > 0).all():
+            # Gamma(prior + joiners, prior + expected): areas pulled towards 1 by AREA_PRIOR joiners
+            area_factor = (AREA_PRIOR + observed, AREA_PRIOR + expected)
 
     # joiner states: Dirichlet with a prior from the neighbouring NCYs' joiners
     xj = c.joiners.sum(0)
@@ -456,4 +502,31 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
     joiner_state_alpha[~valid_ay] = 0.0
     return CohortParameters(leaver_alpha, leaver_beta, mover_alpha, mover_beta, dest,
                             joiner_alpha, joiner_beta, joiner_state_alpha,
-                            joiner_kappa=kappa_j, resample_each_year=False, kappas=kappas)
+                            joiner_kappa=kappa_j, resample_each_year=False, kappas=kappas,
+                            joiner_trend=(beta_t, se_t), trend_ref_year=ref, area_factor=area_factor,
+                            areas=list(c.areas), pop_offset=c.pop_offset)
+
+
+def _joiner_trend(jy: np.ndarray, pop: np.ndarray, seen: np.ndarray, dt: np.ndarray) -> tuple[float, float]:
+    """Yearly log growth of joiner rates: Poisson GLM ``joiners ~ NCY + year`` with the
+    population as exposure; standard error scaled by the Pearson dispersion (at least 1)."""
+    if len(dt) < 3:
+        return 0.0, 0.0
+    yi, ai = np.nonzero(seen)
+    cols = np.unique(ai)
+    if yi.size <= cols.size + 1 or jy[yi, ai].sum() == 0:
+        return 0.0, 0.0
+    import statsmodels.api as sm
+
+    X = np.zeros((yi.size, cols.size + 1))
+    X[np.arange(yi.size), np.searchsorted(cols, ai)] = 1.0
+    X[:, -1] = dt[yi]
+    try:
+        res = sm.GLM(jy[yi, ai], X, family=sm.families.Poisson(), offset=np.log(pop[yi, ai])).fit()
+    except Exception:  # noqa: BLE001 - a failed trend fit means no trend, not no model
+        return 0.0, 0.0
+    dispersion = max(1.0, float(res.pearson_chi2 / max(res.df_resid, 1)))
+    b, se = float(res.params[-1]), float(res.bse[-1]) * np.sqrt(dispersion)
+    if not (np.isfinite(b) and np.isfinite(se)):
+        return 0.0, 0.0
+    return b, se

@@ -45,6 +45,9 @@ class SimPlan:
     joiner_weight: np.ndarray  # (Y, A, Kj) relative change of each joiner state's rate
     redirects: list = field(default_factory=list)  # per year: [(from_cells, to_cells, share, joiners, stayers)]
     resample_each_year: bool = False
+    joiner_trend: tuple[float, float] = (0.0, 0.0)  # yearly log growth of joiner rates: estimate, s.e.
+    trend_offset: np.ndarray | None = None  # (Y,) years from the trend's reference year
+    area_factor: tuple[np.ndarray, np.ndarray] | None = None  # Gamma shape, rate per area
 
 
 def sample_beta(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size: tuple) -> np.ndarray:
@@ -208,6 +211,16 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     records: list[dict[str, tuple[np.ndarray, np.ndarray]]] = []
     most = int(plan.stock0.sum())  # largest draw-year total, to choose the output dtype
 
+    # joiner-rate trend and area factors, drawn once per draw (parameter uncertainty)
+    b, se = plan.joiner_trend
+    trend = b + se * rng.standard_normal(D) if (b != 0 or se > 0) else np.zeros(D)
+    offset = plan.trend_offset if plan.trend_offset is not None else np.zeros(Y)
+    if plan.area_factor is not None:
+        shape, rate = plan.area_factor
+        area_f = rng.gamma(shape[None, :], 1.0 / rate[None, :], size=(D, Ar))
+    else:
+        area_f = np.ones((D, Ar))
+
     if not plan.resample_each_year:
         # rates drawn once per draw: parameter uncertainty carried through every year
         pL_all = sample_beta(rng, *plan.leaver_ab, (D, C))
@@ -284,8 +297,9 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         else:
             rate_factor = 1.0
             q_any = ((plan.join_alpha > 0) & j_ok).any(-1)[None]
-        pj = np.clip(pJ * plan.joiner_mult[yi][None] * rate_factor, 0.0, 1.0) * q_any
-        n_join = rng.binomial(plan.population[yi][None].astype(np.int64), pj[:, None, :])
+        pj = pJ * plan.joiner_mult[yi][None] * rate_factor * q_any  # (draw, NCY)
+        pj = pj[:, None, :] * (np.exp(trend * offset[yi])[:, None] * area_f)[:, :, None]
+        n_join = rng.binomial(plan.population[yi][None].astype(np.int64), np.clip(pj, 0.0, 1.0))
         d_j, a_j, n_j = np.nonzero(n_join)
         if d_j.size:
             cnt = n_join[d_j, a_j, n_j]
