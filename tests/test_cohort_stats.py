@@ -306,3 +306,19 @@ def test_demo_joiner_trend_and_area_factors_are_recovered():
     true_ratio = mult["Aberafon"] / mult["Dolwyn"]
     sd = ratio * np.sqrt(1 / shape[m.params_.areas.index("Aberafon")] + 1 / shape[m.params_.areas.index("Dolwyn")])
     assert abs(ratio - true_ratio) < 2.6 * sd
+
+
+def test_settings_follow_the_register_timeline():
+    data, *_ = make_history(true_parameters(8), seed=8)
+    m0 = CohortModel(valid_states=VALID).fit(data)
+    valid = VALID.assign(opens=pd.array([None, m0.seed_year_ + 2, None], dtype="Int64"),
+                         closes=pd.array([None, None, m0.seed_year_ + 3], dtype="Int64"))
+    m = CohortModel(valid_states=valid).fit(data)
+    proj = m.project(years=4, n_draws=200, seed=2)
+    rb, ss = proj.sel(setting="RB"), proj.sel(setting="SS")
+    y = proj.years
+    assert rb.draws[:, y < m.seed_year_ + 2].sum() == 0  # not open yet: its children were routed
+    assert rb.draws[:, y >= m.seed_year_ + 2].sum() > 0  # open: movers and joiners arrive
+    assert ss.draws[:, y >= m.seed_year_ + 3].sum() == 0  # closed
+    assert proj.flows["routed"][:, 0].sum() > 0
+    _check_conservation(proj, int(m.seed_stock_["count"].sum()))

@@ -366,9 +366,9 @@ class CohortModel:
         sim_years = np.arange(self.seed_year_ + 1, wanted.max() + 1)
 
         check_scenario(scenario, self.index_)
-        index, params, _ = add_new_settings(scenario, self.index_, self.params_, self.valid_states_)
+        index, params, vs = add_new_settings(scenario, self.index_, self.params_, self.valid_states_)
         plan, cells = self._plan(index, params, sim_years, population if population is not None else self.population_,
-                                 scenario)
+                                 scenario, vs)
         rng = np.random.default_rng(seed)
         wanted_flows = FLOWS if flows is True else (() if flows is False else tuple(flows))
         unknown = set(wanted_flows) - set(FLOWS)
@@ -399,7 +399,7 @@ class CohortModel:
         return Projection(draws, wanted, cell_frame, history=self.history_, flows=flows, meta=meta)
 
     def _plan(self, index: CohortIndex, params: CohortParameters, years: np.ndarray,
-              population: pd.DataFrame, scenario: Scenario) -> tuple[SimPlan, dict]:
+              population: pd.DataFrame, scenario: Scenario, valid_states: ValidStates) -> tuple[SimPlan, dict]:
         A, S = index.n_ncy, index.n_states
         need_pos = {k: i for i, k in enumerate(index.needs)}
         set_pos = {k: i for i, k in enumerate(index.settings)}
@@ -439,7 +439,14 @@ class CohortModel:
         join_alpha = np.where(jhas, params.joiner_state_alpha[np.arange(A)[:, None], np.where(jhas, join_state, 0)], 0.0)
 
         sc = scenario_arrays(scenario, index, years, cell_ncy, cell_state, join_state, lut)
-        cell_valid = index.valid[cell_ncy, cell_state][None, :] & ~sc["closed"]
+        # settings of the register open and close on its timeline (a planned base takes nobody before it opens)
+        open_by_setting = np.ones((len(years), len(index.settings)), dtype=bool)
+        for i, code in enumerate(index.settings):
+            rule = valid_states.rules.get(code)
+            if rule is not None:
+                open_by_setting[:, i] = rule.is_open(years)
+        cell_open = open_by_setting[:, cell_state % len(index.settings)]
+        cell_valid = index.valid[cell_ncy, cell_state][None, :] & ~sc["closed"] & cell_open
         stock0 = dense0[:, cell_ncy, cell_state].astype(np.int64)
         self._cell_ncy_ = cell_ncy
         pop = self._population_array(population, years - 1 + params.pop_offset, self.areas_, index, stock0)

@@ -97,7 +97,8 @@ def add_new_settings(scenario: Scenario, index: CohortIndex, params: CohortParam
             x.strip() for x in str(pc.designation).split(";") if x.strip())
         if needs is None and pc.designation is None and src is not None:
             needs = src.needs
-        valid_states = valid_states.with_rule(code, SettingRule(int(lo), int(hi), needs, None, "scenario"))
+        opens = pc.from_year if pc.capacity and pc.capacity > 0 else None
+        valid_states = valid_states.with_rule(code, SettingRule(int(lo), int(hi), needs, None, "scenario", opens))
     settings = index.settings + list(new)
     src_pos = [index.settings.index(s) for s in new.values()]
     n_need, n_old, A = len(index.needs), len(index.settings), index.n_ncy

@@ -38,6 +38,18 @@ class SettingRule:
     needs: frozenset[str] | None = None
     moves_to: frozenset[str] | None = None
     source: str = "provision"
+    opens: int | None = None  # first census year it takes children (None: always)
+    closes: int | None = None  # first census year it is closed (None: never)
+
+    def is_open(self, years: np.ndarray) -> np.ndarray:
+        """Is the setting open in each census year?"""
+        years = np.asarray(years)
+        ok = np.ones(years.shape, dtype=bool)
+        if self.opens is not None:
+            ok &= years >= self.opens
+        if self.closes is not None:
+            ok &= years < self.closes
+        return ok
 
 
 class ValidStates:
@@ -100,7 +112,12 @@ class ValidStates:
             for m in rows["moves_to"] if "moves_to" in rows else [None]:
                 s = _split(m)
                 moves = None if (s is None or moves is None) else moves | s
-            rules[str(setting)] = SettingRule(int(lo.min()), int(hi.max()), needs, moves, source)
+            opens = pd.to_numeric(rows["opens"], errors="coerce") if "opens" in rows else pd.Series([np.nan])
+            closes = pd.to_numeric(rows["closes"], errors="coerce") if "closes" in rows else pd.Series([np.nan])
+            # open from the earliest period's opening (NA: always) to the latest closing (NA: never)
+            first = None if opens.isna().any() else int(opens.min())
+            last = None if closes.isna().any() else int(closes.max())
+            rules[str(setting)] = SettingRule(int(lo.min()), int(hi.max()), needs, moves, source, first, last)
         return cls(rules)
 
     @classmethod
