@@ -250,7 +250,7 @@ def run_pipeline(config: Config | None = None, *, progress: Progress | None = No
     with step("gap analysis against the provision register"):
         gap = _gap(projection, data, config, None, notes)
     result = PipelineResult(config=config, data=data, model=model, projection=projection, gap=gap,
-                            scenario_gaps={"baseline": gap})
+                            scenario_gaps={"baseline": gap}, warnings=notes)
     if config.scenarios:
         with step(f"running {len(config.scenarios)} scenario(s)"):
             _run_scenarios(result, notes)
@@ -268,7 +268,6 @@ def run_pipeline(config: Config | None = None, *, progress: Progress | None = No
             from .pipeline_tables import build_figures
 
             result.figures = build_figures(result)
-    result.warnings = notes
     result.timings = step.timings
     return result
 
@@ -370,6 +369,8 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     cfg = result.config
     say = progress or (lambda _m: None)
     notes = assumptions(result)
+    if "Data warnings" in result.tables:  # charts drawn after the tables may have added some
+        result.tables["Data warnings"] = pd.DataFrame({"warning": result.warnings or ["none"]})
     say("writing the workbook and CSVs ...")
     workbook = to_excel(result.tables, out / "senforecast.xlsx", suppress_below=cfg.suppress_below,
                         round_to=cfg.round_to, notes=dict(zip(notes["item"], notes["value"])),

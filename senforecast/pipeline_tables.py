@@ -6,13 +6,14 @@ publish can be read separately. Every table is tidy and holds no pupil ids.
 from __future__ import annotations
 
 import textwrap
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .errors import SenForecastError
+from .errors import InputWarning, SenForecastError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import PipelineResult
@@ -81,6 +82,7 @@ def build_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     y = g.by_year()
     cost_cols = [c for c in y.columns if c.startswith(("ooc", "local_cost"))]
     tables["Out-of-county cost"] = y[["year", *cost_cols]]
+    tables.update(statutory_tables(result))
     if result.scenarios is not None:
         tables["Scenarios"] = result.scenarios
     if result.decomposition is not None:
@@ -88,6 +90,40 @@ def build_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     if result.backtest is not None:
         tables["Backtest scores"] = result.backtest.scores
     return tables
+
+
+def statutory_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
+    """Return-style tables: specialist place demand by provision type and NCY group (England's
+    school capacity return: 5 years ahead primary, 7 secondary) and, for Welsh need codes, by
+    major need. Needs a projection by setting; a table that cannot be made is noted in
+    ``result.warnings`` instead."""
+    p, cfg = result.projection, result.config
+    if "setting" not in p.cells.columns or (p.cells["setting"].astype(str) == "ALL").all():
+        result.warnings.append("statutory tables not made: the model does not project settings")
+        return {}
+    out = {}
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InputWarning)
+            out.update(_return_tables(p, result.data.provision, cfg))
+    except SenForecastError as exc:
+        result.warnings.append(f"statutory tables not made: {exc}")
+    for w in caught:
+        if issubclass(w.category, InputWarning) and f"statutory tables: {w.message}" not in result.warnings:
+            result.warnings.append(f"statutory tables: {w.message}")
+    return out
+
+
+def _return_tables(p, provision: pd.DataFrame, cfg) -> dict[str, pd.DataFrame]:
+    from .statutory import scap_table, to_wide, welsh_need_table
+
+    scap = scap_table(p, provision, kinds=cfg.kinds or None)
+    out = {"Return - by provision type": scap, "Return - provision type wide": to_wide(scap)}
+    if cfg.need_scheme and cfg.need_scheme.startswith("wales"):
+        out["Return - by major need"] = welsh_need_table(p, provision, scheme=cfg.need_scheme,
+                                                         kinds=cfg.kinds or None)
+    return out
 
 
 # ---------------------------------------------------------------------------- charts

@@ -191,6 +191,17 @@ def key_findings(result: "PipelineResult") -> list[str]:
     return out
 
 
+def _return_tables(result: "PipelineResult") -> list[str]:
+    wide = result.tables.get("Return - provision type wide")
+    if wide is None:
+        return []
+    return ["<h3>Specialist place demand by provision type and NCY group (mean)</h3>"
+            '<p class="note">The shape of England\'s school capacity return: 5 years ahead for primary, 7 for '
+            "secondary and post-16. Means add up across rows; the workbook has medians and 90% intervals"
+            + (" and the same by major need." if "Return - by major need" in result.tables else ".") + "</p>",
+            table_html(wide)]
+
+
 def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
                   images: Mapping[str, bytes] | None = None) -> str:
     """The HTML text of the report of a pipeline run.
@@ -271,7 +282,8 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
             fig("shares_by_need", "Share of plans by need, per census year."),
             fig("shares_by_setting_kind", "Share of plans by kind of setting, per census year."),
             fig("change_waterfall", "Change since the last census split into the effect of population change, "
-                "of changing rates, and of each demand-side scenario."))
+                "of changing rates, and of each demand-side scenario."),
+            *_return_tables(result))
 
     y = g.by_year()
     y_tab = y.assign(demand=_interval(y, "demand_", lo_l, hi_l), spare=_interval(y, "spare_", lo_l, hi_l))

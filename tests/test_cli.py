@@ -67,7 +67,7 @@ def test_workbook_sheets_and_totals_agree(demo_run):
     for sheet in ("Notes", "Assumptions", "Inputs - children per year", "Data warnings", "Projection total",
                   "Projection by need", "Projection by setting", "Projection by NCY", "Projection by area",
                   "Gap by year", "Gap by designation", "Gap by base", "Out-of-county cost", "Scenarios",
-                  "Backtest scores"):
+                  "Backtest scores", "Return - by provision type", "Return - by major need"):
         assert sheet in names
     total = _sheet(book, "Projection total").set_index("year")["mean"]
     assert list(total.index) == list(range(2026, 2032))

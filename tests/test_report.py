@@ -1,0 +1,182 @@
+"""The pipeline behind the report, the HTML report itself, and its building blocks."""
+from __future__ import annotations
+
+import base64
+import html
+import re
+from html.parser import HTMLParser
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from senforecast.config import demo_config
+from senforecast.datasets import demo_dir
+from senforecast.errors import SenForecastError
+from senforecast.pipeline import run_pipeline, specialist_share_table
+from senforecast.pipeline_tables import scenario_chart
+from senforecast.report import SECTIONS, figure_html, key_findings, render_report, table_html
+
+
+def _small(**changes):
+    base = dict(draws=60, horizon=5, backtest_origins=(2023, 2024), backtest_horizons=(1,), backtest_draws=30)
+    return demo_config().replace(**{**base, **changes})
+
+
+@pytest.fixture(scope="module")
+def cohort_run():
+    return run_pipeline(_small())
+
+
+@pytest.fixture(scope="module")
+def prevalence_run():
+    return run_pipeline(_small(model="prevalence", draws=300, horizon=3, scenarios=(), backtest=False))
+
+
+def test_report_sections_in_order_and_self_contained(cohort_run):
+    page = render_report(cohort_run, files=["senforecast.xlsx"])
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    positions = [page.find(f">{s}</h2>") for s in SECTIONS]
+    assert all(p > 0 for p in positions) and positions == sorted(positions)
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == len(cohort_run.figures)
+    assert all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+    for name in [s.name for s in cohort_run.config.scenarios]:
+        assert html.escape(name) in page
+    assert "Specialist place demand by provision type" in page
+
+
+def test_key_findings_agree_with_the_input_files(cohort_run):
+    plans = pd.read_csv(demo_dir() / "plans.csv")
+    last = int(plans["year"].max())
+    findings = key_findings(cohort_run)
+    assert f"{(plans['year'] == last).sum():,} in January {last}" in findings[0]
+    prov = pd.read_csv(demo_dir() / "provision.csv")
+    open_next = prov[prov["kind"].isin(["resource_base", "special_school"])
+                     & (prov["opens"].isna() | (prov["opens"] <= last + 1))]
+    assert f"against {open_next['capacity'].sum():,.0f} local places" in findings[1]
+    assert any(f.startswith("Backtest:") for f in findings)
+    assert sum(f.startswith("Scenario '") for f in findings) == len(cohort_run.config.scenarios)
+
+
+def test_runs_without_scenarios_or_backtest_say_so(prevalence_run):
+    page = render_report(prevalence_run)
+    assert "No scenarios in this run" in page and "Backtest not run" in page
+    assert "Backtest scores" not in prevalence_run.tables and "Scenarios" not in prevalence_run.tables
+    # the prevalence model has no settings: no return tables, and the report says why
+    assert any("statutory tables not made" in w for w in prevalence_run.warnings)
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    cfg = _small(draws=40, horizon=2, scenarios=(), backtest=False)
+    a, b = (run_pipeline(cfg, charts=False) for _ in range(2))
+    c = run_pipeline(cfg.replace(seed=2), charts=False)
+    for name in ("Projection by need", "Gap by year", "Gap by designation and area"):
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+    assert not a.tables["Projection by need"]["mean"].equals(c.tables["Projection by need"]["mean"])
+
+
+def test_prevalence_demand_is_the_specialist_share_of_projected_children(prevalence_run):
+    """Children without a setting are thinned by the last census's specialist share: the mean
+    demand must match sum(share x children) within binomial noise (checked per year)."""
+    res = prevalence_run
+    share = specialist_share_table(res.data, res.config.kinds).set_index(["ncy", "need"])["share"]
+    cells = res.projection.cells
+    s = share.reindex(pd.MultiIndex.from_arrays([cells["ncy"].astype(int), cells["need"].astype(str)])).to_numpy()
+    assert not np.isnan(s).any()
+    n = res.projection.draws.astype(float)  # (draw, year, cell)
+    expected = (n * s).sum(axis=2)  # E[demand | children] per draw and year
+    noise_var = (n * s * (1 - s)).sum(axis=2)  # binomial thinning variance per draw
+    demand = res.gap.demand.sum(axis=2)
+    diff = (demand - expected).mean(axis=0)
+    se = np.sqrt(noise_var.mean(axis=0) / n.shape[0])
+    assert np.all(np.abs(diff) < 4 * se), (diff, se)
+    assert 0.05 < expected.mean() / n.sum(axis=2).mean() < 0.5  # a plausible specialist share
+
+
+def test_specialist_share_table_covers_every_age_and_need():
+    from senforecast.datasets import load_demo
+
+    data = load_demo()
+    t = specialist_share_table(data, {"OLA-MS": "mainstream"})
+    assert t["share"].between(0, 1).all()
+    ncys = range(int(data.plans["ncy"].min()), int(data.plans["ncy"].max()) + 1)
+    assert len(t) == len(ncys) * data.plans["need"].nunique()
+    assert not t.duplicated(["ncy", "need"]).any()
+    # counting OLA-MS as mainstream can only lower the share
+    t_all = specialist_share_table(data)
+    assert (t["share"].to_numpy() <= t_all["share"].to_numpy() + 1e-12).all()
+
+
+def test_pipeline_needs_a_provision_register():
+    cfg = demo_config()
+    inputs = {k: v for k, v in cfg.inputs.items() if k != "provision"}
+    with pytest.raises(SenForecastError, match="provision file"):
+        run_pipeline(cfg.replace(inputs=inputs))
+
+
+class _Cells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.cells, self._in = [], False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "td":
+            self._in, self._buf = True, ""
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self.cells.append(self._buf)
+            self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            self._buf += data
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=6))
+def test_table_html_shows_any_text_as_text(values):
+    """Need codes and names come from input files: they must never become markup."""
+    page = table_html(pd.DataFrame({"name": values, "count": range(len(values))}))
+    parser = _Cells()
+    parser.feed(page)
+    assert parser.cells[0::2] == [str(v) for v in values]
+    assert "<script" not in page.replace("&lt;script", "")
+
+
+def test_table_html_number_formats():
+    t = pd.DataFrame({"year": [2026], "ooc_cost_median": [2_345_678.0], "prob_shortfall": [0.876],
+                      "p05": [12.4], "mean": [12.44], "count": [12345]})
+    parser = _Cells()
+    parser.feed(table_html(t))
+    assert parser.cells == ["2026", "£2.35m", "88%", "12", "12.4", "12,345"]
+
+
+def test_figure_html_embeds_png_from_figure_or_bytes():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 1))
+    fig.add_subplot().plot([0, 1])
+    one = figure_html(fig, "a <line>")
+    data = re.search(r"base64,([^\"]+)", one).group(1)
+    png = base64.b64decode(data)
+    assert png[:4] == b"\x89PNG" and "a &lt;line&gt;" in one
+    assert figure_html(png) == '<figure><img src="data:image/png;base64,' + data + '" alt="chart"></figure>'
+
+
+def test_scenario_chart_lines_and_errors():
+    t = pd.DataFrame({"scenario": ["baseline"] * 2 + ["b"] * 2, "year": [2026, 2027] * 2,
+                      "total_cost_median": [1e6, 2e6, 1e6, 1.5e6]})
+    fig = scenario_chart(t, measure="total_cost", ylabel="Cost")
+    lines = fig.axes[0].get_lines()
+    assert [round(y, 2) for y in lines[1].get_ydata()] == [1.0, 1.5]  # millions
+    assert "GBP million" in fig.axes[0].get_ylabel()
+    with pytest.raises(SenForecastError, match="ooc_median"):
+        scenario_chart(t)
