@@ -1,7 +1,8 @@
 """A straightforward per-cohort Python loop implementation of the cohort model's projection.
 
 The yardstick for :func:`senforecast.models.cohort_sim.simulate`: the same model (rates drawn
-once per draw, joiner rates varying between years, Dirichlet-multinomial destinations and
+once per draw, joiner rates varying between years around a trend with area factors drawn
+once per draw, Dirichlet-multinomial destinations and
 joiner states, routing of children whose state is not valid next year), written the obvious
 way - a loop over draws, years, areas and occupied cohorts (area, NCY, need, setting) with
 one binomial / multinomial call per cohort. Baseline scenario only (no redirects).
@@ -21,7 +22,11 @@ from senforecast.scenarios import BASELINE
 def plan_for(model: CohortModel, years: int) -> SimPlan:
     """The simulation plan of a fitted ``model`` for ``years`` after its seed census."""
     sim_years = np.arange(model.seed_year_ + 1, model.seed_year_ + 1 + years)
-    plan, _ = model._plan(model.index_, model.params_, sim_years, model.population_, BASELINE)
+    try:
+        plan, _ = model._plan(model.index_, model.params_, sim_years, model.population_, BASELINE,
+                              model.valid_states_)
+    except TypeError:  # older signature without valid_states
+        plan, _ = model._plan(model.index_, model.params_, sim_years, model.population_, BASELINE)
     return plan
 
 
@@ -49,8 +54,15 @@ def naive_simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> np.
     Ar = plan.stock0.shape[0]
     A, Kj = plan.join_cell.shape
     out = np.zeros((n_draws, Y, Ar, C), dtype=np.int64)
+    trend_b, trend_se = getattr(plan, "joiner_trend", (0.0, 0.0))
+    offset = getattr(plan, "trend_offset", None)
+    offset = np.zeros(Y) if offset is None else offset
+    area_factor = getattr(plan, "area_factor", None)
     for d in range(n_draws):
-        # parameters of this draw
+        # parameters of this draw: joiner trend, area factors, rates
+        trend = trend_b + trend_se * rng.standard_normal() if (trend_b != 0 or trend_se > 0) else 0.0
+        area_f = (np.ones(Ar) if area_factor is None
+                  else np.array([rng.gamma(area_factor[0][ar], 1.0 / area_factor[1][ar]) for ar in range(Ar)]))
         pL = np.array([_beta(rng, plan.leaver_ab[0][c], plan.leaver_ab[1][c]) for c in range(C)])
         pM = np.array([_beta(rng, plan.mover_ab[0][c], plan.mover_ab[1][c]) for c in range(C)])
         mu = np.array([_beta(rng, plan.joiner_ab[0][a], plan.joiner_ab[1][a]) for a in range(A)])
@@ -97,7 +109,8 @@ def naive_simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> np.
                     if q.sum() <= 0:
                         continue
                     factor = (qJ[a] * plan.joiner_weight[y, a]).sum()
-                    nj = rng.binomial(int(plan.population[y, ar, a]), min(1.0, pj * plan.joiner_mult[y, a] * factor))
+                    rate = pj * plan.joiner_mult[y, a] * factor * np.exp(trend * offset[y]) * area_f[ar]
+                    nj = rng.binomial(int(plan.population[y, ar, a]), min(1.0, rate))
                     if nj:
                         for k, m in enumerate(rng.multinomial(nj, q / q.sum())):
                             if m:
