@@ -219,7 +219,11 @@ def build_figures(result: "PipelineResult") -> dict[str, Figure]:
             result.scenarios, measure="total_cost", ylabel="Cost of specialist places",
             title="Scenarios compared: cost of local and out-of-county places")
     if result.backtest is not None:
-        makers["backtest_total"] = lambda: result.backtest.plot()
+        hist = p.history
+        actuals = (hist.groupby("year", as_index=False)["count"].sum().rename(columns={"count": "actual"})
+                   if hist is not None else None)
+        # the full actual series, so each origin's line starts from the census it was made at
+        makers["backtest_total"] = lambda: result.backtest.plot(actuals=actuals)
     figures = {}
     for name, make in makers.items():
         try:
