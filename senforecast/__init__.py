@@ -30,6 +30,6 @@ def __getattr__(name: str):
 
     if name in {"io", "datasets", "codes", "ncy", "models", "gap", "capacity", "plotting",
                 "export", "report", "backtest", "metrics", "allocation", "england", "transitions",
-                "scenario_compare", "witan", "pipeline", "config", "cli"}:
+                "scenario_compare", "witan", "pipeline", "config", "cli", "runs", "synthetic"}:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'senforecast' has no attribute {name!r}")
