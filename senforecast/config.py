@@ -84,6 +84,9 @@ class Config:
         Width of the gap intervals (0.9: 5th to 95th percentile).
     kinds : dict of str to str
         Setting kind overrides for the gap analysis (e.g. ``{"OLA-MS": "mainstream"}``).
+    specialist_share : float, optional
+        For a model without settings (prevalence): the share of children with a plan who need
+        a specialist place. Default: the last census's share by NCY and need (needs plans).
     scenarios : tuple of Scenario
         Compared with the baseline (which is always run).
     backtest : bool
@@ -119,6 +122,7 @@ class Config:
     seed: int = 1
     confidence: float = 0.9
     kinds: Mapping[str, str] = field(default_factory=dict)
+    specialist_share: float | None = None
     scenarios: tuple[Scenario, ...] = ()
     backtest: bool = True
     backtest_horizons: tuple[int, ...] = (1, 2, 3)
@@ -143,7 +147,7 @@ _SECTIONS = {
     "name": None,
     "inputs": {*TABLES, "need_scheme", "columns"},
     "model": {"kind", "horizon", "draws", "seed", "options"},
-    "gap": {"confidence", "kinds"},
+    "gap": {"confidence", "kinds", "specialist_share"},
     "scenarios": None,
     "backtest": {"enabled", "horizons", "draws", "origins"},
     "output": {"suppress_below", "round_to", "chart_formats"},
@@ -192,6 +196,15 @@ def _number(value: Any, what: str, source: str, *, low: float, integer: bool = T
         kind = "a whole number" if integer else "a number"
         raise ConfigError(f"{source}: {what} must be {kind} of at least {low} (found {value!r})")
     return value
+
+
+def _share(value: Any, source: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{source}: [gap] specialist_share must be a share between 0 and 1, e.g. 0.25 "
+                          f"(found {value!r})")
+    return float(value)
 
 
 def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, source: str = "config") -> Config:
@@ -268,6 +281,7 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, sour
         seed=_number(model.get("seed", 1), "[model] seed", source, low=0),
         confidence=float(confidence),
         kinds=dict(gap.get("kinds", {})),
+        specialist_share=_share(gap.get("specialist_share"), source),
         scenarios=scenarios,
         backtest=bool(bt.get("enabled", True)),
         backtest_horizons=tuple(bt.get("horizons", (1, 2, 3))),

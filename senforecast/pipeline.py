@@ -199,8 +199,15 @@ def _gap(projection: Projection, data: LocalAreaData, config: Config, scenario: 
 
     share = None
     if "setting" not in projection.cells.columns or (projection.cells["setting"].astype(str) == "ALL").all():
-        share = specialist_share_table(data, config.kinds)
-        share = share[share["ncy"].isin(projection.cells["ncy"].astype(int).unique())]
+        if config.specialist_share is not None:
+            share = config.specialist_share
+        elif data.plans is None:
+            raise SenForecastError("this model projects no settings, so the gap analysis needs the share of "
+                                   "children who need a specialist place: add plans to [inputs] (the last "
+                                   "census's share is used) or set [gap] specialist_share = 0.25")
+        else:
+            share = specialist_share_table(data, config.kinds)
+            share = share[share["ncy"].isin(projection.cells["ncy"].astype(int).unique())]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InputWarning)
         g = gap_analysis(projection, data.provision, scenario=scenario, confidence=config.confidence,

@@ -304,7 +304,10 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
             "<h3>First year capacity runs out, by designation and phase</h3>"
             + table_html(firsts, rename={"capacity": f"places {int(p.years.min())}",
                                          "first_year_exceeded": "first year exceeded"}),
-            fig("shortfall_heatmap", "Places short (median) by area and year."),
+            fig("shortfall_heatmap", "Places short (median) by area and year: each designation and phase "
+                "group's shortfall, added up per area (spare places of one designation cannot take a child of "
+                "another). An area with no base of a kind counts all its children of that kind as short, "
+                "even when a base elsewhere has room."),
             fig("shortfall_probability", "Probability that demand exceeds capacity."),
             fig("out_of_county", "Out-of-county placements and their cost."))
 

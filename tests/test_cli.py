@@ -193,6 +193,7 @@ def test_config_errors_say_what_and_where(tmp_path):
         ({**ok, "model": {"draws": 0}}, "draws must be"),
         ({**ok, "model": {"horizon": 2.5}}, "horizon must be a whole number"),
         ({**ok, "gap": {"confidence": 90}}, "confidence must be between 0 and 1"),
+        ({**ok, "gap": {"specialist_share": 30}}, "specialist_share must be a share"),
         ({**ok, "scenarios": [{"description": "x"}]}, "needs a name"),
         ({**ok, "scenarios": [{"name": "a"}, {"name": "a"}]}, "must be different"),
         ({**ok, "scenarios": [{"name": "a", "provision_changes": [{"setting": "X", "places": 3}]}]},

@@ -98,6 +98,13 @@ def test_prevalence_demand_is_the_specialist_share_of_projected_children(prevale
     se = np.sqrt(noise_var.mean(axis=0) / n.shape[0])
     assert np.all(np.abs(diff) < 4 * se), (diff, se)
     assert 0.05 < expected.mean() / n.sum(axis=2).mean() < 0.5  # a plausible specialist share
+    # a share given in the config replaces the table: demand ~ Binomial(children, 0.2)
+    from senforecast.pipeline import _gap
+
+    fixed = _gap(res.projection, res.data, res.config.replace(specialist_share=0.2), None, [])
+    total = n.sum(axis=2)
+    diff = (fixed.demand.sum(axis=2) - 0.2 * total).mean(axis=0)
+    assert np.all(np.abs(diff) < 4 * np.sqrt(0.2 * 0.8 * total.mean(axis=0) / n.shape[0]))
 
 
 def test_specialist_share_table_covers_every_age_and_need():
