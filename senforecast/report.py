@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
@@ -36,7 +37,7 @@ h1{color:#1F4E79;margin-bottom:.2rem}h2{color:#1F4E79;border-bottom:2px solid #1
 margin-top:2.2rem}h3{margin-top:1.4rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0 1rem}
 th{background:#1F4E79;color:#fff;padding:.3rem .5rem;text-align:center}
-td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:right}td:first-child{text-align:left}
+td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}td.n{text-align:right}
 tr:nth-child(even) td{background:#f4f7fb}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.85rem;color:#555}
@@ -75,6 +76,21 @@ def figure_html(fig, caption: str = "", *, dpi: int = 110) -> str:
     return f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">{cap}</figure>'
 
 
+def money(v: float, *, sign: bool = False, decimals: int = 2) -> str:
+    """Pounds in millions, minus sign before the pound sign.
+
+    Examples
+    --------
+    >>> money(-504_000), money(2_690_000, sign=True), money(0, sign=True)
+    ('-£0.50m', '+£2.69m', '£0.00m')
+    """
+    lead = "-" if v < 0 and round(abs(v) / 1e6, decimals) > 0 else ("+" if sign and v > 0 else "")
+    return f"{lead}£{abs(v) / 1e6:,.{decimals}f}m"
+
+
+_NUMERIC = re.compile(r"[-+]?£?[\d,.]+[m%]?( \([^)]*\))?")
+
+
 def _fmt(v: object, column: str) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
         return ""
@@ -87,7 +103,7 @@ def _fmt(v: object, column: str) -> str:
         if "prob" in c or "coverage" in c or c in ("wape", "mape", "bias", "share"):
             return f"{v:.0%}" if "prob" in c or "coverage" in c else f"{v:.3f}"
         if "cost" in c:
-            return f"£{v / 1e6:,.2f}m"
+            return money(v)
         if float(v).is_integer() or c == "median" or (c[:1] == "p" and c[1:].isdigit()):
             return f"{v:,.0f}"  # quantiles of counts: whole children
         return f"{v:,.1f}"
@@ -111,14 +127,18 @@ def table_html(table: pd.DataFrame, columns: Sequence[str] | None = None, *,
     head = "".join(f"<th>{_esc(n)}</th>" for n in names)
     rows = []
     for r in t.itertuples(index=False, name=None):
-        rows.append("<tr>" + "".join(f"<td>{_esc(_fmt(v, str(c)))}</td>" for v, c in zip(r, t.columns)) + "</tr>")
+        cells = (_fmt(v, str(c)) for v, c in zip(r, t.columns))
+        # numbers (and "median (low to high)") right-aligned, text left-aligned
+        rows.append("<tr>" + "".join(f'<td class="n">{_esc(x)}</td>' if _NUMERIC.fullmatch(x) else f"<td>{_esc(x)}</td>"
+                                     for x in cells) + "</tr>")
     tail = f'<p class="note">... {more} more rows in the workbook.</p>' if more > 0 else ""
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
 
 
 def _interval(t: pd.DataFrame, prefix: str, lo: str = "p05", hi: str = "p95", money: bool = False) -> pd.Series:
+    money_ = globals()["money"]
     def one(r) -> str:
-        f = (lambda v: f"£{v / 1e6:,.2f}m") if money else (lambda v: f"{v:,.0f}")
+        f = money_ if money else (lambda v: f"{v:,.0f}")
         return f"{f(r[f'{prefix}median'])} ({f(r[f'{prefix}{lo}'])} to {f(r[f'{prefix}{hi}'])})"
     return t.apply(one, axis=1)
 
@@ -178,7 +198,7 @@ def key_findings(result: "PipelineResult") -> list[str]:
             # the year the scenario changes cost most (a change can fade once demand falls)
             r = part.loc[part["total_cost_change"].abs().idxmax()]
             out.append(f"Scenario '{name}': largest change in {int(r['year'])}, {r['ooc_change']:+,.0f} children "
-                       f"out of county and £{r['total_cost_change'] / 1e6:+,.2f}m a year in the cost of places "
+                       f"out of county and {money(r['total_cost_change'], sign=True)} a year in the cost of places "
                        "compared with the baseline (paired medians).")
     bt = result.backtest
     if bt is not None:
