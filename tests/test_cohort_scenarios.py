@@ -117,3 +117,14 @@ def test_cost_projection_has_intervals(model):
     assert (s["p05"] < s["mean"]).all() and (s["mean"] < s["p95"]).all()
     # every demo place costs 1000
     assert np.allclose(cost.total(), p.total() * 1000.0)
+
+
+def test_redirect_waits_for_the_new_base_to_open(model, base):
+    sc = Scenario("late base", redirects=(Redirect("S", "NB", share=1.0),),
+                  provision_changes=(ProvisionChange("NB", 30, 2019, designation="*", min_ncy=11, max_ncy=19),))
+    p = model.project(years=3, n_draws=N, seed=11, scenario=sc)
+    nb = p.sel(setting="NB")
+    assert nb.draws[:, 0].sum() == 0  # 2018: not open yet, nobody redirected
+    assert nb.draws[:, 1].sum() > 0
+    assert np.array_equal(p.total()[:, 0], base.total()[:, 0])
+    assert _conserved(p)

@@ -323,7 +323,8 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         redirected = None
         for from_cells, to_cells, share, joiners, stayers in (plan.redirects[yi] if plan.redirects else []):
             to_of = np.full(C, -1, dtype=np.int64)
-            to_of[from_cells] = to_cells
+            open_now = valid[to_cells]  # only into a target that takes children this year
+            to_of[from_cells[open_now]] = to_cells[open_now]
             c_in = keys_in % C
             eligible = (to_of[c_in] >= 0) & ((kind_in == 1) | (joiners & (kind_in == 2)) | (stayers & (kind_in == 0)))
             idx = np.flatnonzero(eligible)
