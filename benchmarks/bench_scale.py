@@ -188,6 +188,23 @@ def step_national(n_authorities: int, mean_plans: int, n_draws: int, years: int 
                 "national_total_last_year_p05_p50_p95": np.percentile(total[:, -1], [5, 50, 95]).round().tolist()}
 
 
+def step_scenarios(n_plans: int, n_scenarios: int, n_draws: int, years: int = 10,
+                   workers: int = 2) -> tuple[float, dict]:
+    from senforecast.models.cohort import CohortModel
+    from senforecast.runs import run_scenarios, totals_by
+    from senforecast.scenarios import RateChange, Scenario
+    _quiet()
+    m = CohortModel().fit(_authority(n_plans))
+    grid = [Scenario(f"joiners x{1 + 0.05 * i:.2f}, leavers x{1 - 0.03 * i:.2f}", joiner_multiplier=1 + 0.05 * i,
+                     rate_changes=(RateChange("leaver", 1 - 0.03 * i),)) for i in range(n_scenarios)]
+    with _Clock() as dt, ProcessPoolExecutor(max_workers=workers, initializer=_quiet) as pool:
+        out = run_scenarios(m, grid, years=years, n_draws=n_draws, seed=1, executor=pool,
+                            reduce=functools.partial(totals_by, by="need"), flows=False)
+    last = [float(p.total()[:, -1].mean()) for p in out.values()]
+    return dt, {"scenarios": n_scenarios, "workers": workers,
+                "mean_total_last_year_first_last": [round(last[0]), round(last[-1])]}
+
+
 def _child(name: str, kwargs: dict) -> dict:
     fn = globals()[f"step_{name}"]
     clock, details = fn(**kwargs)
@@ -238,6 +255,7 @@ def main(argv: list[str] | None = None) -> dict:
     D = 50 if q else args.draws
     read_sizes = (10_000, 20_000) if q else (10_000, 100_000, 1_000_000)
     n_la, mean_plans = (6, 500) if q else (150, 4000)
+    n_sc = 4 if q else 20
 
     print("machine:", machine())
     print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
@@ -276,6 +294,8 @@ def main(argv: list[str] | None = None) -> dict:
     record(f"naive loop 3,000 plans {args.naive_draws}x10", "naive", n_plans=3000, n_draws=args.naive_draws)
     for n in (3000, 20_000):
         record(f"gap+allocation {n:,} plans {D}x10", "gap", n_plans=n, n_draws=D)
+    record(f"scenarios 3,000 plans {n_sc} x {D}x10", "scenarios", n_plans=3000, n_scenarios=n_sc, n_draws=D,
+           workers=args.workers)
     record(f"national {n_la} LAs {D}x10", "national", n_authorities=n_la, mean_plans=mean_plans,
            n_draws=D, workers=args.workers)
 
