@@ -229,8 +229,8 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         qJ = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (D, *plan.join_alpha.shape)))
 
     j_cache = None
+    draw, ac = key // AC, key % AC
     for yi in range(Y):
-        draw, ac = key // AC, key % AC
         area, cell = ac // C, ac % C
         if plan.resample_each_year:
             # witan.send samples the rates afresh for every cohort every year (beta-binomial)
@@ -340,26 +340,31 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
                                                          np.concatenate([redirected[1], red[1]]))
 
         key, n = sum_by_key(keys_in, counts_in)
-        most = max(most, int(np.bincount(key // AC, weights=n, minlength=D).max()) if key.size else 0)
+        new_draw, new_ac = key // AC, key % AC
+        most = max(most, int(np.bincount(new_draw, weights=n, minlength=D).max()) if key.size else 0)
         joined = kind_in == 2
-        origin = draw * AC + ac
-        rec = {"stock": (key, n)}
-        if "joiners" in names:
-            joined = kind_in == 2
-            rec["joiners"] = sum_by_key(keys_in[joined], counts_in[joined])
+        def split(kv: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return kv[0] // AC, kv[0] % AC, kv[1]
+
+        rec = {}
         for name, arr in (("leavers", leave), ("movers", move), ("routed", forced)):
             if name in names:
                 nz = arr > 0
-                rec[name] = (origin[nz], arr[nz])
+                rec[name] = (draw[nz], ac[nz], arr[nz])
+        if "joiners" in names:
+            joined = kind_in == 2
+            rec["joiners"] = split(sum_by_key(keys_in[joined], counts_in[joined]))
         if "redirected" in names:
-            rec["redirected"] = (sum_by_key(*redirected) if redirected is not None
-                                 else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            rec["redirected"] = split(sum_by_key(*redirected) if redirected is not None
+                                      else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        draw, ac = new_draw, new_ac  # the new stock's entries, for the next year
+        rec["stock"] = (draw, ac, n)
         records.append(rec)
 
     seen = np.zeros(AC, dtype=bool)
     for r in records:
         for k in names:
-            seen[r[k][0] % AC] = True
+            seen[r[k][1]] = True
     used = np.flatnonzero(seen)
     pos = np.full(AC, -1, dtype=np.int64)
     pos[used] = np.arange(used.size)
@@ -370,7 +375,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     for k in names:
         arr = np.zeros((D, Y, used.size), dtype=np.int32 if k == "stock" else small)
         for yi, r in enumerate(records):
-            kk, vv = r[k]
-            arr[kk // AC, yi, pos[kk % AC]] = vv
+            dd, aa, vv = r[k]
+            arr[dd, yi, pos[aa]] = vv
         out[k] = arr
     return used, out
