@@ -379,11 +379,20 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     if "Data warnings" in result.tables:  # charts drawn after the tables may have added some
         result.tables["Data warnings"] = pd.DataFrame({"warning": result.warnings or ["none"]})
     say("writing the workbook and CSVs ...")
-    workbook = to_excel(result.tables, out / "senforecast.xlsx", suppress_below=cfg.suppress_below,
-                        round_to=cfg.round_to, notes=dict(zip(notes["item"], notes["value"])),
-                        title=f"senforecast: {cfg.name}")
-    csvs = to_csv(result.tables, out / "csv", suppress_below=cfg.suppress_below, round_to=cfg.round_to,
-                  notes=dict(zip(notes["item"], notes["value"])))
+    from .pipeline_tables import publishable_tables
+
+    # suppression is applied here with each table's own keys (see publishable_tables)
+    tables = publishable_tables(result.tables, suppress_below=cfg.suppress_below, round_to=cfg.round_to)
+    note_rows = dict(zip(notes["item"], notes["value"]))
+    if cfg.suppress_below:
+        note_rows["Suppression"] = (f"Observed counts of children from 1 to {cfg.suppress_below - 1:g} are shown as "
+                                    f"\"<{cfg.suppress_below:g}\"; cells shown as \"c\" are hidden so that no small "
+                                    "count can be worked out from totals. Projected values are means and "
+                                    "quantiles of simulations, not counts of real children, and are not suppressed.")
+    if cfg.round_to:
+        note_rows["Rounding"] = f"Observed counts of children are rounded to the nearest {cfg.round_to}."
+    workbook = to_excel(tables, out / "senforecast.xlsx", notes=note_rows, title=f"senforecast: {cfg.name}")
+    csvs = to_csv(tables, out / "csv", notes=note_rows)
     say(f"writing {len(result.figures)} charts ...")
     chart_files = []
     (out / "charts").mkdir(exist_ok=True)

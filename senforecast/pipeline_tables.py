@@ -5,6 +5,7 @@ publish can be read separately. Every table is tidy and holds no pupil ids.
 """
 from __future__ import annotations
 
+import re
 import textwrap
 import warnings
 from typing import TYPE_CHECKING
@@ -123,6 +124,64 @@ def _return_tables(p, provision: pd.DataFrame, cfg) -> dict[str, pd.DataFrame]:
     if cfg.need_scheme and cfg.need_scheme.startswith("wales"):
         out["Return - by major need"] = welsh_need_table(p, provision, scheme=cfg.need_scheme,
                                                          kinds=cfg.kinds or None)
+    return out
+
+
+# columns computed from a count (a share, places minus children) would give a hidden count away
+_DERIVED = ("share %", "spare")
+
+
+def _count_spec(name: str, table: pd.DataFrame) -> tuple[list[str], list[str]] | None:
+    """(keys, count columns) of a table of observed counts of children, or None.
+
+    Keys are given explicitly: the exporter's default takes every non-float column as a key,
+    and a table with many descriptive columns (name, kind, area, ...) would become a
+    high-dimensional cube. Projected means and quantiles are not counts of real children."""
+    if not name.startswith(("Inputs", "Starting point")):
+        return None
+    first = str(table.columns[0])
+    years = [c for c in table.columns if re.fullmatch(r"\d{4}", str(c))]
+    if years:  # wide: one column per census year
+        return [first], years
+    counts = [c for c in table.columns if c in ("count", "on_roll", "children", "joiners", "leavers", "movers",
+                                                "need_changes")]
+    return ([first], counts) if counts else None
+
+
+def publishable_tables(tables: dict[str, pd.DataFrame], *, suppress_below: float | None = None,
+                       round_to: int | None = None) -> dict[str, pd.DataFrame]:
+    """Tables ready to publish: observed counts of children under ``suppress_below`` shown as
+    ``"<N"`` (with secondary suppression, ``"c"``), or rounded to ``round_to``; columns derived
+    from counts (shares, spare places) are dropped from those tables so they cannot undo it.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"setting": ["RB1", "RB2", "RB3"], "on_roll": [3, 40, 12], "spare": [5, 0, 8]})
+    >>> publishable_tables({"Starting point": t}, suppress_below=5)["Starting point"].values.tolist()
+    [['RB1', '<5'], ['RB2', 40], ['RB3', 'c']]
+
+    The 12 is hidden too (the smallest other cell), so the hidden 3 cannot be worked out from a
+    published total.
+    """
+    from .export import round_counts, suppress
+
+    if not suppress_below and not round_to:
+        return dict(tables)
+    out = {}
+    for name, table in tables.items():
+        spec = _count_spec(name, table)
+        if spec is None:
+            out[name] = table
+            continue
+        keys, counts = spec
+        t = table.drop(columns=[c for c in _DERIVED if c in table.columns])
+        if suppress_below:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", InputWarning)  # one-way tables: nothing left to protect
+                t = suppress(t, threshold=suppress_below, round_to=round_to, count_columns=counts, keys=keys)
+        else:
+            t = round_counts(t, round_to, count_columns=counts)
+        out[name] = t
     return out
 
 

@@ -187,3 +187,32 @@ def test_scenario_chart_lines_and_errors():
     assert "GBP million" in fig.axes[0].get_ylabel()
     with pytest.raises(SenForecastError, match="ooc_median"):
         scenario_chart(t)
+
+
+def test_written_tables_suppress_small_counts_when_asked(cohort_run, tmp_path):
+    """`suppress_below` reaches the workbook and the CSVs; the unsuppressed run shows the count."""
+    from dataclasses import replace
+
+    from senforecast.pipeline import write_outputs
+
+    quick = replace(cohort_run, figures={}, tables=dict(cohort_run.tables))  # no charts: fast
+    plain = write_outputs(quick, tmp_path / "plain")
+    hidden = write_outputs(replace(quick, config=quick.config.replace(suppress_below=5)), tmp_path / "hidden")
+    on_roll = pd.read_csv(demo_dir() / "plans.csv").query("year == 2025").groupby("setting").size()
+    small = [s for s, n in on_roll.items() if n < 5 and s.startswith("RB")]
+    assert small, "the demo has a base with fewer than 5 children on roll"
+    a = pd.read_excel(plain["workbook"], sheet_name="Starting point").set_index("setting")
+    b = pd.read_excel(hidden["workbook"], sheet_name="Starting point").set_index("setting")
+    for s in small:
+        assert a.loc[s, "on_roll"] == on_roll[s] and b.loc[s, "on_roll"] == "<5"
+    csv = pd.read_csv(tmp_path / "hidden" / "csv" / "Starting_point.csv", encoding="utf-8-sig").set_index("setting")
+    assert all(csv.loc[s, "on_roll"] == "<5" for s in small)
+    assert "counts below 5" in (tmp_path / "hidden" / "report.html").read_text(encoding="utf-8")
+    # nothing derived from a count is left to give a hidden one away
+    assert "spare" not in b.columns and "share %" not in pd.read_excel(hidden["workbook"], "Inputs - by need").columns
+    need = pd.read_excel(hidden["workbook"], sheet_name="Inputs - by need").set_index("need")
+    plans = pd.read_csv(demo_dir() / "plans.csv")
+    last = plans[plans["year"] == 2025].groupby("need").size()
+    for code, n in last.items():
+        shown = need.loc[code, "2025"] if "2025" in need.columns else need.loc[code, 2025]
+        assert (shown == "<5") if n < 5 else (shown == "c" or int(shown) == n)
