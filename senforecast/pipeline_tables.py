@@ -34,6 +34,21 @@ def _kind_map(result: "PipelineResult") -> dict[str, str]:
     return kinds
 
 
+def _ncy_range_as_numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """An ``ncy`` text column such as "-1 to 13" as two number columns (a text cell starting
+    with "-" would be shown with a formula-guard quote in Excel)."""
+    if "ncy" not in table.columns or pd.api.types.is_numeric_dtype(table["ncy"]):
+        return table
+    parts = table["ncy"].astype(str).str.extract(r"^\s*(-?\d+)\s+to\s+(-?\d+)\s*$")
+    if parts.isna().any().any():
+        return table
+    at = table.columns.get_loc("ncy")
+    out = table.drop(columns="ncy")
+    out.insert(at, "max_ncy", parts[1].astype(int).to_numpy())
+    out.insert(at, "min_ncy", parts[0].astype(int).to_numpy())
+    return out
+
+
 def input_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     """Input summary sheets: children per year, places on roll, rows read and checks, warnings."""
     summary = result.data.summary()
@@ -43,7 +58,7 @@ def input_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
              "places and children on roll": "Inputs - places on roll"}
     for key, sheet in names.items():
         if key in summary.tables:
-            out[sheet] = summary[key]
+            out[sheet] = _ncy_range_as_numbers(summary[key])
     counts = pd.DataFrame(sorted(result.data.report.counts.items()), columns=["check", "count"])
     checks = summary.tables.get("checks")
     out["Inputs - rows and checks"] = pd.concat([counts, checks], ignore_index=True) if checks is not None else counts
