@@ -206,3 +206,22 @@ def test_config_errors_say_what_and_where(tmp_path):
             config_from_dict(raw, tmp_path, source="my.toml")
     with pytest.raises(ConfigError, match="unknown config setting"):
         demo_config().replace(n_draws=5)
+
+
+def test_run_with_own_headers_and_the_prevalence_model(tmp_path, capsys):
+    """`senforecast run` on files whose headers need mapping, with the other model."""
+    paths = _copy_demo(tmp_path)
+    plans = pd.read_csv(paths["plans"]).rename(columns={"pupil_id": "Pupil ref", "need": "Primary need"})
+    plans.to_csv(paths["plans"], index=False)
+    extra = ('[inputs.columns.plans]\n"Pupil ref" = "pupil_id"\n"Primary need" = "need"\n'
+             '[model]\nkind = "prevalence"\nhorizon = 2\ndraws = 50\n[backtest]\nenabled = false\n'
+             '[output]\nchart_formats = ["png"]\n')
+    out = tmp_path / "out"
+    code = cli.main(["run", str(_write_config(tmp_path, extra)), "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert (out / "report.html").is_file() and not list((out / "charts").glob("*.svg"))
+    total = _sheet(out / "senforecast.xlsx", "Projection total")
+    assert total["year"].tolist() == [2026, 2027]
+    by_need = _sheet(out / "senforecast.xlsx", "Projection by need").groupby("year")["mean"].sum()
+    np.testing.assert_allclose(by_need.to_numpy(), total["mean"].to_numpy(), rtol=1e-9)
+    assert "Test LA" in (out / "report.html").read_text(encoding="utf-8")
