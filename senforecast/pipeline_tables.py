@@ -285,7 +285,7 @@ def build_figures(result: "PipelineResult") -> dict[str, Figure]:
         eff = d[d["part"] == "effect"]
         makers["change_waterfall"] = lambda: waterfall_chart(
             float(start["children"]), {textwrap.fill(k, 16): v for k, v in zip(eff["label"], eff["children"])},
-            start_label=str(start["label"]).replace(" census", ""), end_label=f"{int(d['year'].iloc[0])} projected",
+            start_label=str(start["label"]).replace(" census", ""), end_label=_end_label(d),
             title=f"What drives the change in children with a plan to {int(d['year'].iloc[0])} (mean)")
     if result.scenarios is not None:
         makers["scenarios_out_of_county"] = lambda: scenario_chart(result.scenarios)
@@ -305,6 +305,13 @@ def build_figures(result: "PipelineResult") -> dict[str, Figure]:
         except (SenForecastError, KeyError, ValueError) as exc:
             result.warnings.append(f"chart {name} not drawn: {exc}")
     return figures
+
+
+def _end_label(d: pd.DataFrame) -> str:
+    """Last waterfall bar: the baseline projection, or baseline plus scenario effects."""
+    year = int(d["year"].iloc[0])
+    with_scenarios = d["label"].astype(str).str.startswith("scenario").any()
+    return f"{year} baseline\n+ scenario effects" if with_scenarios else f"{year} projected"
 
 
 def _kind_shares(result: "PipelineResult", share_bars) -> Figure:
