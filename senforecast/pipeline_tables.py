@@ -247,7 +247,7 @@ def scenario_chart(table: pd.DataFrame, *, measure: str = "ooc", lo: str = "p05"
         ax.plot(part["year"], part[f"{measure}_median"] / scale, color=colour, linewidth=2, marker="o",
                 markersize=3, linestyle=["-", "--", "-.", ":"][i % 4], label=f"{name} (median)")
     ax.set_xlabel("Census year (January)")
-    _count_axis(ax, ylabel + (" (GBP million)" if money else ""))
+    _count_axis(ax, ylabel + (" (£ million a year)" if money else ""))
     _year_axis(ax, table["year"].unique())
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     return _finish(fig, title or "Scenarios compared: children placed out of county", source)

@@ -184,7 +184,7 @@ def test_scenario_chart_lines_and_errors():
     fig = scenario_chart(t, measure="total_cost", ylabel="Cost")
     lines = fig.axes[0].get_lines()
     assert [round(y, 2) for y in lines[1].get_ydata()] == [1.0, 1.5]  # millions
-    assert "GBP million" in fig.axes[0].get_ylabel()
+    assert "£ million a year" in fig.axes[0].get_ylabel()
     with pytest.raises(SenForecastError, match="ooc_median"):
         scenario_chart(t)
 
