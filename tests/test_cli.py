@@ -31,7 +31,7 @@ def demo_run(tmp_path_factory):
 
     err, std = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(std):
-        code = cli.main(["demo", "--out", str(out), "--draws", "100", "--backtest-draws", "60",
+        code = cli.main(["demo", "--out", str(out), "--draws", "80", "--backtest-draws", "40",
                          "--horizon", "6"])
     return out, code, err.getvalue(), std.getvalue()
 
@@ -208,13 +208,14 @@ def test_config_errors_say_what_and_where(tmp_path):
         demo_config().replace(n_draws=5)
 
 
-def test_run_with_own_headers_and_the_prevalence_model(tmp_path, capsys):
-    """`senforecast run` on files whose headers need mapping, with the other model."""
+def test_run_with_own_headers(tmp_path, capsys):
+    """`senforecast run` on files whose headers need mapping (the prevalence model's own run is
+    in test_report.py)."""
     paths = _copy_demo(tmp_path)
     plans = pd.read_csv(paths["plans"]).rename(columns={"pupil_id": "Pupil ref", "need": "Primary need"})
     plans.to_csv(paths["plans"], index=False)
     extra = ('[inputs.columns.plans]\n"Pupil ref" = "pupil_id"\n"Primary need" = "need"\n'
-             '[model]\nkind = "prevalence"\nhorizon = 2\ndraws = 50\n[backtest]\nenabled = false\n'
+             '[model]\nkind = "cohort"\nhorizon = 2\ndraws = 30\n[backtest]\nenabled = false\n'
              '[output]\nchart_formats = ["png"]\n')
     out = tmp_path / "out"
     code = cli.main(["run", str(_write_config(tmp_path, extra)), "--out", str(out), "--quiet"])

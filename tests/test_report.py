@@ -35,7 +35,7 @@ def cohort_run():
 
 @pytest.fixture(scope="module")
 def prevalence_run():
-    return run_pipeline(_small(model="prevalence", draws=300, horizon=3, scenarios=(), backtest=False))
+    return run_pipeline(_small(model="prevalence", draws=150, horizon=3, scenarios=(), backtest=False))
 
 
 def test_report_sections_in_order_and_self_contained(cohort_run):
