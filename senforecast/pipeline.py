@@ -310,11 +310,15 @@ def _run_backtest(result: PipelineResult, notes: list[str]) -> None:
     if not origins:
         notes.append(f"backtest skipped: {len(years)} censuses are too few (need at least four)")
         return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InputWarning)
-        result.backtest = backtest(make_model(cfg), result.data, origins=list(origins),
-                                   horizons=cfg.backtest_horizons, by=("total", "need"),
-                                   n_draws=cfg.backtest_draws, seed=cfg.seed, name=cfg.model)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputWarning)
+            result.backtest = backtest(make_model(cfg), result.data, origins=list(origins),
+                                       horizons=cfg.backtest_horizons, by=("total", "need"),
+                                       n_draws=cfg.backtest_draws, seed=cfg.seed, name=cfg.model)
+    except SenForecastError as exc:
+        # the projection stands without it; say why in the report rather than stop the run
+        notes.append(f"backtest not run: {exc}")
 
 
 def _decompose(result: PipelineResult, notes: list[str]) -> pd.DataFrame | None:

@@ -216,3 +216,9 @@ def test_written_tables_suppress_small_counts_when_asked(cohort_run, tmp_path):
     for code, n in last.items():
         shown = need.loc[code, "2025"] if "2025" in need.columns else need.loc[code, 2025]
         assert (shown == "<5") if n < 5 else (shown == "c" or int(shown) == n)
+
+
+def test_a_backtest_that_cannot_run_is_reported_not_fatal():
+    res = run_pipeline(_small(draws=30, horizon=2, scenarios=(), backtest_origins=(2019,)), charts=False)
+    assert res.backtest is None
+    assert any(w.startswith("backtest not run") for w in res.warnings)
