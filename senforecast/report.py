@@ -37,7 +37,7 @@ h1{color:#1F4E79;margin-bottom:.2rem}h2{color:#1F4E79;border-bottom:2px solid #1
 margin-top:2.2rem}h3{margin-top:1.4rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0 1rem}
 th{background:#1F4E79;color:#fff;padding:.3rem .5rem;text-align:center}
-td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}td.n{text-align:right}
+td{padding:.25rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}td.n{text-align:right}td:first-child{white-space:nowrap}
 tr:nth-child(even) td{background:#f4f7fb}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.85rem;color:#555}
