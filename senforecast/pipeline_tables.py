@@ -275,7 +275,8 @@ def build_figures(result: "PipelineResult") -> dict[str, Figure]:
         "shares_by_need": lambda: p.plot.shares("need", title="Children with a plan by need: share of all plans"),
         "shares_by_setting_kind": lambda: _kind_shares(result, share_bars),
         "capacity_by_designation": lambda: g.plot.capacity(table=groups),
-        "shortfall_heatmap": lambda: g.plot.heatmap(),
+        "shortfall_heatmap": lambda: (g.plot.unplaced_heatmap() if g.allocation is not None
+                                      else g.plot.heatmap()),
         "shortfall_probability": lambda: g.plot.probability(table=groups),
         "out_of_county": lambda: g.plot.out_of_county(),
     }

@@ -188,9 +188,23 @@ def _unit_label(unit: str) -> tuple[str, bool]:
     return f"Number of {unit}", False
 
 
+_PHASE_LABELS = {"early_years": "Early years", "primary": "Primary", "secondary": "Secondary",
+                 "post16": "Post-16", "post19": "Post-19"}
+
+
 def _group_label(row: pd.Series | Mapping, by: Sequence[str]) -> str:
     # groups are drawn in the table's own order (the caller's or the gap analysis' phase order)
-    return " · ".join("All needs" if (b == "designation" and str(row[b]) == "*") else str(row[b]) for b in by)
+    def text(b: str) -> str:
+        v = str(row[b])
+        if b == "designation" and v == "*":
+            return "All needs"
+        if b == "designation":
+            return v.replace(";", ", ")
+        if b == "phase":
+            return _PHASE_LABELS.get(v, v)
+        return v
+
+    return " · ".join(text(b) for b in by)
 
 
 def _panel_title(label: str, ncols: int) -> str:
@@ -728,7 +742,9 @@ def shortfall_probability_chart(
     ax.set_ylabel("Probability of shortfall (% of simulations)")
     ax.set_xlabel("Census year (January)")
     _year_axis(ax, table["year"])
-    ax.legend(loc="center left", bbox_to_anchor=(1.06, 0.5), fontsize=8, frameon=False)
+    # legend below the plot so the year axis keeps the full width of the page
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2 if len(groups) > 1 else 1,
+              fontsize=8, frameon=False)
     return _finish(fig, title, source)
 
 
@@ -1162,6 +1178,26 @@ class GapPlots:
                                        "(each designation and phase group's median shortfall, added up)")
         kwargs.setdefault("source", self._source())
         return shortfall_heatmap(t, row=row, value=value, **kwargs)
+
+    def unplaced_heatmap(self, **kwargs) -> Figure:
+        """Children from each area who get no local specialist place, by year (mean over
+        simulations, all reasons), from the allocation: a child placed in a base in another
+        area is placed, so this does not overstate an area without a base of its own.
+
+        Examples
+        --------
+        >>> # gap = gap_analysis(projection, provision); gap.plot.unplaced_heatmap()
+        """
+        u = self.gap.unplaced(by=("area",))
+        t = u.groupby(["year", "area"], as_index=False)["mean"].sum()
+        areas = pd.Index(sorted(set(self.gap.projection.cells["area"].astype(str)) if
+                                "area" in self.gap.projection.cells else set(t["area"])), name="area")
+        grid = pd.MultiIndex.from_product([sorted(set(self.gap.years)), areas], names=["year", "area"])
+        t = t.set_index(["year", "area"]).reindex(grid, fill_value=0.0).reset_index()
+        kwargs.setdefault("title", "Children without a local specialist place, by home area (mean)")
+        kwargs.setdefault("colorbar_label", "Children placed out of county")
+        kwargs.setdefault("source", self._source())
+        return shortfall_heatmap(t, row="area", value="mean", **kwargs)
 
     def probability(self, level: str = "group", by=None, value: str = "prob_shortfall",
                     table: pd.DataFrame | None = None, *, select: Mapping[str, object] | None = None,

@@ -324,10 +324,11 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
             "<h3>First year capacity runs out, by designation and phase</h3>"
             + table_html(firsts, rename={"capacity": f"places {int(p.years.min())}",
                                          "first_year_exceeded": "first year exceeded"}),
-            fig("shortfall_heatmap", "Places short (median) by area and year: each designation and phase "
-                "group's shortfall, added up per area (spare places of one designation cannot take a child of "
-                "another). An area with no base of a kind counts all its children of that kind as short, "
-                "even when a base elsewhere has room."),
+            fig("shortfall_heatmap", "Children from each home area who cannot get a local specialist place "
+                "(mean over simulations), after the allocation has used every suitable base in any area "
+                "(designation, age range, own area preferred)." if result.gap.allocation is not None else
+                "Places short (median) by area and year: each designation and phase group's shortfall, added "
+                "up per area."),
             fig("shortfall_probability", "Probability that demand exceeds capacity."),
             fig("out_of_county", "Out-of-county placements and their cost."))
 

@@ -247,3 +247,22 @@ def test_gap_plots_on_a_real_gap_analysis():
         assert P.chart_axes(fig) and fig._suptitle.get_text()
     few = gap.plot.capacity(max_panels=1)
     assert len(P.chart_axes(few)) == 1 and "1 of" in few._suptitle.get_text()
+
+
+def test_unplaced_heatmap_counts_every_area_and_matches_allocation():
+    """The by-area map shows each projected area (zero when nobody is unplaced) and its cells
+    add up to the gap analysis' out-of-county total for the year."""
+    from senforecast.datasets import load_demo
+    from senforecast.gap import gap_analysis
+    from senforecast.models import CohortModel
+
+    data = load_demo()
+    proj = CohortModel().fit(data).project(years=2, n_draws=40, seed=3)
+    gap = gap_analysis(proj, data.provision, kinds={"OLA-MS": "mainstream"})
+    fig = gap.plot.unplaced_heatmap()
+    ax = P.chart_axes(fig)[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == sorted(proj.cells["area"].astype(str).unique())
+    total = gap.unplaced(by=("area",)).groupby("year")["mean"].sum()
+    ooc = gap.by_year().set_index("year")["ooc_mean"]
+    np.testing.assert_allclose(total.reindex(ooc.index, fill_value=0), ooc, rtol=1e-6, atol=1e-6)
