@@ -65,6 +65,11 @@ class CohortModel:
     joiner_trend : bool
         Bayes mode only: fit a yearly growth of joiner rates (Poisson GLM over the history,
         with at least three transition years) and project it with its uncertainty.
+    year_variation : bool
+        Bayes mode only: leaver and mover rates vary from year to year as they did
+        historically (a random year effect per NCY on their odds, its variance estimated
+        from the history by :func:`~senforecast.models.cohort_fit.year_effect_variance`).
+        False keeps them fixed within a draw (parameter uncertainty only).
 
     Notes
     -----
@@ -99,7 +104,7 @@ class CohortModel:
 
     def __init__(self, mode: Literal["bayes", "witan"] = "bayes", *,
                  valid_states: ValidStates | pd.DataFrame | None = None, need_changes: bool = False,
-                 joiner_trend: bool = True):
+                 joiner_trend: bool = True, year_variation: bool = True):
         if mode not in ("bayes", "witan"):
             raise ModelError(f"mode must be 'bayes' or 'witan', not {mode!r}")
         if need_changes and mode == "witan":
@@ -108,6 +113,7 @@ class CohortModel:
         self.valid_states = valid_states
         self.need_changes = need_changes
         self.joiner_trend = joiner_trend
+        self.year_variation = year_variation
 
     def __repr__(self) -> str:
         return f"CohortModel(mode={self.mode!r}, need_changes={self.need_changes})"
@@ -185,6 +191,8 @@ class CohortModel:
             params = fit_witan(counts, index)
         else:
             params = fit_bayes(counts, index, need_changes=self.need_changes, joiner_trend=self.joiner_trend)
+            if not self.year_variation:
+                params.leaver_year_var = params.mover_year_var = 0.0
         self.valid_states_ = vs
         self.index_ = index
         self.counts_ = counts
@@ -394,7 +402,9 @@ class CohortModel:
                            "rates_redrawn_each_year": params.resample_each_year,
                            "joiner_trend_per_year": params.joiner_trend[0],
                            "joiner_trend_se": params.joiner_trend[1],
-                           "population_year_offset": params.pop_offset},
+                           "population_year_offset": params.pop_offset,
+                           "leaver_year_var": params.leaver_year_var,
+                           "mover_year_var": params.mover_year_var},
         }
         return Projection(draws, wanted, cell_frame, history=self.history_, flows=flows, meta=meta)
 
@@ -463,6 +473,8 @@ class CohortModel:
             resample_each_year=params.resample_each_year,
             joiner_trend=params.joiner_trend, trend_offset=(years - 1 - params.trend_ref_year).astype(float),
             area_factor=params.area_factor,
+            leaver_year_var=params.leaver_year_var, mover_year_var=params.mover_year_var,
+            year_effect_years=params.year_effect_years,
         )
         need_l, set_l = index.state_labels()
         cells = {"ncy": index.ncys[cell_ncy], "need": need_l[cell_state], "setting": set_l[cell_state]}

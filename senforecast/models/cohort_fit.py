@@ -126,6 +126,9 @@ class TransitionCounts:
     joiners_area: np.ndarray | None = None  # (n_years, n_areas, n_ncy)
     population_area: np.ndarray | None = None  # (n_years, n_areas, n_ncy), NaN: missing
     pop_offset: int = 0  # joiners of transition year y are rated against population of y + offset
+    n_year: np.ndarray | None = None  # (n_years, n_ncy, S) ``n`` by transition year
+    leavers_year: np.ndarray | None = None  # (n_years, n_ncy, S)
+    movers_year: np.ndarray | None = None  # (n_years, n_ncy, S)
 
 
 def count_transitions(transitions: pd.DataFrame, index: CohortIndex, population: pd.DataFrame | None,
@@ -163,16 +166,20 @@ def count_transitions(transitions: pd.DataFrame, index: CohortIndex, population:
     a_from = t["ncy_from"].to_numpy() - index.ncy_min
     a_to = t["ncy_to"].to_numpy() - index.ncy_min
 
-    n = np.zeros((A, S))
-    np.add.at(n, (a_from[from_send], s_from[from_send]), cnt[from_send])
+    y_pos = np.searchsorted(years, t["year"].to_numpy())
+    n_year = np.zeros((len(years), A, S))
+    np.add.at(n_year, (y_pos[from_send], a_from[from_send], s_from[from_send]), cnt[from_send])
+    n = n_year.sum(0)
     leave = from_send & ~to_send
-    leavers = np.zeros((A, S))
-    np.add.at(leavers, (a_from[leave], s_from[leave]), cnt[leave])
+    leavers_year = np.zeros((len(years), A, S))
+    np.add.at(leavers_year, (y_pos[leave], a_from[leave], s_from[leave]), cnt[leave])
+    leavers = leavers_year.sum(0)
     stay = from_send & to_send
     set_change = t["setting_from"].to_numpy() != t["setting_to"].to_numpy()
     move = stay & (set_change | ((t["need_from"].to_numpy() != t["need_to"].to_numpy()) if need_changes else False))
-    movers = np.zeros((A, S))
-    np.add.at(movers, (a_from[move], s_from[move]), cnt[move])
+    movers_year = np.zeros((len(years), A, S))
+    np.add.at(movers_year, (y_pos[move], a_from[move], s_from[move]), cnt[move])
+    movers = movers_year.sum(0)
     dest = np.zeros((A, S, S))
     d_state = s_to.copy()
     if not need_changes:
@@ -182,7 +189,6 @@ def count_transitions(transitions: pd.DataFrame, index: CohortIndex, population:
     np.add.at(dest, (a_from[move], s_from[move], d_state[move]), cnt[move])
 
     join = ~from_send & to_send
-    y_pos = np.searchsorted(years, t["year"].to_numpy())
     joiners = np.zeros((len(years), A, S))
     np.add.at(joiners, (y_pos[join], a_to[join], s_to[join]), cnt[join])
 
@@ -204,7 +210,8 @@ def count_transitions(transitions: pd.DataFrame, index: CohortIndex, population:
             pa = p[p["area"].astype(str).isin(areas)].groupby(["year", "area", "ncy"], as_index=False)["count"].sum()
             pop_area[np.searchsorted(want, pa["year"].to_numpy()), pa["area"].astype(str).map(area_pos).to_numpy(),
                      pa["ncy"].to_numpy() - index.ncy_min] = pa["count"].to_numpy()
-    return TransitionCounts(years, n, leavers, movers, dest, joiners, pop, areas, j_area, pop_area, pop_offset)
+    return TransitionCounts(years, n, leavers, movers, dest, joiners, pop, areas, j_area, pop_area, pop_offset,
+                            n_year=n_year, leavers_year=leavers_year, movers_year=movers_year)
 
 
 @dataclass
@@ -215,7 +222,11 @@ class CohortParameters:
     alphas ``[ncy_before, state_from, state_to]``; joiner arrays by NCY after the transition.
     ``joiner_kappa`` is the between-year concentration of joiner rates (inf: none).
     ``resample_each_year`` redraws rates every projected year (witan.send's beta-binomial
-    sampling) instead of once per draw.
+    sampling) instead of once per draw. ``leaver_year_var`` and ``mover_year_var`` are the
+    variances of a random year effect on the odds of leaving and moving (a Gamma factor with
+    mean 1, shared by every state and area at an NCY, drawn afresh each projected year;
+    0: none), estimated by :func:`year_effect_variance` from ``year_effect_years`` years
+    (whose mean rates are then off by a shared factor with variance ``var / years``).
     """
 
     leaver_alpha: np.ndarray
@@ -234,6 +245,9 @@ class CohortParameters:
     area_factor: tuple[np.ndarray, np.ndarray] | None = None  # Gamma shape, rate of each area's factor
     areas: list = field(default_factory=list)
     pop_offset: int = 0
+    leaver_year_var: float = 0.0
+    mover_year_var: float = 0.0
+    year_effect_years: int = 0  # transition years the year-effect variances were estimated from
 
     def copy(self) -> "CohortParameters":
         return replace(self, **{k: np.array(v) for k, v in self.__dict__.items() if isinstance(v, np.ndarray)})
@@ -386,6 +400,65 @@ def _dirichlet_mixture(x: np.ndarray, m: np.ndarray, grid: np.ndarray) -> tuple[
     return mean * np.maximum(conc, 1e-6)[:, None], float((w * grid).sum())
 
 
+def year_effect_variance(k_year: np.ndarray, n_year: np.ndarray, iterations: int = 25) -> float:
+    """Variance of a random year effect on the odds of a rate, by moments, pooled over NCYs.
+
+    Real leaver and mover rates vary between years more than binomial noise allows. The
+    model: in year y every state at NCY a has odds ``odds_s * f_ya`` with ``E f = 1`` and
+    ``Var f = tau2``; then the NCY's count ``O_ya = sum_s k_yas`` has variance about
+    ``V + tau2 V^2`` with ``V = sum_s n_yas r_s (1 - r_s)``. Each (year, NCY) gives an
+    unbiased estimate ``((O - E)^2 Y/(Y-1) - V) / V^2`` (``Y/(Y-1)``: the state rates
+    ``r_s`` come from the same years), and these are pooled over NCYs with weights
+    ``1 / (1/V + tau2)^2`` (the inverse of their sampling variance), iterated to a fixed
+    point and truncated at 0. Pooling over NCYs is the shrinkage: a handful of years per NCY
+    could not tell one NCY's variance from another's.
+
+    Parameters
+    ----------
+    k_year, n_year : ndarray
+        Events (leavers or movers) and children at risk by (transition year, NCY, state).
+
+    Returns
+    -------
+    float
+        ``tau2`` (0 with fewer than two years, or no variation beyond binomial noise).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> n = np.full((6, 20, 3), 400.0)
+    >>> f = rng.gamma(1 / 0.04, 0.04, size=(6, 20, 1))  # a year effect with variance 0.04
+    >>> p = np.broadcast_to(0.1 * f / (1 - 0.1 + 0.1 * f), n.shape)
+    >>> 0.03 < year_effect_variance(rng.binomial(400, p).astype(float), n) < 0.05
+    True
+    >>> year_effect_variance(rng.binomial(400, np.full((6, 20, 3), 0.1)).astype(float), n) < 0.003
+    True
+    """
+    n_years = k_year.shape[0]
+    if n_years < 2:
+        return 0.0
+    K, N = k_year.sum(0), n_year.sum(0)
+    r = np.divide(K, N, out=np.zeros_like(K, dtype=float), where=N > 0)
+    O = k_year.sum(-1)
+    E = (n_year * r).sum(-1)
+    V = (n_year * r * (1 - r)).sum(-1)
+    years_seen = (V > 0).sum(0)  # years with any binomial variance, per NCY
+    ok = (V > 0) & (years_seen >= 2)[None, :]
+    if not ok.any():
+        return 0.0
+    c = (years_seen / np.maximum(years_seen - 1, 1))[None, :]
+    Vo = V[ok]
+    z = (((O - E) ** 2 * c)[ok] - Vo) / Vo ** 2
+    tau2 = 0.0
+    for _ in range(iterations):
+        w = 1.0 / (1.0 / Vo + tau2) ** 2
+        new = max(0.0, float((w * z).sum() / w.sum()))
+        if abs(new - tau2) < 1e-9:
+            break
+        tau2 = new
+    return tau2
+
+
 AREA_PRIOR = 30.0
 """Strength (in joiners) of the prior pulling each area's joiner-rate factor towards 1."""
 
@@ -426,6 +499,11 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
     leaver_alpha, leaver_beta = pooled_beta(c.leavers, c.n, "leaver")
     remain = c.n - c.leavers
     mover_alpha, mover_beta = pooled_beta(c.movers, remain, "mover")
+    # between-year variation of leaver and mover rates beyond binomial noise
+    leaver_var = mover_var = 0.0
+    if c.n_year is not None:
+        leaver_var = year_effect_variance(c.leavers_year, c.n_year)
+        mover_var = year_effect_variance(c.movers_year, c.n_year - c.leavers_year)
 
     # allowed destinations: valid at the next NCY, allowed move, a different state
     s_need, s_set = index.state_need(), index.state_setting()
@@ -504,7 +582,9 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
                             joiner_alpha, joiner_beta, joiner_state_alpha,
                             joiner_kappa=kappa_j, resample_each_year=False, kappas=kappas,
                             joiner_trend=(beta_t, se_t), trend_ref_year=ref, area_factor=area_factor,
-                            areas=list(c.areas), pop_offset=c.pop_offset)
+                            areas=list(c.areas), pop_offset=c.pop_offset,
+                            leaver_year_var=leaver_var, mover_year_var=mover_var,
+                            year_effect_years=len(c.years))
 
 
 def _joiner_trend(jy: np.ndarray, pop: np.ndarray, seen: np.ndarray, dt: np.ndarray) -> tuple[float, float]:

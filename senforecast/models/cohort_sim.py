@@ -48,6 +48,55 @@ class SimPlan:
     joiner_trend: tuple[float, float] = (0.0, 0.0)  # yearly log growth of joiner rates: estimate, s.e.
     trend_offset: np.ndarray | None = None  # (Y,) years from the trend's reference year
     area_factor: tuple[np.ndarray, np.ndarray] | None = None  # Gamma shape, rate per area
+    leaver_year_var: float = 0.0  # variance of the yearly Gamma factor on the odds of leaving, per NCY
+    mover_year_var: float = 0.0  # the same for moving
+    year_effect_years: int = 0  # historic years the year-effect variances (and mean rates) come from
+
+
+def odds_year_effect(rng: np.random.Generator, p: np.ndarray, var: float, row: np.ndarray,
+                     col: np.ndarray, shape: tuple[int, int], persistent: np.ndarray | None = None) -> np.ndarray:
+    """Rates ``p`` with their odds multiplied by a Gamma(mean 1, variance ``var``) year effect.
+
+    One factor is drawn per ``shape`` (draw, NCY), times ``persistent`` (the same shape, the
+    draw's error in the mean rate, fixed over the years) when given, and applied to entry
+    ``i`` as ``factor[row[i], col[i]]``; on the odds scale a rate stays within [0, 1] (and
+    0 and 1 stay put). ``var == 0`` returns ``p`` unchanged without touching the generator.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> p = np.array([0.0, 0.1, 1.0])
+    >>> q = odds_year_effect(rng, p, 0.1, np.zeros(3, int), np.zeros(3, int), (1, 1))
+    >>> q[0], q[2], bool(0 < q[1] < 1)
+    (np.float64(0.0), np.float64(1.0), True)
+    """
+    if var <= 0:
+        return p
+    f = rng.gamma(1.0 / var, var, size=shape)
+    if persistent is not None:
+        f *= persistent
+    f = f[row, col]
+    return p * f / (1.0 - p + p * f)
+
+
+def mean_error_factor(rng: np.random.Generator, var: float, n_years: int, shape: tuple[int, int]) -> np.ndarray | None:
+    """Odds factor for the error in a mean rate estimated from ``n_years`` years with year effects.
+
+    The historic rates average ``n_years`` year effects, so their mean is off by a factor
+    with variance ``var / n_years`` shared by every state at an NCY (a state's Beta
+    posterior cannot carry this: it treats the years as one binomial sample). Drawn once
+    per (draw, NCY); None when there is no year effect.
+
+    Examples
+    --------
+    >>> f = mean_error_factor(np.random.default_rng(0), 0.4, 4, (20000, 1))
+    >>> round(float(f.mean()), 2), round(float(f.var()), 2)
+    (1.0, 0.1)
+    """
+    if var <= 0 or n_years < 1:
+        return None
+    v = var / n_years
+    return rng.gamma(1.0 / v, v, size=shape)
 
 
 def sample_beta(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size: tuple) -> np.ndarray:
@@ -227,6 +276,8 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         pM_all = sample_beta(rng, *plan.mover_ab, (D, C))
         mu_j = sample_beta(rng, *plan.joiner_ab, (D, A))
         qJ = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (D, *plan.join_alpha.shape)))
+        mean_err_l = mean_error_factor(rng, plan.leaver_year_var, plan.year_effect_years, (D, A))
+        mean_err_m = mean_error_factor(rng, plan.mover_year_var, plan.year_effect_years, (D, A))
 
     j_cache = None
     draw, ac = key // AC, key % AC
@@ -239,6 +290,10 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
             mu_j = sample_beta(rng, *plan.joiner_ab, (D, A))
         else:
             pl, pm = pL_all[draw, cell], pM_all[draw, cell]
+            # rates vary between years beyond parameter uncertainty: a year effect per (draw, NCY)
+            cn = plan.cell_ncy[cell]
+            pl = odds_year_effect(rng, pl, plan.leaver_year_var, draw, cn, (D, A), mean_err_l)
+            pm = odds_year_effect(rng, pm, plan.mover_year_var, draw, cn, (D, A), mean_err_m)
         if np.isfinite(plan.joiner_kappa):
             # year-to-year variation of the joiner rate around the draw's mean
             k = plan.joiner_kappa
