@@ -312,20 +312,28 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         mean_err_m = mean_error_factor(rng, plan.mover_year_var, plan.year_effect_years, (D, A))
 
     j_cache = None
+    K = dcell.shape[1]
+    dcell_flat = dcell.ravel()
     draw, ac = key // AC, key % AC
     for yi in range(Y):
-        area, cell = ac // C, ac % C
+        cell = ac % C
+        base = draw * AC + (ac - cell)  # the entry's (draw, area) part of the key
         if plan.resample_each_year:
             # witan.send samples the rates afresh for every cohort every year (beta-binomial)
             pl = sample_beta(rng, plan.leaver_ab[0][cell], plan.leaver_ab[1][cell], (key.size,))
             pm = sample_beta(rng, plan.mover_ab[0][cell], plan.mover_ab[1][cell], (key.size,))
             mu_j = sample_beta(rng, *plan.joiner_ab, (D, A))
         else:
-            pl, pm = pL_all[draw, cell], pM_all[draw, cell]
+            dc = draw * C + cell  # flat (draw, cell) index: one gather instead of a 2-d one
+            pl, pm = pL_all.ravel()[dc], pM_all.ravel()[dc]
             # rates vary between years beyond parameter uncertainty: a year effect per (draw, NCY)
-            cn = plan.cell_ncy[cell]
-            pl = odds_year_effect(rng, pl, plan.leaver_year_var, draw, cn, (D, A), mean_err_l)
-            pm = odds_year_effect(rng, pm, plan.mover_year_var, draw, cn, (D, A), mean_err_m)
+            if plan.leaver_year_var > 0 or plan.mover_year_var > 0:
+                da = draw * A + plan.cell_ncy[cell]
+                zero = np.zeros_like(da)
+                pl = odds_year_effect(rng, pl, plan.leaver_year_var, zero, da, (1, D * A),
+                                      None if mean_err_l is None else mean_err_l.reshape(1, -1))
+                pm = odds_year_effect(rng, pm, plan.mover_year_var, zero, da, (1, D * A),
+                                      None if mean_err_m is None else mean_err_m.reshape(1, -1))
         if np.isfinite(plan.joiner_kappa):
             # year-to-year variation of the joiner rate around the draw's mean
             k = plan.joiner_kappa
@@ -337,8 +345,13 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         dest_alpha_c = np.where((plan.dest_cell >= 0) & valid[dcell], plan.dest_alpha, 0.0)
         has_dest_c = dest_alpha_c.sum(1) > 0
 
-        pl = np.clip(pl * plan.leaver_mult[yi][cell], 0.0, 1.0)
-        pm = np.clip(pm * plan.mover_mult[yi][cell], 0.0, 1.0) * has_dest_c[cell]
+        # scenario multipliers (skipped when all 1); a cell with no open destination has no movers
+        lm, mm = plan.leaver_mult[yi], plan.mover_mult[yi] * has_dest_c
+        if (lm != 1).any():
+            pl = np.clip(pl * lm[cell], 0.0, 1.0)
+        pm = pm * mm[cell]
+        if (mm > 1).any():
+            pm = np.clip(pm, 0.0, 1.0)
         leave = binomial_counts(rng, n, pl)
         remain = n - leave
         move = binomial_counts(rng, remain, pm)
@@ -352,7 +365,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         leave += stranded
 
         s_ok = stay > 0
-        in_keys = [draw[s_ok] * AC + area[s_ok] * C + nxt[cell[s_ok]]]
+        in_keys = [base[s_ok] + nxt[cell[s_ok]]]
         in_counts = [stay[s_ok]]
         in_kind = [np.zeros(int(s_ok.sum()), np.int8)]  # 0 stayer, 1 mover, 2 joiner
 
@@ -362,7 +375,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
             child = np.repeat(np.arange(m_rows.size), move[m_rows])
             slot = categorical(rng, child, probs)
             r = m_rows[child]
-            in_keys.append(draw[r] * AC + area[r] * C + dcell[cell[r], slot])
+            in_keys.append(base[r] + dcell_flat[cell[r] * K + slot])
             in_counts.append(np.ones(child.size, np.int64))
             in_kind.append(np.ones(child.size, np.int8))
 
