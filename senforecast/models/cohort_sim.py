@@ -137,6 +137,31 @@ def sample_dirichlet(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
     return g / np.where(tot > 0, tot, 1.0)[..., None]
 
 
+def beta_where(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, row: np.ndarray,
+               draw: np.ndarray) -> np.ndarray:
+    """Rate of each entry ``i`` from Beta(``a[row[i]]``, ``b[row[i]]``): a draw where ``draw``
+    is True, the Beta mean elsewhere (``a == 0``: 0, ``b == 0``: 1).
+
+    A beta-binomial with one trial is a Bernoulli with the Beta's mean, so entries of one
+    child (or none) need no Beta draw: same distribution, a fraction of the cost.
+
+    Examples
+    --------
+    >>> p = beta_where(np.random.default_rng(0), np.array([1.0, 0.0, 2.0, 3.0]), np.array([3.0, 1.0, 0.0, 1.0]),
+    ...                np.arange(4), np.array([False, False, False, True]))
+    >>> p[:3].tolist(), bool(0 < p[3] < 1)
+    ([0.25, 0.0, 1.0], True)
+    """
+    tot = a + b
+    p = np.divide(a, tot, out=np.zeros_like(tot, dtype=float), where=tot > 0)
+    p = np.where(b > 0, p, np.where(a > 0, 1.0, 0.0))[row]  # means per row, then gathered
+    i = np.flatnonzero(draw)
+    if i.size:
+        r = row[i]
+        p[i] = sample_beta(rng, a[r], b[r], (i.size,))
+    return p
+
+
 def dirichlet_rows(rng: np.random.Generator, n: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Category probabilities for Dirichlet-multinomial rows with ``n`` children each.
 
@@ -320,8 +345,9 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         base = draw * AC + (ac - cell)  # the entry's (draw, area) part of the key
         if plan.resample_each_year:
             # witan.send samples the rates afresh for every cohort every year (beta-binomial)
-            pl = sample_beta(rng, plan.leaver_ab[0][cell], plan.leaver_ab[1][cell], (key.size,))
-            pm = sample_beta(rng, plan.mover_ab[0][cell], plan.mover_ab[1][cell], (key.size,))
+            # (a one-child entry needs no Beta draw: its Bernoulli has the Beta's mean)
+            pl = beta_where(rng, *plan.leaver_ab, cell, n > 1)
+            pm = None  # drawn below, once the children left to move are known
             mu_j = sample_beta(rng, *plan.joiner_ab, (D, A))
         else:
             dc = draw * C + cell  # flat (draw, cell) index: one gather instead of a 2-d one
@@ -349,11 +375,13 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         lm, mm = plan.leaver_mult[yi], plan.mover_mult[yi] * has_dest_c
         if (lm != 1).any():
             pl = np.clip(pl * lm[cell], 0.0, 1.0)
+        leave = binomial_counts(rng, n, pl)
+        remain = n - leave
+        if pm is None:
+            pm = beta_where(rng, *plan.mover_ab, cell, remain > 1)
         pm = pm * mm[cell]
         if (mm > 1).any():
             pm = np.clip(pm, 0.0, 1.0)
-        leave = binomial_counts(rng, n, pl)
-        remain = n - leave
         move = binomial_counts(rng, remain, pm)
         stay = remain - move
         # routing: stayers whose state is not valid next year must move; no destination -> leave
