@@ -141,7 +141,8 @@ def step_naive(n_plans: int, n_draws: int, years: int = 10) -> tuple[float, dict
     vec = out["stock"].sum(2)
     nav = naive.sum((2, 3))
     z = (nav[:, -1].mean() - vec[:, -1].mean()) / np.sqrt(nav[:, -1].var() / n_draws + vec[:, -1].var() / 400)
-    return dt, {"draws": n_draws, "per_draw_cpu_s": round(dt.cpu / n_draws, 3), "z_last_year_mean_vs_vectorised": round(float(z), 2)}
+    return dt, {"draws": n_draws, "per_draw_cpu_s": round(dt.cpu / n_draws, 3), "z_last_year_mean_vs_vectorised": round(float(z), 2),
+                "sd_ratio_last_year_vs_vectorised": round(float(nav[:, -1].std() / vec[:, -1].std()), 2)}
 
 
 def step_gap(n_plans: int, n_draws: int, years: int = 10) -> tuple[float, dict]:

@@ -2,8 +2,9 @@
 
 The yardstick for :func:`senforecast.models.cohort_sim.simulate`: the same model (rates drawn
 once per draw, joiner rates varying between years around a trend with area factors drawn
-once per draw, Dirichlet-multinomial destinations and
-joiner states, routing of children whose state is not valid next year), written the obvious
+once per draw, leaver and mover odds varying between years by NCY, Dirichlet-multinomial
+destinations and joiner states, routing of children whose state is not valid next year),
+written the obvious
 way - a loop over draws, years, areas and occupied cohorts (area, NCY, need, setting) with
 one binomial / multinomial call per cohort. Baseline scenario only (no redirects).
 
@@ -68,9 +69,19 @@ def naive_simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> np.
         mu = np.array([_beta(rng, plan.joiner_ab[0][a], plan.joiner_ab[1][a]) for a in range(A)])
         qJ = np.array([_dirichlet(rng, plan.join_alpha[a]) if plan.join_alpha[a].sum() > 0
                        else np.zeros(Kj) for a in range(A)])
+        # leaver / mover odds vary between years: a Gamma(mean 1, var) factor per NCY and year,
+        # times this draw's error in the mean rate (variance var / historic years) per NCY
+        lvar, mvar = getattr(plan, "leaver_year_var", 0.0), getattr(plan, "mover_year_var", 0.0)
+        hist_years = getattr(plan, "year_effect_years", 0)
+        mean_err = {}
+        for name, var in (("leaver", lvar), ("mover", mvar)):
+            v = var / hist_years if var > 0 and hist_years >= 1 else 0.0
+            mean_err[name] = np.array([rng.gamma(1.0 / v, v) for _ in range(A)]) if v > 0 else np.ones(A)
         stock = plan.stock0.copy()
         for y in range(Y):
             valid = plan.cell_valid[y]
+            f_leave = np.array([rng.gamma(1.0 / lvar, lvar) for _ in range(A)]) * mean_err["leaver"] if lvar > 0 else None
+            f_move = np.array([rng.gamma(1.0 / mvar, mvar) for _ in range(A)]) * mean_err["mover"] if mvar > 0 else None
             new = np.zeros_like(stock)
             for ar in range(Ar):
                 for c in np.flatnonzero(stock[ar]):  # one occupied cohort at a time
@@ -79,8 +90,14 @@ def naive_simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> np.
                     ok = (dests >= 0) & valid[np.maximum(dests, 0)]
                     alpha = np.where(ok, plan.dest_alpha[c], 0.0)
                     has_dest = alpha.sum() > 0
-                    pl = min(1.0, pL[c] * plan.leaver_mult[y, c])
-                    pm = min(1.0, pM[c] * plan.mover_mult[y, c]) if has_dest else 0.0
+                    pl, pm = pL[c], pM[c]
+                    a_c = plan.cell_ncy[c]
+                    if f_leave is not None:  # odds x factor keeps the rate in [0, 1]
+                        pl = pl * f_leave[a_c] / (1.0 - pl + pl * f_leave[a_c])
+                    if f_move is not None:
+                        pm = pm * f_move[a_c] / (1.0 - pm + pm * f_move[a_c])
+                    pl = min(1.0, pl * plan.leaver_mult[y, c])
+                    pm = min(1.0, pm * plan.mover_mult[y, c]) if has_dest else 0.0
                     leave = rng.binomial(n, pl)
                     move = rng.binomial(n - leave, pm)
                     stay = n - leave - move
