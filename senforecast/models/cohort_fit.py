@@ -24,7 +24,9 @@ Two estimation modes:
     priors pool the states at the same NCY, with the prior strength chosen by empirical
     Bayes (marginal likelihood over all states); joiner rates with a posterior for the mean
     rate per NCY and a between-year dispersion fitted by empirical Bayes, so projections
-    carry both parameter uncertainty and year-to-year variation.
+    carry both parameter uncertainty and year-to-year variation. Leaver and mover rates get
+    a random year effect on their odds per NCY too, its variance estimated by pooled moments
+    (:func:`year_effect_variance`).
 """
 from __future__ import annotations
 
