@@ -115,7 +115,43 @@ class CohortIndex:
 
 @dataclass
 class TransitionCounts:
-    """Counts of the historic transitions on the index's arrays."""
+    """Counts of the historic transitions on the index's arrays.
+
+    Built by :func:`count_transitions`; arrays are indexed by transition year (first
+    census of each pair), NCY offset from ``index.ncy_min`` and state (see :class:`CohortIndex`).
+
+    Attributes
+    ----------
+    years : numpy.ndarray
+        Transition years (first census of each pair).
+    n, leavers, movers : numpy.ndarray
+        ``(n_ncy, n_states)`` children in each state before the transition, those who
+        left SEN, and those who changed setting (or state, with need changes).
+    destinations : numpy.ndarray
+        ``(n_ncy, n_states, n_states)`` movers by destination state.
+    joiners : numpy.ndarray
+        ``(n_years, n_ncy, n_states)`` joiners by year, NCY after the transition and state joined.
+    population : numpy.ndarray
+        ``(n_years, n_ncy)`` population in year ``+ pop_offset`` (NaN: missing).
+    areas, joiners_area, population_area : list, numpy.ndarray or None
+        Area labels and joiners / population by ``(year, area, ncy)``.
+    pop_offset : int
+        Joiners of transition year ``y`` are rated against the population of ``y + pop_offset``.
+    n_year, leavers_year, movers_year : numpy.ndarray or None
+        ``n``, ``leavers`` and ``movers`` by transition year, ``(n_years, n_ncy, n_states)``.
+
+    Examples
+    --------
+    >>> from senforecast.witan import load_witan_demo
+    >>> from senforecast.models.cohort_states import ValidStates
+    >>> d = load_witan_demo()
+    >>> ix = CohortIndex.build(d.transitions, ValidStates.from_provision(d.provision))
+    >>> c = count_transitions(d.transitions, ix, d.population)
+    >>> c.n.shape == (ix.n_ncy, ix.n_states), c.joiners.shape[0] == len(c.years)
+    (True, True)
+    >>> bool((c.leavers <= c.n).all() and (c.n_year.sum(0) == c.n).all())
+    True
+    """
 
     years: np.ndarray  # transition years (first census of each pair)
     n: np.ndarray  # (n_ncy, S) children in the state before the transition
@@ -229,6 +265,55 @@ class CohortParameters:
     mean 1, shared by every state and area at an NCY, drawn afresh each projected year;
     0: none), estimated by :func:`year_effect_variance` from ``year_effect_years`` years
     (whose mean rates are then off by a shared factor with variance ``var / years``).
+    Built by :func:`fit_witan` or :func:`fit_bayes`.
+
+    Attributes
+    ----------
+    leaver_alpha, leaver_beta, mover_alpha, mover_beta : numpy.ndarray
+        ``(n_ncy, n_states)`` Beta parameters of the leaving and moving rates.
+    destination_alpha : numpy.ndarray
+        ``(n_ncy, n_states, n_states)`` Dirichlet parameters of movers' destinations.
+    joiner_alpha, joiner_beta : numpy.ndarray
+        ``(n_ncy,)`` Beta parameters of the joining rate per head of population.
+    joiner_state_alpha : numpy.ndarray
+        ``(n_ncy, n_states)`` Dirichlet parameters of the state joiners enter.
+    joiner_kappa : float
+        Between-year concentration of joiner rates (inf: none).
+    resample_each_year : bool
+        Redraw rates every projected year instead of once per draw.
+    kappas : dict
+        Empirical-Bayes prior strengths chosen by :func:`fit_bayes`, by rate.
+    joiner_trend : tuple of float
+        Yearly log growth of joiner rates: estimate and standard error.
+    trend_ref_year : float
+        Transition year the joiner alpha / beta describe.
+    area_factor : tuple of numpy.ndarray or None
+        Gamma shape and rate of each area's joiner factor.
+    areas : list
+        Area labels of ``area_factor``.
+    pop_offset : int
+        As in :class:`TransitionCounts`.
+    leaver_year_var, mover_year_var : float
+        Variance of the random year effect on the odds of leaving and moving (0: none).
+    year_effect_years : int
+        Transition years those variances were estimated from.
+
+    Examples
+    --------
+    >>> from senforecast.witan import load_witan_demo
+    >>> from senforecast.models.cohort_states import ValidStates
+    >>> d = load_witan_demo()
+    >>> ix = CohortIndex.build(d.transitions, ValidStates.from_provision(d.provision))
+    >>> p = fit_witan(count_transitions(d.transitions, ix, d.population), ix)
+    >>> p.leaver_alpha.shape == (ix.n_ncy, ix.n_states)
+    True
+    >>> mean_leave = p.leaver_alpha / (p.leaver_alpha + p.leaver_beta)
+    >>> bool(((mean_leave >= 0) & (mean_leave <= 1)).all())
+    True
+    >>> q = p.copy()
+    >>> q.leaver_alpha[:] = 0
+    >>> bool(p.leaver_alpha.sum() > 0)
+    True
     """
 
     leaver_alpha: np.ndarray
