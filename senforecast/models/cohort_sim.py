@@ -24,6 +24,52 @@ class SimPlan:
     """Arrays the simulation runs on (built by :class:`~senforecast.models.cohort.CohortModel`).
 
     Shapes: C cells, K destination slots, Kj joiner slots, Y years, Ar areas, A NCYs.
+
+    Attributes
+    ----------
+    cell_ncy, next_cell : numpy.ndarray
+        ``(C,)`` NCY position of each cell and the cell of the same state one NCY on (-1: none).
+    leaver_ab, mover_ab : tuple of numpy.ndarray
+        ``(C,)`` Beta parameters of each cell's leaving and moving rates.
+    dest_cell, dest_alpha : numpy.ndarray
+        ``(C, K)`` movers' destination cells (-1 padding) and their Dirichlet parameters.
+    joiner_ab : tuple of numpy.ndarray
+        ``(A,)`` Beta parameters of the joining rate per head of population, by NCY after.
+    joiner_kappa : float
+        Between-year concentration of joiner rates (inf: none).
+    join_cell, join_alpha : numpy.ndarray
+        ``(A, Kj)`` cells joiners can join at each NCY (-1 padding) and their Dirichlet parameters.
+    cell_valid : numpy.ndarray
+        ``(Y, C)`` can a child be in the cell in the year (else it is routed).
+    population : numpy.ndarray
+        ``(Y, Ar, A)`` population in the transition's first year.
+    stock0 : numpy.ndarray
+        ``(Ar, C)`` children at the seed census.
+    leaver_mult, mover_mult, joiner_mult, joiner_weight : numpy.ndarray
+        Scenario multipliers of the rates, ``(Y, C)``, ``(Y, C)``, ``(Y, A)``, ``(Y, A, Kj)``.
+    redirects : list
+        Per year, ``(from_cells, to_cells, share, joiners, stayers)`` redirections.
+    resample_each_year : bool
+        Redraw rates every year (witan.send) instead of once per draw.
+    joiner_trend, trend_offset, area_factor, leaver_year_var, mover_year_var, year_effect_years
+        As in :class:`~senforecast.models.cohort_fit.CohortParameters`; ``trend_offset``
+        is ``(Y,)`` years from the trend's reference year.
+
+    Examples
+    --------
+    >>> Y = 2  # projected years; one area, two NCYs, one state: cell 0 (NCY 0), cell 1 (NCY 1)
+    >>> plan = SimPlan(
+    ...     cell_ncy=np.array([0, 1]), next_cell=np.array([1, -1]),
+    ...     leaver_ab=(np.array([1.0, 1.0]), np.array([9.0, 9.0])),
+    ...     mover_ab=(np.zeros(2), np.ones(2)),
+    ...     dest_cell=np.full((2, 1), -1), dest_alpha=np.zeros((2, 1)),
+    ...     joiner_ab=(np.array([5.0, 1.0]), np.array([95.0, 99.0])), joiner_kappa=np.inf,
+    ...     join_cell=np.array([[0], [1]]), join_alpha=np.ones((2, 1)),
+    ...     cell_valid=np.ones((Y, 2), dtype=bool), population=np.full((Y, 1, 2), 200.0),
+    ...     stock0=np.array([[10, 10]]), leaver_mult=np.ones((Y, 2)), mover_mult=np.ones((Y, 2)),
+    ...     joiner_mult=np.ones((Y, 2)), joiner_weight=np.ones((Y, 2, 1)))
+    >>> int(plan.stock0.sum()), plan.cell_valid.shape
+    (20, (2, 2))
     """
 
     cell_ncy: np.ndarray  # (C,) NCY position of each cell
@@ -295,6 +341,36 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         ``stock`` (int32) and the flows ``joiners, leavers, movers, routed`` (and
         ``redirected`` when the scenario redirects), each (draw, year, len(cells)); flows
         are int16 when every draw-year total fits (so no sum of them can overflow), else int32.
+
+    Examples
+    --------
+    A plan of 20 children in two NCYs; the older ones age out (routed to leaving) and
+    about 5% + 1% of a population of 200 at each NCY join each year:
+
+    >>> Y = 2  # projected years; one area, two NCYs, one state: cell 0 (NCY 0), cell 1 (NCY 1)
+    >>> plan = SimPlan(
+    ...     cell_ncy=np.array([0, 1]), next_cell=np.array([1, -1]),
+    ...     leaver_ab=(np.array([1.0, 1.0]), np.array([9.0, 9.0])),
+    ...     mover_ab=(np.zeros(2), np.ones(2)),
+    ...     dest_cell=np.full((2, 1), -1), dest_alpha=np.zeros((2, 1)),
+    ...     joiner_ab=(np.array([5.0, 1.0]), np.array([95.0, 99.0])), joiner_kappa=np.inf,
+    ...     join_cell=np.array([[0], [1]]), join_alpha=np.ones((2, 1)),
+    ...     cell_valid=np.ones((Y, 2), dtype=bool), population=np.full((Y, 1, 2), 200.0),
+    ...     stock0=np.array([[10, 10]]), leaver_mult=np.ones((Y, 2)), mover_mult=np.ones((Y, 2)),
+    ...     joiner_mult=np.ones((Y, 2)), joiner_weight=np.ones((Y, 2, 1)))
+    >>> cells, out = simulate(plan, 200, np.random.default_rng(1))
+    >>> cells.tolist(), out["stock"].shape
+    ([0, 1], (200, 2, 2))
+    >>> s, j, l = out["stock"].sum(2), out["joiners"].sum(2), out["leavers"].sum(2)
+    >>> bool((s[:, 0] == 20 + j[:, 0] - l[:, 0]).all())  # nobody disappears
+    True
+    >>> bool((s[:, 1] == s[:, 0] + j[:, 1] - l[:, 1]).all())
+    True
+    >>> bool(10 < j.mean() < 14)
+    True
+    >>> again = simulate(plan, 200, np.random.default_rng(1))[1]["stock"]
+    >>> bool((again == out["stock"]).all())  # a seed reproduces
+    True
     """
     Y, C = plan.cell_valid.shape
     Ar = plan.stock0.shape[0]
