@@ -80,7 +80,51 @@ def check_scenario(scenario: Scenario, index: CohortIndex) -> None:
 
 def add_new_settings(scenario: Scenario, index: CohortIndex, params: CohortParameters,
                      valid_states: ValidStates) -> tuple[CohortIndex, CohortParameters, ValidStates]:
-    """Append settings that redirects send children to but the data do not know."""
+    """Append settings that redirects send children to but the data do not know.
+
+    Each new setting takes its NCY range and designation from the scenario's
+    ``ProvisionChange`` for it (else from the first setting redirected from), opens in that
+    change's ``from_year``, and its children get the first redirected-from setting's rates;
+    nobody moves or joins into it except by the redirect.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its ``redirects`` name the targets; a new target needs a ``ProvisionChange``.
+    index : CohortIndex
+        The fitted model's index.
+    params : CohortParameters
+        The fitted rates.
+    valid_states : ValidStates
+        The fitted model's rules.
+
+    Returns
+    -------
+    index, params, valid_states
+        Widened copies with the new settings appended (the inputs themselves when the
+        scenario opens nothing new).
+
+    Examples
+    --------
+    >>> from senforecast.witan import load_witan_demo
+    >>> from senforecast.models.cohort_fit import count_transitions, fit_witan
+    >>> from senforecast.scenarios import ProvisionChange, Redirect
+    >>> d = load_witan_demo()
+    >>> vs = ValidStates.from_provision(d.provision)
+    >>> ix = CohortIndex.build(d.transitions, vs)
+    >>> params = fit_witan(count_transitions(d.transitions, ix, d.population), ix)
+    >>> base = Scenario("new base", redirects=(Redirect("A", "NEW", 0.5),),
+    ...                 provision_changes=(ProvisionChange("NEW", 10, 2020, designation="T",
+    ...                                                    min_ncy=0, max_ncy=6),))
+    >>> ix2, params2, vs2 = add_new_settings(base, ix, params, vs)
+    >>> ix2.settings[-1], ix2.n_states - ix.n_states, params2.leaver_alpha.shape == (ix2.n_ncy, ix2.n_states)
+    ('NEW', 6, True)
+    >>> rule = vs2.rules["NEW"]
+    >>> (rule.min_ncy, rule.max_ncy, sorted(rule.needs), rule.opens)
+    (0, 6, ['T'], 2020)
+    >>> add_new_settings(Scenario(), ix, params, vs)[0] is ix
+    True
+    """
     known = set(index.settings)
     new: dict[str, str] = {}
     for r in scenario.redirects:
@@ -134,7 +178,46 @@ def add_new_settings(scenario: Scenario, index: CohortIndex, params: CohortParam
 
 def scenario_arrays(scenario: Scenario, index: CohortIndex, years: np.ndarray, cell_ncy: np.ndarray,
                     cell_state: np.ndarray, join_state: np.ndarray, lut: np.ndarray) -> dict:
-    """Per-year multipliers, closure masks and redirect cell pairs for the simulation."""
+    """Per-year multipliers, closure masks and redirect cell pairs for the simulation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Checked already (:func:`check_scenario`), new settings added (:func:`add_new_settings`).
+    index : CohortIndex
+        Labels of the states.
+    years : numpy.ndarray
+        ``(Y,)`` projected census years.
+    cell_ncy, cell_state : numpy.ndarray
+        ``(C,)`` NCY position and state of each simulation cell.
+    join_state : numpy.ndarray
+        ``(A, Kj)`` states joiners can join at each NCY (-1 padding).
+    lut : numpy.ndarray
+        ``(A, S)`` cell of each (NCY position, state), -1 if none.
+
+    Returns
+    -------
+    dict
+        ``leaver_mult, mover_mult`` ``(Y, C)``, ``joiner_mult`` ``(Y, A)``, ``joiner_weight``
+        ``(Y, A, Kj)``, ``closed`` ``(Y, C)`` bool and ``redirects`` (per year, a list of
+        ``(from_cells, to_cells, share, include_joiners, include_stayers)``), as
+        :class:`~senforecast.models.cohort_sim.SimPlan` takes them.
+
+    Examples
+    --------
+    One need, a mainstream (MS) and a special school (SS) at NCYs 0 and 1, four cells:
+
+    >>> from senforecast.scenarios import RateChange, SettingClosure
+    >>> ix = CohortIndex(["ASD"], ["MS", "SS"], 0, 1, np.ones((2, 2), bool), np.ones((2, 2), bool))
+    >>> cell_ncy, cell_state = np.nonzero(ix.valid)
+    >>> lut = np.arange(4).reshape(2, 2)
+    >>> sc = Scenario("x", rate_changes=(RateChange("leaver", 2.0, setting="SS"),),
+    ...               closures=(SettingClosure("MS", 2026),))
+    >>> a = scenario_arrays(sc, ix, np.array([2025, 2026]), cell_ncy, cell_state,
+    ...                     np.array([[0, 1], [0, 1]]), lut)
+    >>> a["leaver_mult"][0].tolist(), a["closed"].tolist()
+    ([1.0, 2.0, 1.0, 2.0], [[False, False, False, False], [True, False, True, False]])
+    """
     Y, C = len(years), len(cell_ncy)
     A = index.n_ncy
     n_set = len(index.settings)
