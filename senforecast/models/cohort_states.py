@@ -31,7 +31,30 @@ def _split(codes: object) -> frozenset[str] | None:
 
 @dataclass(frozen=True)
 class SettingRule:
-    """NCY range, needs taken (None = all) and allowed destinations (None = all) of a setting."""
+    """NCY range, needs taken (None = all) and allowed destinations (None = all) of a setting.
+
+    Attributes
+    ----------
+    min_ncy, max_ncy : int
+        NCY range the setting takes (inclusive).
+    needs : frozenset of str or None
+        Need codes it is designated for (None: every need).
+    moves_to : frozenset of str or None
+        Settings its children may move to (None: any setting).
+    source : str
+        Where the rule came from (``"provision"``, ``"data"``, ``"scenario"``).
+    opens, closes : int or None
+        First census year it takes children, and first year it is closed (None: always
+        open, never closed).
+
+    Examples
+    --------
+    >>> rule = SettingRule(0, 6, needs=frozenset({"ASD"}), opens=2027)
+    >>> rule.is_open(np.array([2026, 2027, 2030])).tolist()
+    [False, True, True]
+    >>> SettingRule(0, 14, closes=2028).is_open(np.array([2027, 2028])).tolist()
+    [True, False]
+    """
 
     min_ncy: int
     max_ncy: int
