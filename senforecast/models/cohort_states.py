@@ -42,7 +42,7 @@ class SettingRule:
     moves_to : frozenset of str or None
         Settings its children may move to (None: any setting).
     source : str
-        Where the rule came from (``"provision"``, ``"data"``, ``"scenario"``).
+        Where the rule came from (``"provision"``, ``"observed"`` in the data, ``"scenario"``).
     opens, closes : int or None
         First census year it takes children, and first year it is closed (None: always
         open, never closed).
