@@ -10,11 +10,33 @@ from typing import Iterable
 
 
 class SenForecastError(Exception):
-    """Base class of every error senforecast raises on purpose."""
+    """Base class of every error senforecast raises on purpose.
+
+    Catch it to handle any problem senforecast reports (bad inputs, misuse of a model,
+    a scenario that cannot be applied) while letting genuine bugs through.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise ModelError("call fit() before project()")
+    ... except SenForecastError as err:
+    ...     print(type(err).__name__, "-", err)
+    ModelError - call fit() before project()
+    """
 
 
 class ModelError(SenForecastError):
-    """A model was used wrongly (e.g. ``project`` before ``fit``) or cannot be fitted."""
+    """A model was used wrongly (e.g. ``project`` before ``fit``) or cannot be fitted.
+
+    Examples
+    --------
+    >>> from senforecast.models.cohort import CohortModel
+    >>> try:
+    ...     CohortModel().project(years=3)
+    ... except ModelError:
+    ...     print("not fitted yet")
+    not fitted yet
+    """
 
 
 @dataclass(frozen=True)
@@ -80,7 +102,19 @@ class InputValidationError(SenForecastError, ValueError):
 
 
 class InputWarning(UserWarning):
-    """A recoverable problem in an input (e.g. suppressed cells read as missing)."""
+    """A recoverable problem in an input (e.g. suppressed cells read as missing).
+
+    Issued with :func:`warnings.warn`; filter on it to silence or collect input notes.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("census.csv, row 3: suppressed count read as missing", InputWarning)
+    >>> [issubclass(w.category, InputWarning) for w in caught]
+    [True]
+    """
 
 
 @dataclass
