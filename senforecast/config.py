@@ -53,7 +53,19 @@ MODELS: tuple[str, ...] = ("cohort", "prevalence")
 
 
 class ConfigError(SenForecastError):
-    """A run configuration is missing something or has a value that cannot be used."""
+    """A run configuration is missing something or has a value that cannot be used.
+
+    The message names the config file (or ``"config"`` for a dict), the section and the
+    setting, and says what is allowed.
+
+    Examples
+    --------
+    >>> try:
+    ...     config_from_dict({"name": "Anyshire", "inputs": {"plans": "plans.csv"}, "horzon": 5})
+    ... except ConfigError as err:
+    ...     print(str(err).split(";")[0])
+    config: unknown key(s) ['horzon'] in the top level
+    """
 
 
 @dataclass(frozen=True)
