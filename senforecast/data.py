@@ -286,6 +286,30 @@ class AuthoritySummary:
 
     ``str()`` gives a plain-text report, Jupyter shows HTML, and ``summary[name]`` returns one
     table (names in ``.tables``).
+
+    Attributes
+    ----------
+    name : str
+        Authority name.
+    need_scheme : str or None
+        Need-code scheme of the data.
+    tables : dict of str to DataFrame
+        Overview tables by title (children per year, by need, by setting kind, ...).
+    notes : list of str
+        One-line notes: where counts come from, tables not loaded, warnings.
+
+    Examples
+    --------
+    >>> from senforecast.witan import load_witan_demo
+    >>> summary = load_witan_demo().summary()
+    >>> list(summary.tables)[:3]
+    ['children per year', 'by need', 'by setting kind']
+    >>> summary["children per year"].columns.tolist()
+    ['year', 'children', 'joiners', 'leavers', 'movers', 'need_changes']
+    >>> summary["checks"].columns.tolist()
+    ['check', 'count']
+    >>> print(str(summary).splitlines()[0])
+    witan.send demo
     """
 
     name: str
