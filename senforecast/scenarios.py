@@ -82,7 +82,21 @@ class Redirect:
 
 @dataclass(frozen=True)
 class SettingClosure:
-    """A setting takes no one from ``from_year``; its children move to valid settings."""
+    """A setting takes no one from ``from_year``; its children move to valid settings.
+
+    Parameters
+    ----------
+    setting : str
+        Setting code (as in the provision register) that closes.
+    from_year : int
+        First census year in which it is closed.
+
+    Examples
+    --------
+    >>> s = Scenario("close RB2", closures=(SettingClosure("RB2", 2027),))
+    >>> s.closures[0].setting, s.closures[0].from_year
+    ('RB2', 2027)
+    """
 
     setting: str
     from_year: int
