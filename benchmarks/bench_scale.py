@@ -182,7 +182,7 @@ def step_national(n_authorities: int, mean_plans: int, n_draws: int, years: int 
     loaders = [functools.partial(_national_item, 0, i, int(s)) for i, s in enumerate(sizes)]
     with _Clock() as dt, ProcessPoolExecutor(max_workers=workers, initializer=_quiet) as pool:
         out = project_many(loaders, years=years, n_draws=n_draws, seed=1, executor=pool,
-                           reduce=_by_need_setting_kind, flows=flows)
+                           reduce=_by_need_setting_kind, flows=flows, priority=sizes)
     # national total: draws of independent authorities add up
     total = sum(p.total() for p in out)
     return dt, {"authorities": n_authorities, "plans": int(sizes.sum()), "workers": workers, "flows": flows,

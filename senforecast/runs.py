@@ -96,7 +96,8 @@ def _project_one(model, data: LocalAreaData | None, kwargs: dict, reduce: Callab
     return reduce(proj) if reduce is not None else proj
 
 
-def _run(tasks: list[tuple], executor: Executor | str | None, max_workers: int | None) -> list:
+def _run(tasks: list[tuple], executor: Executor | str | None, max_workers: int | None,
+         priority: Sequence[float] | None = None) -> list:
     own = None
     if executor is None:
         workers = max_workers or min(len(tasks), os.cpu_count() or 1)
@@ -106,9 +107,15 @@ def _run(tasks: list[tuple], executor: Executor | str | None, max_workers: int |
     elif not hasattr(executor, "submit"):
         raise SenForecastError(f"executor must be a concurrent.futures.Executor (or 'serial', or None for a "
                                f"local process pool), not {type(executor).__name__}")
+    order = range(len(tasks))
+    if priority is not None:
+        if len(priority) != len(tasks):
+            raise SenForecastError(f"priority has {len(priority)} values for {len(tasks)} runs; give one per run")
+        # biggest first: the pool is not left waiting on one large run at the end
+        order = sorted(order, key=lambda i: -float(priority[i]))
     try:
-        futures = [executor.submit(_project_one, *t) for t in tasks]
-        return [f.result() for f in futures]
+        futures = {i: executor.submit(_project_one, *tasks[i]) for i in order}
+        return [futures[i].result() for i in range(len(tasks))]
     finally:
         if own is not None:
             own.shutdown()
@@ -137,6 +144,7 @@ def project_many(
     reduce: Callable | None = None,
     executor: Executor | str | None = None,
     max_workers: int | None = None,
+    priority: Sequence[float] | None = None,
     **project_kwargs: Any,
 ) -> list | dict:
     """Project many authorities, each with its own independent seed stream.
@@ -165,6 +173,10 @@ def project_many(
         the number of CPUs), shut down afterwards. A given executor is left running.
     max_workers : int, optional
         Workers of the default process pool.
+    priority : sequence of float, optional
+        One value per item (e.g. its number of plans): runs are submitted highest first, so
+        a large authority does not start last and keep the pool waiting. Seeds and the order
+        of results stay tied to input positions.
 
     Returns
     -------
@@ -197,7 +209,7 @@ def project_many(
         else:
             raise SenForecastError(f"item {len(tasks)} is a {type(item).__name__}: project_many takes fitted "
                                    "models, LocalAreaData or functions returning one")
-    results = _run(tasks, executor, max_workers)
+    results = _run(tasks, executor, max_workers, priority)
     return dict(zip(keys, results)) if keys is not None else results
 
 

@@ -79,6 +79,12 @@ def test_process_pool_gives_the_serial_numbers(models, authorities):
     for m, p, s in zip(models, serial, seeds):
         assert p.meta["seed"] == s
         _same(p, m.project(years=3, n_draws=30, seed=s))
+    # submitting the largest first changes nothing but the order the pool runs them in
+    reordered = project_many(models, executor="serial", priority=[1, 3, 2], **kw)
+    for a, b in zip(serial, reordered):
+        _same(a, b)
+    with pytest.raises(SenForecastError, match="one per run"):
+        project_many(models, executor="serial", priority=[1], **kw)
     # independent streams: two identical models do not produce identical draws
     twins = project_many([models[0], models[0]], executor="serial", **kw)
     assert not np.array_equal(twins[0].total(), twins[1].total())
