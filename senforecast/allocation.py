@@ -248,6 +248,32 @@ class Allocation:
         for the age, or bases full.
     cross_area : ndarray, shape (n_draws, n_years)
         Children placed in a base outside their own area.
+    class_of, class_placed : list or None
+        Per year, the class of each group (groups with the same eligible bases and costs)
+        and the places given to each class, shape (n_draws, n_classes, n_bases); used by
+        :meth:`placed`.
+    meta : dict
+        Settings of the run (``area_penalty``, whether distances were given).
+
+    Examples
+    --------
+    Two bases, three demand groups, two draws:
+
+    >>> from senforecast.capacity import capacity_timeline
+    >>> reg = pd.DataFrame({"setting": ["RB1", "RB2"], "kind": ["resource_base"] * 2,
+    ...     "capacity": [5, 4], "area": ["N", "S"], "designation": ["ASD", "SLD"],
+    ...     "min_ncy": [0, 7], "max_ncy": [6, 11]})
+    >>> groups = pd.DataFrame({"area": ["N", "S", "S"], "ncy": [3, 9, 4], "need": ["ASD", "SLD", "ASD"]})
+    >>> demand = np.array([[[4, 3, 2]], [[6, 5, 0]]])  # (draws, years, groups)
+    >>> a = allocate(demand, groups, capacity_timeline(reg, [2026]), [2026])
+    >>> bool((a.load <= a.capacity).all())
+    True
+    >>> bool((a.placed_locally + a.overflow == a.demand).all())
+    True
+    >>> bool(np.allclose(a.placed(2026).sum(axis=1), a.load[:, 0]))  # by group, summing to base loads
+    True
+    >>> a.unplaced()[["area", "need", "reason"]].iloc[0].tolist()
+    ['N', 'ASD', 'bases full']
     """
 
     years: np.ndarray
