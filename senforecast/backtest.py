@@ -83,6 +83,25 @@ class BacktestResult:
         Groupings not scored: the model does not break that dimension down (e.g. ``setting``
         for the prevalence model), or the data has only one level of it (it equals the total).
     origins, horizons : list of int
+        Census years projected from, and years ahead scored.
+
+    Examples
+    --------
+    On a steadily growing series the last-value baseline projects too low, more so two
+    years ahead than one:
+
+    >>> from senforecast.models.baselines import LastValue
+    >>> census = pd.DataFrame({"year": range(2015, 2021), "area": "N", "ncy": 5, "need": "ASD",
+    ...                        "count": [10, 12, 14, 16, 18, 20]})
+    >>> res = backtest(LastValue(), LocalAreaData(census=census), horizons=[1, 2], by=["total"])
+    >>> t = res.table()
+    >>> t["horizon"].tolist(), t["n"].tolist()  # origins 2017-2019; only two reach 2 years ahead
+    ([1, 2], [3, 2])
+    >>> bool((t["bias"] < 0).all() and t["wape"].is_monotonic_increasing)
+    True
+    >>> first = res.forecasts.iloc[0]
+    >>> int(first["origin"]), int(first["year"]), float(first["actual"])
+    (2017, 2018, 16.0)
     """
 
     model: str
