@@ -250,6 +250,16 @@ class NeedMapping:
         Same index as the input; unmapped values hold ``fill``.
     unmapped : DataFrame
         ``code, count`` of input values with no mapping (empty when all mapped).
+    n_unmapped : int
+        Number of input values that did not map.
+
+    Examples
+    --------
+    >>> m = map_needs(["ASD", "NSA", "NSA", "SLD"], "england_sen2", "wales_plasc", errors="ignore")
+    >>> len(m.mapped), m.n_unmapped  # nothing dropped; two values have no Welsh code
+    (4, 2)
+    >>> m.unmapped["code"].tolist()
+    ['NSA']
     """
 
     mapped: pd.Series
