@@ -337,6 +337,27 @@ class GapAnalysis:
     scenario : Scenario or None
     meta : dict
         The projection's meta plus scenario name, confidence and out-of-county cost.
+
+    Examples
+    --------
+    One group of primary ASD children, a 10-place base and an independent school, two
+    draws over two years:
+
+    >>> reg = pd.DataFrame({"setting": ["RB1", "IND"], "kind": ["resource_base", "independent"],
+    ...     "area": ["N", "N"], "capacity": [10, None], "designation": ["ASD", "*"],
+    ...     "min_ncy": [0, 0], "max_ncy": [6, 13], "cost_per_place": [20000, 60000]})
+    >>> cells = pd.DataFrame({"area": ["N", "N"], "ncy": [3, 3], "need": ["ASD", "ASD"],
+    ...                       "setting": ["RB1", "IND"]})
+    >>> draws = np.array([[[8, 4], [9, 5]], [[7, 1], [8, 2]]])  # (draws, years, cells)
+    >>> gap = gap_analysis(Projection(draws, [2026, 2027], cells), reg)
+    >>> gap.demand[:, :, 0].tolist()  # specialist demand per draw and year
+    [[12.0, 14.0], [8.0, 10.0]]
+    >>> gap.ooc_total.tolist()  # what the base cannot take goes out of county
+    [[2.0, 4.0], [0.0, 0.0]]
+    >>> bool((gap.ooc_cost == gap.ooc_total * gap.ooc_cost_per_place).all())
+    True
+    >>> gap.groups[["need", "phase"]].values.tolist()
+    [['ASD', 'primary']]
     """
 
     def __init__(self, *, projection: Projection, demand: np.ndarray, groups: pd.DataFrame,
