@@ -66,7 +66,7 @@ class CohortModel:
         Bayes mode only: fit a yearly growth of joiner rates (Poisson GLM over the history,
         with at least three transition years) and project it with its uncertainty.
     year_variation : bool
-        Bayes mode only: leaver and mover rates vary from year to year as they did
+        Bayes mode only: leaver, mover and joiner rates vary from year to year as they did
         historically (a random year effect per NCY on their odds, its variance estimated
         from the history by :func:`~senforecast.models.cohort_fit.year_effect_variance`).
         False keeps them fixed within a draw (parameter uncertainty only).
@@ -192,7 +192,7 @@ class CohortModel:
         else:
             params = fit_bayes(counts, index, need_changes=self.need_changes, joiner_trend=self.joiner_trend)
             if not self.year_variation:
-                params.leaver_year_var = params.mover_year_var = 0.0
+                params.leaver_year_var = params.mover_year_var = params.joiner_year_var = 0.0
         self.valid_states_ = vs
         self.index_ = index
         self.counts_ = counts
@@ -404,7 +404,8 @@ class CohortModel:
                            "joiner_trend_se": params.joiner_trend[1],
                            "population_year_offset": params.pop_offset,
                            "leaver_year_var": params.leaver_year_var,
-                           "mover_year_var": params.mover_year_var},
+                           "mover_year_var": params.mover_year_var,
+                           "joiner_year_var": params.joiner_year_var},
         }
         return Projection(draws, wanted, cell_frame, history=self.history_, flows=flows, meta=meta)
 
@@ -474,7 +475,7 @@ class CohortModel:
             joiner_trend=params.joiner_trend, trend_offset=(years - 1 - params.trend_ref_year).astype(float),
             area_factor=params.area_factor,
             leaver_year_var=params.leaver_year_var, mover_year_var=params.mover_year_var,
-            year_effect_years=params.year_effect_years,
+            year_effect_years=params.year_effect_years, joiner_year_var=params.joiner_year_var,
         )
         need_l, set_l = index.state_labels()
         cells = {"ncy": index.ncys[cell_ncy], "need": need_l[cell_state], "setting": set_l[cell_state]}

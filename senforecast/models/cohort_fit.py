@@ -295,6 +295,9 @@ class CohortParameters:
         As in :class:`TransitionCounts`.
     leaver_year_var, mover_year_var : float
         Variance of the random year effect on the odds of leaving and moving (0: none).
+    joiner_year_var : float
+        The same for the joining rate per head of population, by NCY (0: none; when
+        positive it replaces ``joiner_kappa``).
     year_effect_years : int
         Transition years those variances were estimated from.
 
@@ -335,6 +338,7 @@ class CohortParameters:
     leaver_year_var: float = 0.0
     mover_year_var: float = 0.0
     year_effect_years: int = 0  # transition years the year-effect variances were estimated from
+    joiner_year_var: float = 0.0  # year effect on the odds of joining, per NCY
 
     def copy(self) -> "CohortParameters":
         return replace(self, **{k: np.array(v) for k, v in self.__dict__.items() if isinstance(v, np.ndarray)})
@@ -643,6 +647,15 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
         best = int(np.argmax(ll))
         # a finite dispersion only if it beats the binomial limit by a clear margin
         kappa_j = float(JOINER_KAPPA_GRID[best]) if ll[best] > ll_inf + 1.0 else np.inf
+    # joiner rates vary between years beyond binomial noise too (witan demo: chi2/df 1.9, see
+    # docs/cohort_coverage.md): the leavers' year effect by moments, on exposure scaled by the
+    # trend so that the trend is not counted as variation; it replaces the Beta dispersion
+    joiner_var = 0.0
+    if use.sum() >= 2:
+        exposure = np.where(use, np.nan_to_num(pop) * growth, 0.0)
+        joiner_var = year_effect_variance(np.where(use, jy, 0).astype(float)[:, :, None], exposure[:, :, None])
+    if joiner_var > 0:
+        kappa_j = np.inf
     kappas["joiner"] = kappa_j
 
     area_factor = None
@@ -671,7 +684,7 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
                             joiner_trend=(beta_t, se_t), trend_ref_year=ref, area_factor=area_factor,
                             areas=list(c.areas), pop_offset=c.pop_offset,
                             leaver_year_var=leaver_var, mover_year_var=mover_var,
-                            year_effect_years=len(c.years))
+                            year_effect_years=len(c.years), joiner_year_var=joiner_var)
 
 
 def _joiner_trend(jy: np.ndarray, pop: np.ndarray, seen: np.ndarray, dt: np.ndarray) -> tuple[float, float]:

@@ -51,7 +51,7 @@ class SimPlan:
         Per year, ``(from_cells, to_cells, share, joiners, stayers)`` redirections.
     resample_each_year : bool
         Redraw rates every year (witan.send) instead of once per draw.
-    joiner_trend, trend_offset, area_factor, leaver_year_var, mover_year_var, year_effect_years
+    joiner_trend, trend_offset, area_factor, leaver_year_var, mover_year_var, year_effect_years, joiner_year_var
         As in :class:`~senforecast.models.cohort_fit.CohortParameters`; ``trend_offset``
         is ``(Y,)`` years from the trend's reference year.
 
@@ -97,6 +97,7 @@ class SimPlan:
     leaver_year_var: float = 0.0  # variance of the yearly Gamma factor on the odds of leaving, per NCY
     mover_year_var: float = 0.0  # the same for moving
     year_effect_years: int = 0  # historic years the year-effect variances (and mean rates) come from
+    joiner_year_var: float = 0.0  # the same for the odds of joining, per NCY (draws' rates only)
 
 
 def odds_year_effect(rng: np.random.Generator, p: np.ndarray, var: float, row: np.ndarray,
@@ -411,6 +412,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         qJ = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (D, *plan.join_alpha.shape)))
         mean_err_l = mean_error_factor(rng, plan.leaver_year_var, plan.year_effect_years, (D, A))
         mean_err_m = mean_error_factor(rng, plan.mover_year_var, plan.year_effect_years, (D, A))
+        mean_err_j = mean_error_factor(rng, plan.joiner_year_var, plan.year_effect_years, (D, A))
 
     j_cache = None
     K = dcell.shape[1]
@@ -442,6 +444,10 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
             pJ = sample_beta(rng, mu_j * k, (1 - mu_j) * k * (mu_j > 0), (D, A))
         else:
             pJ = mu_j
+        if plan.joiner_year_var > 0 and not plan.resample_each_year:
+            # joiner rates vary between years like leaver rates: a year effect per (draw, NCY)
+            pJ = odds_year_effect(rng, pJ, plan.joiner_year_var, np.arange(D)[:, None], np.arange(A)[None, :],
+                                  (D, A), mean_err_j)
         valid = plan.cell_valid[yi]
         valid_next_c = has_next & valid[nxt]
         dest_alpha_c = np.where((plan.dest_cell >= 0) & valid[dcell], plan.dest_alpha, 0.0)
