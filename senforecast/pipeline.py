@@ -56,6 +56,19 @@ class PipelineResult:
         Data-quality and model warnings, in plain English (no pupil ids).
     timings : dict of str to float
         Seconds per step.
+
+    Examples
+    --------
+    >>> from senforecast.config import demo_config
+    >>> cfg = demo_config().replace(draws=20, horizon=2, scenarios=(), backtest=False,
+    ...                             model_options={"mode": "witan"})
+    >>> res = run_pipeline(cfg, charts=False)
+    >>> res.projection.years.tolist(), list(res.scenario_gaps), res.backtest is None
+    ([2026, 2027], ['baseline'], True)
+    >>> "Gap by year" in res.tables and "fitting the cohort model" in res.timings
+    True
+    >>> any("pupil_id" in w for w in res.warnings)  # warnings never name children
+    False
     """
 
     config: Config

@@ -50,7 +50,31 @@ def _ncy_range_as_numbers(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def input_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
-    """Input summary sheets: children per year, places on roll, rows read and checks, warnings."""
+    """Input summary sheets: children per year, places on roll, rows read and checks, warnings.
+
+    Parameters
+    ----------
+    result : PipelineResult
+        A run (only its data and warnings are used).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Sheet name -> table, the ``Inputs - ...`` sheets and ``Data warnings``.
+
+    Examples
+    --------
+    >>> from senforecast.pipeline import run_pipeline
+    >>> from senforecast.config import demo_config
+    >>> cfg = demo_config().replace(draws=20, horizon=2, scenarios=(), backtest=False,
+    ...                             model_options={"mode": "witan"})
+    >>> sheets = input_tables(run_pipeline(cfg, charts=False))
+    >>> sheets["Inputs - children per year"].columns[:2].tolist()
+    ['year', 'children']
+    >>> rows = sheets["Inputs - rows and checks"].set_index("check")["count"]
+    >>> int(rows["plans.rows_read"]) >= int(rows["plans.rows_kept"])
+    True
+    """
     summary = result.data.summary()
     out: dict[str, pd.DataFrame] = {}
     names = {"children per year": "Inputs - children per year", "by need": "Inputs - by need",
@@ -112,7 +136,36 @@ def statutory_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     """Return-style tables: specialist place demand by provision type and NCY group (England's
     school capacity return: 5 years ahead primary, 7 secondary) and, for Welsh need codes, by
     major need. Needs a projection by setting; a table that cannot be made is noted in
-    ``result.warnings`` instead."""
+    ``result.warnings`` instead.
+
+    Parameters
+    ----------
+    result : PipelineResult
+        A run whose projection is by setting; its ``warnings`` list gets any notes.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``Return - by provision type`` (long), ``Return - provision type wide`` and, for
+        Welsh need codes, ``Return - by major need``; empty when nothing can be made.
+
+    Examples
+    --------
+    A two-year projection cannot fill the return's five (primary) and seven (secondary)
+    years; the tables are made and the shortfall is noted:
+
+    >>> from senforecast.pipeline import run_pipeline
+    >>> from senforecast.config import demo_config
+    >>> cfg = demo_config().replace(draws=20, horizon=2, scenarios=(), backtest=False,
+    ...                             model_options={"mode": "witan"})
+    >>> res = run_pipeline(cfg, charts=False)
+    >>> res.warnings.clear()  # start afresh (the run made these tables once already)
+    >>> tables = statutory_tables(res)
+    >>> list(tables)
+    ['Return - by provision type', 'Return - provision type wide', 'Return - by major need']
+    >>> any("fewer years than asked for" in w for w in res.warnings)
+    True
+    """
     p, cfg = result.projection, result.config
     if "setting" not in p.cells.columns or (p.cells["setting"].astype(str) == "ALL").all():
         result.warnings.append("statutory tables not made: the model does not project settings")
