@@ -238,6 +238,31 @@ def read_witan_inputs(folder: str | Path, *, name: str = "witan.send inputs") ->
 
     ``transitions``, ``population``, ``provision`` (from ``valid-states.csv``, with
     ``moves_to``) and ``costs`` (when ``costs.csv`` exists) are filled; ``area`` is ``"ALL"``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Folder holding ``transitions.csv``, ``population.csv``, ``valid-states.csv`` and,
+        optionally, ``costs.csv`` as witan.send writes them.
+    name : str
+        Authority name for reports.
+
+    Returns
+    -------
+    LocalAreaData
+
+    Examples
+    --------
+    Read the bundled demo folder (a local authority's own export reads the same way):
+
+    >>> from importlib import resources
+    >>> folder = resources.files("senforecast") / "datasets_data" / "witan_demo"
+    >>> with resources.as_file(folder) as path:
+    ...     d = read_witan_inputs(path, name="Demo")
+    >>> d.name, sorted(d.transitions["area"].unique()), d.costs is not None
+    ('Demo', ['ALL'], True)
+    >>> d.plans is None  # witan.send inputs are transitions, not one row per child
+    True
     """
     folder = Path(folder)
     costs = read_witan_costs(folder / "costs.csv") if (folder / "costs.csv").exists() else None
