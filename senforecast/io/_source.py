@@ -45,6 +45,27 @@ class RawTable:
         One column per header (positional column labels 0..n-1), values str or None.
     rows : list of int
         Spreadsheet row number of each row of ``cells``.
+    notes : list of str
+        Title rows skipped above the header.
+
+    Examples
+    --------
+    A CSV with a title row and a blank row inside the table; row numbers stay those the
+    analyst sees in a spreadsheet:
+
+    >>> import os, tempfile, warnings
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "plans.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("Plans at January census,,\\nUPN,NCY,Need\\na1,3,ASD\\n,,\\nb2,7,SLD\\n")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", InputWarning)  # title and blank rows skipped
+    ...     raw = read_raw(path, table="plans", skip_title_rows=True)
+    >>> raw.file, raw.headers, raw.rows
+    ('plans.csv', [['UPN'], ['NCY'], ['Need']], [3, 5])
+    >>> raw.cells.values.tolist(), raw.notes
+    ([['a1', '3', 'ASD'], ['b2', '7', 'SLD']], ['Plans at January census'])
+    >>> tmp.cleanup()
     """
 
     file: str
