@@ -60,7 +60,26 @@ def linear_trend_3(Y: np.ndarray, t: int, horizon: int) -> np.ndarray:
 
 
 def linear_trend_5(Y: np.ndarray, t: int, horizon: int) -> np.ndarray:
-    """Naive: least-squares line through the last 5 censuses."""
+    """Naive: least-squares line through the last 5 censuses, extrapolated (floored at 0).
+
+    Parameters
+    ----------
+    Y : ndarray, shape (n_series, n_years)
+        Counts by series and census.
+    t : int
+        Column of the origin (last census used).
+    horizon : int
+        Years ahead to forecast.
+
+    Returns
+    -------
+    ndarray, shape (n_series, horizon)
+
+    Examples
+    --------
+    >>> linear_trend_5(np.array([[9.0, 2, 4, 6, 8, 10], [0.0, 10, 8, 6, 4, 2]]), 5, 2).tolist()
+    [[12.0, 14.0], [0.0, 0.0]]
+    """
     return _linear(Y, t, horizon, 5)
 
 
@@ -93,6 +112,18 @@ class BacktestResult:
         ``target, horizon, model, n, wape, bias, coverage80, coverage95, interval_score80``.
     forecasts : DataFrame
         ``origin, horizon, area, target, model, actual, forecast, lo80, hi80, lo95, hi95``.
+
+    Examples
+    --------
+    >>> from senforecast.england import load_england_ehcp
+    >>> r = run_england_backtest(load_england_ehcp().age, origins=[2018], horizons=[1])
+    >>> total = r.scores[r.scores["target"] == "total"]
+    >>> bool((total["n"] == r.forecasts["area"].nunique()).all())  # every authority scored
+    True
+    >>> bool(total[["coverage80", "coverage95"]].stack().between(0, 1).all())
+    True
+    >>> r.versus_best_naive(["pooled_trend"])[["target", "model", "best_naive"]].columns.tolist()
+    ['target', 'model', 'best_naive']
     """
 
     scores: pd.DataFrame
@@ -164,6 +195,41 @@ def backtest_panel(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], or
     """Forecast every series of a panel from each origin with each forecaster (long table).
 
     Only data up to the origin is used for both the forecast and its interval calibration.
+
+    Parameters
+    ----------
+    panel : SeriesPanel
+        The series (one per area and target).
+    forecasters : mapping of str to callable
+        Name -> ``f(Y, t, horizon)`` returning ``(n_series, horizon)`` point forecasts
+        (e.g. :data:`BASELINES`).
+    origins : sequence of int
+        Census years forecast from (years not in the panel are skipped).
+    horizons : sequence of int
+        Years ahead kept (forecasts past the panel's last year are dropped).
+    calibration_origins : int
+        Earlier origins per horizon whose errors calibrate the intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``origin, horizon, area, target, model, actual, forecast, lo80, hi80, lo95, hi95``.
+
+    Examples
+    --------
+    Straight-line series: a line through the last three censuses is exact (and so are its
+    calibrated intervals), the last value lags behind:
+
+    >>> rows = [{"year": y, "area": a, "setting": "total", "count": float(b + s * (y - 2012))}
+    ...         for a, b, s in [("A", 10, 2), ("B", 50, 5), ("C", 30, -1)] for y in range(2012, 2022)]
+    >>> panel = SeriesPanel.from_table(pd.DataFrame(rows), "setting")
+    >>> fc = backtest_panel(panel, {"last_value": last_value, "linear_3": linear_trend_3},
+    ...                     origins=[2019, 2020], horizons=[1, 2])
+    >>> len(fc)  # 3 areas x 2 models x (2 horizons from 2019 + 1 from 2020)
+    18
+    >>> err = (fc["forecast"] - fc["actual"]).abs().groupby(fc["model"]).max()
+    >>> float(err["linear_3"]) < 1e-9, float(err["last_value"]) > 0
+    (True, True)
     """
     Y = panel.values
     years = list(panel.years)
