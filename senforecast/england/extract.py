@@ -38,6 +38,27 @@ def build_extract(*release_files: str | Path, out_dir: str | Path | None = None)
     -------
     EHCPTables
         What was read (with its report).
+
+    Examples
+    --------
+    A one-authority age file written to a scratch folder (a real run reads the publisher's
+    files and writes into the package):
+
+    >>> import os, tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> raw = pd.DataFrame({"time_period": ["2021", "2021"], "geographic_level": ["Local authority"] * 2,
+    ...     "region_name": ["North East"] * 2, "old_la_code": ["390"] * 2, "new_la_code": ["E08000037"] * 2,
+    ...     "la_name": ["Gateshead"] * 2, "characteristic_age": ["Total", "Age 5 to 10"],
+    ...     "Total_st": ["z", "z"], "Total_ehc": ["1200", "400"], "Total_all": ["x", "400"]})
+    >>> release = os.path.join(tmp.name, "sen2_age_caseload.csv")
+    >>> raw.to_csv(release, index=False)
+    >>> out = os.path.join(tmp.name, "extract")
+    >>> t = build_extract(release, out_dir=out)
+    >>> sorted(os.listdir(out)) == sorted(EXTRACT_FILES)
+    True
+    >>> pd.read_csv(os.path.join(out, "ehcp_age.csv"))["count"].tolist()
+    [1200, 400]
+    >>> tmp.cleanup()
     """
     tables = read_ehcp(*release_files)
     out = Path(out_dir) if out_dir is not None else _extract_dir()

@@ -63,6 +63,20 @@ class EHCPTables:
         ``area, la_name, old_la_code, region, first_year, last_year``.
     report : ValidationReport
         Marker counts (``z``/``x``/``c``), rows left out, totals that disagree.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"time_period": ["2021", "2021"], "geographic_level": ["Local authority"] * 2,
+    ...     "region_name": ["North East"] * 2, "old_la_code": ["390"] * 2, "new_la_code": ["E08000037"] * 2,
+    ...     "la_name": ["Gateshead"] * 2, "characteristic_age": ["Total", "Age 5 to 10"],
+    ...     "Total_st": ["z", "z"], "Total_ehc": ["1200", "400"], "Total_all": ["x", "400"]})
+    >>> t = read_ehcp(frames={"age.csv": raw})
+    >>> t.age.columns.tolist(), t.setting.empty
+    (['year', 'area', 'age_group', 'count'], True)
+    >>> t.areas[["area", "la_name", "region"]].values.tolist()
+    [['E08000037', 'Gateshead', 'North East']]
+    >>> t.report.counts["Total_st=z"]  # markers are counted, not dropped silently
+    2
     """
 
     age: pd.DataFrame
