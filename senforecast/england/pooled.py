@@ -167,6 +167,39 @@ def calibration_errors(forecaster, Y: np.ndarray, t: int, max_horizon: int, n_or
 
     Returns ``{h: (errors, sizes, series_index)}`` pooling the latest ``n_origins`` origins per
     horizon (only data up to ``t`` is touched).
+
+    Parameters
+    ----------
+    forecaster : callable
+        ``f(Y, origin, horizon)`` -> ``(n_series, horizon)`` point forecasts.
+    Y : ndarray, shape (n_series, n_years)
+        Counts by series and year.
+    t : int
+        Year index of the forecast origin being calibrated.
+    max_horizon : int
+        Longest horizon.
+    n_origins : int
+        Latest earlier origins used per horizon.
+    min_history : int
+        Years of data an origin needs.
+
+    Returns
+    -------
+    dict of int to tuple of ndarray
+        ``errors`` = ``log(actual + 1) - log(forecast + 1)``, ``sizes`` = count at the origin,
+        ``series_index``, pooled over origins (latest first).
+
+    Examples
+    --------
+    >>> last = lambda Y, t, H: np.repeat(Y[:, t:t + 1], H, axis=1)  # last value repeated
+    >>> Y = np.array([[1.0, 2, 3, 4, 5, 6, np.nan]])  # the last year lies after the origin
+    >>> errs = calibration_errors(last, Y, t=5, max_horizon=2)
+    >>> sorted(errs)
+    [1, 2]
+    >>> np.round(np.exp(errs[1][0]), 3).tolist()  # (actual + 1) / (forecast + 1), origins 4, 3, 2
+    [1.167, 1.2, 1.25]
+    >>> errs[2][1].tolist()  # sizes: the count at origins 3 and 2
+    [4.0, 3.0]
     """
     out: dict[int, tuple[list, list, list]] = {}
     first = min_history - 1
