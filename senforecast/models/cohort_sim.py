@@ -334,6 +334,17 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
              flows: tuple[str, ...] = FLOWS) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Run the projection (see the module docstring); called by ``CohortModel.project``.
 
+    Parameters
+    ----------
+    plan : SimPlan
+        Rates, cells, seed stock and scenario arrays.
+    n_draws : int
+        Simulation draws.
+    rng : numpy.random.Generator
+        Source of randomness (a seeded generator reproduces the run).
+    flows : tuple of str
+        Flows to record, from :data:`FLOWS` (the stock is always recorded).
+
     Returns
     -------
     cells : ndarray
