@@ -2,7 +2,7 @@
 
 The yardstick for :func:`senforecast.models.cohort_sim.simulate`: the same model (rates drawn
 once per draw, joiner rates varying between years around a trend with area factors drawn
-once per draw, leaver and mover odds varying between years by NCY, Dirichlet-multinomial
+once per draw, leaver, mover and joiner odds varying between years by NCY, Dirichlet-multinomial
 destinations and joiner states, routing of children whose state is not valid next year),
 written the obvious
 way - a loop over draws, years, areas and occupied cohorts (area, NCY, need, setting) with
@@ -74,7 +74,8 @@ def naive_simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> np.
         lvar, mvar = getattr(plan, "leaver_year_var", 0.0), getattr(plan, "mover_year_var", 0.0)
         hist_years = getattr(plan, "year_effect_years", 0)
         mean_err = {}
-        for name, var in (("leaver", lvar), ("mover", mvar)):
+        jvar = getattr(plan, "joiner_year_var", 0.0)
+        for name, var in (("leaver", lvar), ("mover", mvar), ("joiner", jvar)):
             v = var / hist_years if var > 0 and hist_years >= 1 else 0.0
             mean_err[name] = np.array([rng.gamma(1.0 / v, v) for _ in range(A)]) if v > 0 else np.ones(A)
         stock = plan.stock0.copy()
@@ -82,6 +83,17 @@ def naive_simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> np.
             valid = plan.cell_valid[y]
             f_leave = np.array([rng.gamma(1.0 / lvar, lvar) for _ in range(A)]) * mean_err["leaver"] if lvar > 0 else None
             f_move = np.array([rng.gamma(1.0 / mvar, mvar) for _ in range(A)]) * mean_err["mover"] if mvar > 0 else None
+            f_join = np.array([rng.gamma(1.0 / jvar, jvar) for _ in range(A)]) * mean_err["joiner"] if jvar > 0 else None
+            # this year's joiner rate by NCY, shared by the areas
+            pj_year = np.zeros(A)
+            for a in range(A):
+                if np.isfinite(plan.joiner_kappa) and mu[a] > 0:
+                    k = plan.joiner_kappa
+                    pj_year[a] = rng.beta(mu[a] * k, (1 - mu[a]) * k)
+                else:
+                    pj_year[a] = mu[a]
+                if f_join is not None:  # the year's odds factor for joining at this NCY
+                    pj_year[a] = pj_year[a] * f_join[a] / (1.0 - pj_year[a] + pj_year[a] * f_join[a])
             new = np.zeros_like(stock)
             for ar in range(Ar):
                 for c in np.flatnonzero(stock[ar]):  # one occupied cohort at a time
@@ -115,11 +127,7 @@ def naive_simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator) -> np.
                                 new[ar, dests[k]] += m
                 # joiners by NCY
                 for a in range(A):
-                    if np.isfinite(plan.joiner_kappa) and mu[a] > 0:
-                        k = plan.joiner_kappa
-                        pj = rng.beta(mu[a] * k, (1 - mu[a]) * k)
-                    else:
-                        pj = mu[a]
+                    pj = pj_year[a]
                     cells = plan.join_cell[a]
                     ok = (cells >= 0) & valid[np.maximum(cells, 0)]
                     q = qJ[a] * plan.joiner_weight[y, a] * ok
