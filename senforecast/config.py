@@ -96,6 +96,14 @@ class Config:
         Width of the gap intervals (0.9: 5th to 95th percentile).
     kinds : dict of str to str
         Setting kind overrides for the gap analysis (e.g. ``{"OLA-MS": "mainstream"}``).
+    ooc_placements : {"reallocate", "stay"}
+        ``"reallocate"`` (default, the planning view): everyone needing a specialist place,
+        including children now out of county, is offered a suitable local place first, so
+        out-of-county numbers count only those local places cannot take (in the first projected
+        year this can be far below today's out-of-county count). ``"stay"``: children the model
+        projects out of county stay there (placements continue) and local demand that does not
+        fit joins them; a new base then changes nothing unless a scenario also redirects
+        children into it.
     specialist_share : float, optional
         For a model without settings (prevalence): the share of children with a plan who need
         a specialist place. Default: the last census's share by NCY and need (needs plans).
@@ -134,6 +142,7 @@ class Config:
     seed: int = 1
     confidence: float = 0.9
     kinds: Mapping[str, str] = field(default_factory=dict)
+    ooc_placements: str = "reallocate"
     specialist_share: float | None = None
     scenarios: tuple[Scenario, ...] = ()
     backtest: bool = True
@@ -159,7 +168,7 @@ _SECTIONS = {
     "name": None,
     "inputs": {*TABLES, "need_scheme", "columns"},
     "model": {"kind", "horizon", "draws", "seed", "options"},
-    "gap": {"confidence", "kinds", "specialist_share"},
+    "gap": {"confidence", "kinds", "specialist_share", "ooc_placements"},
     "scenarios": None,
     "backtest": {"enabled", "horizons", "draws", "origins"},
     "output": {"suppress_below", "round_to", "chart_formats"},
@@ -168,6 +177,12 @@ _SCENARIO_KEYS = {"name", "description", "joiner_multiplier", "rate_changes", "r
                   "provision_changes"}
 _PARTS = {"rate_changes": RateChange, "redirects": Redirect, "closures": SettingClosure,
           "provision_changes": ProvisionChange}
+
+
+def _ooc_placements(value: Any, source: str) -> str:
+    if value not in ("stay", "reallocate"):
+        raise ConfigError(f"{source}: [gap] ooc_placements must be \"stay\" or \"reallocate\" (found {value!r})")
+    return str(value)
 
 
 def _check_keys(where: str, given: Mapping, allowed: set[str], source: str) -> None:
@@ -293,6 +308,7 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, sour
         seed=_number(model.get("seed", 1), "[model] seed", source, low=0),
         confidence=float(confidence),
         kinds=dict(gap.get("kinds", {})),
+        ooc_placements=_ooc_placements(gap.get("ooc_placements", "reallocate"), source),
         specialist_share=_share(gap.get("specialist_share"), source),
         scenarios=scenarios,
         backtest=bool(bt.get("enabled", True)),

@@ -224,7 +224,8 @@ def _gap(projection: Projection, data: LocalAreaData, config: Config, scenario: 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InputWarning)
         g = gap_analysis(projection, data.provision, scenario=scenario, confidence=config.confidence,
-                         kinds=config.kinds or None, specialist_share=share, seed=config.seed)
+                         kinds=config.kinds or None, specialist_share=share, seed=config.seed,
+                         ooc_placements=config.ooc_placements)
     _collect([w for w in caught if issubclass(w.category, InputWarning)], notes)
     return g
 
@@ -460,8 +461,15 @@ def assumptions(result: PipelineResult) -> pd.DataFrame:
                       f"use p{round(lo * 100):02d}-p{round(hi * 100):02d}"),
         ("population", "the population table's projection (children per area and NCY); new plans scale with it"),
         ("demand for specialist places", "children projected in resource bases, special schools, units and "
-                                          "out-of-county settings; the allocation offers each a suitable local "
-                                          "place (designation, age range, own area first) before out of county"),
+                                          "out-of-county settings; " + (
+                                              "children the model keeps out of county stay there (placements "
+                                              "continue); children projected in local specialist settings get a "
+                                              "suitable local place (designation, age range, own area first) "
+                                              "and those who do not fit go out of county"
+                                              if cfg.ooc_placements == "stay" else
+                                              "the allocation offers each, including those now out of county, a "
+                                              "suitable local place (designation, age range, own area first) "
+                                              "before out of county")),
         ("out-of-county cost per place", f"{g.ooc_cost_per_place:,.0f} GBP a year"),
         ("need scheme", cfg.need_scheme or "(codes not checked)"),
     ]

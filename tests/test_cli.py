@@ -226,3 +226,18 @@ def test_run_with_own_headers(tmp_path, capsys):
     by_need = _sheet(out / "senforecast.xlsx", "Projection by need").groupby("year")["mean"].sum()
     np.testing.assert_allclose(by_need.to_numpy(), total["mean"].to_numpy(), rtol=1e-9)
     assert "Test LA" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_ooc_placements_setting_is_checked_and_changes_the_gap(tmp_path):
+    """[gap] ooc_placements is validated, and 'stay' keeps the model's out-of-county children
+    out of county, so it never counts fewer out of county than 'reallocate' on the same draws."""
+    from senforecast.config import ConfigError, config_from_dict, demo_config
+    from senforecast.pipeline import run_pipeline
+
+    with pytest.raises(ConfigError, match="ooc_placements"):
+        config_from_dict({"inputs": {"plans": "p.csv"}, "gap": {"ooc_placements": "sometimes"}}, base_dir=tmp_path)
+    base = demo_config().replace(draws=40, horizon=2, scenarios=(), backtest=False)
+    realloc = run_pipeline(base, charts=False).gap.by_year()
+    stay = run_pipeline(base.replace(ooc_placements="stay"), charts=False).gap.by_year()
+    assert (stay["ooc_mean"].to_numpy() >= realloc["ooc_mean"].to_numpy() - 1e-9).all()
+    assert (stay["ooc_mean"] > realloc["ooc_mean"]).any()
