@@ -278,6 +278,53 @@ def categorical_from_cdf(rng: np.random.Generator, child_row: np.ndarray, flat: 
 _COUNT_BITS = 20  # counts below 2**20 share an int64 with their key (keys below 2**43)
 
 
+def sum_by_key_dense(keys: np.ndarray, counts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`sum_by_key` for non-negative keys below a small ``size``: one bincount, no sort.
+
+    Examples
+    --------
+    >>> k, n = sum_by_key_dense(np.array([7, 3, 7, 5]), np.array([1, 2, 3, 0]), 8)
+    >>> k.tolist(), n.tolist()
+    ([3, 7], [2, 4])
+    """
+    tot = np.bincount(keys, weights=counts, minlength=size)
+    k = np.flatnonzero(tot > 0)
+    return k, tot[k].astype(np.int64)
+
+
+def compact_columns(arr: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """``arr[..., used]`` for a C-contiguous array that owns its data, done in place.
+
+    Rows are gathered in blocks and written back to the front of the same buffer (a row's
+    compacted copy never reaches rows not yet read), then the buffer is shrunk: no second
+    output-sized allocation, whose fresh pages cost more than the copy itself.
+
+    Examples
+    --------
+    >>> a = np.arange(12).reshape(2, 2, 3)
+    >>> compact_columns(a.copy(), np.array([0, 2])).tolist()
+    [[[0, 2], [3, 5]], [[6, 8], [9, 11]]]
+    """
+    *lead, n_col = arr.shape
+    rows = int(np.prod(lead))
+    u = used.size
+    flat = arr.reshape(-1)
+    grid = arr.reshape(rows, n_col)
+    step = max(1, 2**20 // max(n_col, 1))  # ~1M elements a block
+    block = np.empty((step, u), dtype=arr.dtype)
+    for r0 in range(0, rows, step):
+        r1 = min(rows, r0 + step)
+        b = block[:r1 - r0]
+        np.take(grid[r0:r1], used, axis=1, out=b)  # C-ordered, unlike grid[r0:r1, used]
+        flat[r0 * u:r1 * u] = b.reshape(-1)
+    del flat, grid, block
+    try:
+        arr.resize(rows * u, refcheck=False)  # shrink the buffer in place (realloc)
+    except (ValueError, SystemError):  # does not own its data: fall back to a copy
+        return np.ascontiguousarray(arr.reshape(-1)[:rows * u]).reshape(*lead, u)
+    return arr.reshape(*lead, u)
+
+
 def sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sum counts by integer key; return keys with positive totals, sorted.
 
@@ -402,8 +449,18 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     ac0 = np.flatnonzero(plan.stock0.ravel())
     key = (np.arange(D)[:, None] * AC + ac0[None, :]).ravel()
     n = np.tile(plan.stock0.ravel()[ac0], D).astype(np.int64)
-    records: list[dict[str, tuple[np.ndarray, np.ndarray]]] = []
     most = int(plan.stock0.sum())  # largest draw-year total, to choose the output dtype
+    # outputs over every area-cell, written year by year (keeping every year's entries to the
+    # end made peak memory several times the output); every flow in a year is at most the
+    # stock before or after it, so one bound serves all: flows int16 while every draw-year
+    # total fits (widened the first year one does not), the stock (the draws analysts do
+    # arithmetic with) int32
+    out: dict[str, np.ndarray] = {}
+    for k in names:
+        # zero-filled in order: scattered first writes into fresh pages fault in a slow, erratic order
+        out[k] = np.empty((D, Y, AC), dtype=np.int32 if k == "stock" or most >= 2**15 else np.int16)
+        out[k].fill(0)
+    seen = np.zeros(AC, dtype=bool)
 
     # joiner-rate trend and area factors, drawn once per draw (parameter uncertainty)
     b, se = plan.joiner_trend
@@ -561,7 +618,9 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
             redirected = red if redirected is None else (np.concatenate([redirected[0], red[0]]),
                                                          np.concatenate([redirected[1], red[1]]))
 
-        key, n = sum_by_key(keys_in, counts_in)
+        # few possible keys: a bincount beats the sort
+        key, n = (sum_by_key_dense(keys_in, counts_in, size) if size <= 4 * keys_in.size + 2**20
+                  else sum_by_key(keys_in, counts_in))
         new_draw, new_ac = key // AC, key % AC
         most = max(most, int(np.bincount(new_draw, weights=n, minlength=D).max()) if key.size else 0)
         joined = kind_in == 2
@@ -581,26 +640,15 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
                                       else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
         draw, ac = new_draw, new_ac  # the new stock's entries, for the next year
         rec["stock"] = (draw, ac, n)
-        records.append(rec)
+        if most >= 2**15:
+            for k in names:
+                if out[k].dtype == np.int16:
+                    out[k] = out[k].astype(np.int32)
+        for k, (dd, aa, vv) in rec.items():
+            out[k].reshape(-1)[dd * (Y * AC) + yi * AC + aa] = vv  # one flat index: ~4x faster than 3-d
+            seen[aa] = True
 
-    seen = np.zeros(AC, dtype=bool)
-    for r in records:
-        for k in names:
-            seen[r[k][1]] = True
     used = np.flatnonzero(seen)
-    pos = np.full(AC, -1, dtype=np.int64)
-    pos[used] = np.arange(used.size)
-    out = {}
-    # every flow in a year is at most the stock before or after it, so one bound serves all;
-    # flows are stored small, the stock (the draws analysts do arithmetic with) as int32
-    small = np.int16 if most < 2**15 else np.int32
-    for k in names:
-        # zero-filled in order: scattered first writes into fresh pages fault in a slow, erratic order
-        arr = np.empty((D, Y, used.size), dtype=np.int32 if k == "stock" else small)
-        arr.fill(0)
-        flat = arr.reshape(-1)  # one flat index is ~4x faster than a 3-d fancy assignment
-        for yi, r in enumerate(records):
-            dd, aa, vv = r[k]
-            flat[dd * (Y * used.size) + (yi * used.size) + pos[aa]] = vv
-        out[k] = arr
+    if used.size < AC:
+        out = {k: compact_columns(v, used) for k, v in out.items()}
     return used, out
