@@ -366,11 +366,51 @@ def binomial_counts(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> n
     (0.3, 1.5, 0, True)
     """
     # a uniform for every entry (cheaper than selecting the ones first); n == 0 gives 0
-    out = ((rng.random(n.size) < p) & (n == 1)).astype(np.int64)
+    u = rng.random(n.size)
+    out = ((u < p) & (n == 1)).astype(np.int64)
     many = np.flatnonzero(n > 1)
     if many.size:
-        out[many] = rng.binomial(n[many], p[many])
+        # the same uniforms serve the entries of 2+ children (about half): inverse CDF
+        out[many] = binomial_inverse_cdf(n[many], p[many], u[many])
     return out
+
+
+def binomial_inverse_cdf(n: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Binomial(``n``, ``p``) variates from uniforms ``u`` by inverse CDF (small ``n``).
+
+    Walks up the CDF with the pmf recurrence, keeping only the entries not yet placed (most
+    stop at 0 or 1 when ``n * p`` is small), about twice as fast as ``Generator.binomial``
+    for the simulation's few-child entries. ``p > 0.5`` is drawn as ``n`` minus a
+    Binomial(``n``, ``1 - p``), so the walk's start ``(1 - p) ** n`` never underflows at the
+    sizes used here (a cell holds at most a few hundred children).
+
+    Examples
+    --------
+    >>> u = np.random.default_rng(0).random(20000)
+    >>> x = binomial_inverse_cdf(np.full(20000, 10), np.full(20000, 0.3), u)
+    >>> round(float(x.mean()), 1), int(x.min()) >= 0, int(x.max()) <= 10
+    (3.0, True, True)
+    >>> binomial_inverse_cdf(np.array([4, 4]), np.array([0.0, 1.0]), np.array([0.5, 0.5])).tolist()
+    [0, 4]
+    """
+    flip = p > 0.5
+    q = np.where(flip, 1.0 - p, p)
+    k = np.zeros(n.size, dtype=np.int64)
+    pmf = np.exp(n * np.log1p(-q))  # P(0)
+    cdf = pmf.copy()
+    idx = np.flatnonzero(u >= cdf)
+    if idx.size:
+        a_n, a_u, a_r = n[idx], u[idx], q[idx] / (1.0 - q[idx])
+        a_pmf, a_cdf = pmf[idx], cdf[idx]
+        j = 0
+        while idx.size:
+            j += 1
+            k[idx] = j
+            a_pmf = a_pmf * ((a_n - (j - 1)) / j * a_r)
+            a_cdf = a_cdf + a_pmf
+            go = (a_u >= a_cdf) & (a_n > j)  # rounding: never past n
+            idx, a_n, a_u, a_r, a_pmf, a_cdf = idx[go], a_n[go], a_u[go], a_r[go], a_pmf[go], a_cdf[go]
+    return np.where(flip, n - k, k)
 
 
 FLOWS: tuple[str, ...] = ("joiners", "leavers", "movers", "routed", "redirected")
