@@ -1,28 +1,9 @@
-"""Kernels of the cohort simulation: inverse-CDF binomials, dense key sums, in-place column compaction."""
+"""Kernels of the cohort simulation: binomial counts, dense key sums, in-place column compaction."""
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
-from senforecast.models.cohort_sim import (binomial_counts, binomial_inverse_cdf, compact_columns, sum_by_key,
-                                           sum_by_key_dense)
-
-
-@pytest.mark.parametrize("n,p", [(2, 0.05), (3, 0.5), (7, 0.15), (30, 0.9), (33, 0.49), (200, 0.3), (12, 0.999)])
-def test_binomial_inverse_cdf_matches_the_binomial_pmf(n, p):
-    m = 100_000
-    rng = np.random.default_rng(n)
-    x = binomial_inverse_cdf(np.full(m, n), np.full(m, p), rng.random(m))
-    obs = np.bincount(x, minlength=n + 1)
-    exp = stats.binom.pmf(np.arange(n + 1), n, p) * m
-    big = exp > 5
-    # lump the thin tails into one cell so the chi-square approximation holds
-    o = np.r_[obs[big], obs[~big].sum()]
-    e = np.r_[exp[big], exp[~big].sum()]
-    keep = e > 0
-    chi2 = (((o - e) ** 2)[keep] / e[keep]).sum()
-    assert stats.chi2.sf(chi2, keep.sum() - 1) > 0.001
+from senforecast.models.cohort_sim import binomial_counts, compact_columns, sum_by_key, sum_by_key_dense
 
 
 def test_binomial_counts_mixed_entries_have_binomial_means_and_variances():
@@ -70,3 +51,19 @@ def test_compact_columns_equals_fancy_indexing(d, y, cols, seed, dtype):
     got = compact_columns(a.copy(), used)
     assert got.shape == expected.shape and got.dtype == expected.dtype
     assert (got == expected).all() and got.flags.c_contiguous
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 9), st.sampled_from([1, 2, 8, 64]), st.integers(0, 2**32 - 1),
+       st.floats(0, 0.9))
+def test_guided_categorical_draws_exactly_what_the_binary_search_draws(rows, k, g, seed, zero_share):
+    from senforecast.models.cohort_sim import categorical_from_cdf, categorical_from_guide, cdf_table, guide_table
+    rng = np.random.default_rng(seed)
+    probs = rng.random((rows, k)) * (rng.random((rows, k)) >= zero_share)  # zero-probability slots repeat CDF values
+    probs[:, rng.integers(0, k, rows)[:1]] += 0.01  # every row has some probability
+    flat = cdf_table(probs)
+    child_row = np.sort(rng.integers(0, rows, 500))
+    a = categorical_from_guide(np.random.default_rng(seed), child_row, flat, guide_table(flat, rows, g), g, k)
+    b = categorical_from_cdf(np.random.default_rng(seed), child_row, flat, k)
+    assert (a == b).all()
+    assert (probs[child_row, a] > 0).all()
