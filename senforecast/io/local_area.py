@@ -137,38 +137,40 @@ def _active_provision(provision: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFr
     return m.drop_duplicates("_plan").set_index("_plan")
 
 
+def _warn_rows_by_setting(report: ValidationReport, plans: ReadResult, rows: np.ndarray,
+                          bad: pd.DataFrame, column: str, what: str, fix: str, key: str) -> None:
+    """One warning for plan rows kept despite a register mismatch, counted per setting."""
+    if not len(bad):
+        return
+    by_setting = bad.groupby("setting").size().sort_values(ascending=False)
+    detail = "; ".join(f"{s}: {n}" for s, n in by_setting.head(5).items())
+    _warn(report, Problem(plans.file, None, column,
+                          f"{len(bad)} plan row(s) are in a setting whose {what} ({detail}); "
+                          f"rows {_rows_text(rows[bad.index])}. The children are kept; {fix}"),
+          key, len(bad))
+
+
+def _outside_designation(m: pd.DataFrame) -> np.ndarray:
+    """Rows whose need is not in their setting's designation (blank or ``*`` takes all),
+    decided once per distinct (designation, need) pair rather than row by row."""
+    des = m["designation"].astype(object).where(m["designation"].notna(), "").astype(str)
+    codes, pairs = pd.MultiIndex.from_arrays([des, m["need"].astype(str)]).factorize()
+    excluded = np.array([d not in ("", "*") and n not in d.split(";") for d, n in pairs], dtype=bool)
+    return excluded[codes]
+
+
 def _check_plans_against_provision(plans: ReadResult, provision: pd.DataFrame,
                                    report: ValidationReport) -> None:
     m = _active_provision(provision, plans.table)
     if m.empty:
         return
     rows = np.asarray(plans.rows)
-    out_of_range = m[(m["ncy"] < m["min_ncy"]) | (m["ncy"] > m["max_ncy"])]
-    if len(out_of_range):
-        by_setting = out_of_range.groupby("setting").size().sort_values(ascending=False)
-        detail = "; ".join(f"{s}: {n}" for s, n in by_setting.head(5).items())
-        _warn(report, Problem(plans.file, None, "ncy",
-                              f"{len(out_of_range)} plan row(s) are in a setting whose age range does not "
-                              f"include the child's NCY ({detail}); rows {_rows_text(rows[out_of_range.index])}. "
-                              "The children are kept; check the register's min_ncy/max_ncy or the NCY"),
-              "plans.outside_age_range", len(out_of_range))
-
-    def excluded(row) -> bool:
-        des = row["designation"]
-        if des is None or (isinstance(des, float) and np.isnan(des)) or des in ("", "*"):
-            return False
-        return row["need"] not in des.split(";")
-
-    mask = m.apply(excluded, axis=1).astype(bool) if len(m) else pd.Series([], dtype=bool)
-    outside = m[mask]
-    if len(outside):
-        by_setting = outside.groupby("setting").size().sort_values(ascending=False)
-        detail = "; ".join(f"{s}: {n}" for s, n in by_setting.head(5).items())
-        _warn(report, Problem(plans.file, None, "need",
-                              f"{len(outside)} plan row(s) are in a setting whose designation does not "
-                              f"include the child's need ({detail}); rows {_rows_text(rows[outside.index])}. "
-                              "The children are kept; check the register's designation"),
-              "plans.outside_designation", len(outside))
+    _warn_rows_by_setting(report, plans, rows, m[(m["ncy"] < m["min_ncy"]) | (m["ncy"] > m["max_ncy"])],
+                          "ncy", "age range does not include the child's NCY",
+                          "check the register's min_ncy/max_ncy or the NCY", "plans.outside_age_range")
+    _warn_rows_by_setting(report, plans, rows, m[_outside_designation(m)],
+                          "need", "designation does not include the child's need",
+                          "check the register's designation", "plans.outside_designation")
 
 
 def _check_ncy_advances(plans: ReadResult, report: ValidationReport) -> None:
