@@ -207,6 +207,13 @@ def _group_label(row: pd.Series | Mapping, by: Sequence[str]) -> str:
     return " · ".join(text(b) for b in by)
 
 
+def _rows_of(table: pd.DataFrame, group: pd.Series | Mapping, by: Sequence[str]) -> pd.DataFrame:
+    """Rows of ``table`` belonging to one group (all rows when ``by`` is empty)."""
+    if not by:
+        return table
+    return table[np.logical_and.reduce([table[b] == group[b] for b in by])]
+
+
 def _panel_title(label: str, ncols: int) -> str:
     """Fit a small-multiple title inside its panel: one part per line, long parts shortened."""
     limit = {1: 80, 2: 40}.get(ncols, 22)
@@ -345,12 +352,8 @@ def fan_chart(
                             legend_row=True)
     years = list(summary["year"]) + (list(history["year"]) if history is not None else [])
     for ax, (_, g) in zip(axes, groups.iterrows()):
-        mask = np.logical_and.reduce([summary[b] == g[b] for b in by])
-        part = summary[mask]
-        hist = None
-        if history is not None:
-            hmask = np.logical_and.reduce([history[b] == g[b] for b in by])
-            hist = history[hmask]
+        part = _rows_of(summary, g, by)
+        hist = _rows_of(history, g, by) if history is not None else None
         _draw_history(ax, hist)
         _join_line(ax, hist, part, PROJECTION_COLOUR)
         _draw_fan(ax, part, PROJECTION_COLOUR)
@@ -423,10 +426,7 @@ def capacity_chart(
     fig, axes = _new_figure(n, ncols=ncols if n > 1 else 1, panel_height=4.2 if n == 1 else min(2.4, 8.0 / rows),
                             legend_row=n > 1)
     for ax, (_, g) in zip(axes, groups.iterrows()):
-        part = table
-        if by:
-            part = table[np.logical_and.reduce([table[b] == g[b] for b in by])]
-        part = part.sort_values("year")
+        part = _rows_of(table, g, by).sort_values("year")
         x = part["year"].to_numpy(dtype=float)
         med = part[demand].to_numpy(dtype=float)
         cap = part[capacity].to_numpy(dtype=float)
@@ -710,7 +710,7 @@ def shortfall_probability_chart(
         # too many lines to tell apart: one small panel per group instead
         fig, axes = _new_figure(len(groups), ncols=3, panel_height=1.7, sharex=True)
         for ax, (_, g) in zip(axes, groups.iterrows()):
-            part = table[np.logical_and.reduce([table[b] == g[b] for b in by])].sort_values("year")
+            part = _rows_of(table, g, by).sort_values("year")
             ax.plot(part["year"], part[value] * 100, color=PROJECTION_COLOUR, marker="o", markersize=3,
                     linewidth=1.6)
             for th in thresholds:
@@ -729,8 +729,7 @@ def shortfall_probability_chart(
     fig, axes = _new_figure(1, panel_height=4.0)
     ax = axes[0]
     for i, (_, g) in enumerate(groups.iterrows()):
-        part = table if not by else table[np.logical_and.reduce([table[b] == g[b] for b in by])]
-        part = part.sort_values("year")
+        part = _rows_of(table, g, by).sort_values("year")
         ax.plot(part["year"], part[value] * 100, color=OKABE_ITO[i], marker=markers[i], markersize=4,
                 linewidth=1.8, label=_group_label(g, by) if by else "All specialist places")
     for th in thresholds:
