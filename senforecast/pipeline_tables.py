@@ -15,6 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .errors import InputWarning, SenForecastError
+from .plotting import scenario_chart  # defined in plotting; older code imports it from here
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import PipelineResult
@@ -254,58 +255,6 @@ def publishable_tables(tables: dict[str, pd.DataFrame], *, suppress_below: float
 
 
 # ---------------------------------------------------------------------------- charts
-def scenario_chart(table: pd.DataFrame, *, measure: str = "ooc", lo: str = "p05", hi: str = "p95",
-                   title: str | None = None, ylabel: str = "Children placed out of county",
-                   source: str = "Source: senforecast gap analysis of each scenario (same simulated futures).",
-                   ) -> Figure:
-    """Scenarios side by side: one line (median) and band per scenario for a measure by year.
-
-    Parameters
-    ----------
-    table : DataFrame
-        From :func:`senforecast.scenario_compare.compare_scenarios`: ``scenario, year,
-        {measure}_median, {measure}_{lo}, {measure}_{hi}``.
-    measure : str
-        ``ooc``, ``places_short``, ``ooc_cost`` or ``total_cost``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"scenario": ["baseline", "baseline", "new base", "new base"],
-    ...                   "year": [2026, 2027, 2026, 2027], "ooc_median": [50, 55, 50, 43],
-    ...                   "ooc_p05": [40, 44, 40, 33], "ooc_p95": [60, 66, 60, 53]})
-    >>> [t.get_text() for t in scenario_chart(t).axes[0].get_legend().get_texts()]
-    ['baseline: 90% interval', 'baseline (median)', 'new base (median)']
-    """
-    from .plotting import OKABE_ITO, _count_axis, _finish, _new_figure, _year_axis
-
-    need = ["scenario", "year", f"{measure}_median"]
-    missing = [c for c in need if c not in table.columns]
-    if missing:
-        raise SenForecastError(f"scenario_chart needs columns {missing}; the table has {list(table.columns)}")
-    fig, axes = _new_figure(1, panel_height=4.2)
-    ax = axes[0]
-    money = "cost" in measure
-    scale = 1e6 if money else 1
-    for i, (name, part) in enumerate(table.groupby("scenario", sort=False)):
-        colour = OKABE_ITO[i % (len(OKABE_ITO) - 1)]
-        part = part.sort_values("year")
-        # one band only (the first scenario's): overlapping bands of several scenarios are unreadable
-        if i == 0 and f"{measure}_{lo}" in part and f"{measure}_{hi}" in part:
-            ax.fill_between(part["year"], part[f"{measure}_{lo}"] / scale, part[f"{measure}_{hi}"] / scale,
-                            color=colour, alpha=0.15, linewidth=0, label=f"{name}: 90% interval")
-        ax.plot(part["year"], part[f"{measure}_median"] / scale, color=colour, linewidth=2, marker="o",
-                markersize=3, linestyle=["-", "--", "-.", ":"][i % 4], label=f"{name} (median)")
-    ax.set_xlabel("Census year (January)")
-    _count_axis(ax, ylabel + (" (£ million a year)" if money else ""))
-    _year_axis(ax, table["year"].unique())
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
-    return _finish(fig, title or "Scenarios compared: children placed out of county", source)
-
-
 def build_figures(result: "PipelineResult") -> dict[str, Figure]:
     """The report's charts, file stem -> Figure. A chart that cannot be drawn is noted in
     ``result.warnings`` and left out, so one odd table does not stop the report.
