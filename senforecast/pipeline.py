@@ -380,11 +380,25 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
 
     Examples
     --------
+    A tables-only run with one chart of our own (drawing every chart takes longer):
+
     >>> import tempfile
-    >>> cfg = demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False)
-    >>> files = write_outputs(run_pipeline(cfg), tempfile.mkdtemp())  # doctest: +SKIP
-    >>> files["report"].name, files["workbook"].name  # doctest: +SKIP
-    ('report.html', 'senforecast.xlsx')
+    >>> cfg = demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False,
+    ...                             model_options={"mode": "witan"})
+    >>> res = run_pipeline(cfg, charts=False)
+    >>> res.figures["projection_total"] = res.projection.plot.fan()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     files = write_outputs(res, tmp)
+    ...     sheets = pd.ExcelFile(files["workbook"]).sheet_names
+    ...     html = files["report"].read_text(encoding="utf-8")
+    >>> files["report"].name, [p.name for p in files["charts"]]
+    ('report.html', ['projection_total.png', 'projection_total.svg'])
+    >>> sheets[0], sheets[1:] == list(res.tables)  # a Notes sheet, then one sheet per table
+    ('Notes', True)
+    >>> len([p for p in files["csv"] if p.suffix == ".csv"]) == len(res.tables)  # and notes.txt
+    True
+    >>> cfg.name in html, html.count("data:image/png;base64")  # the chart is embedded in the report
+    (True, 1)
     """
     from .export import to_csv, to_excel
     from .report import render_report
@@ -436,10 +450,13 @@ def assumptions(result: PipelineResult) -> pd.DataFrame:
 
     Examples
     --------
-    >>> cfg = demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False)
-    >>> a = assumptions(run_pipeline(cfg, charts=False))  # doctest: +SKIP
-    >>> a.loc[a["item"] == "simulation draws", "value"].item()  # doctest: +SKIP
-    '50 (seed 1)'
+    >>> cfg = demo_config().replace(draws=50, horizon=2, seed=7, scenarios=(), backtest=False,
+    ...                             model_options={"mode": "witan"})
+    >>> a = assumptions(run_pipeline(cfg, charts=False)).set_index("item")["value"]
+    >>> a["simulation draws"], a["last census"], a["projection years"]
+    ('50 (seed 7)', '2025', '2026-2027')
+    >>> a["model"].startswith("CohortModel(mode='witan'). Markov cohort model")
+    True
     """
     cfg, p, g = result.config, result.projection, result.gap
     lo, hi = g.quantiles

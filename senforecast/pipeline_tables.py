@@ -98,10 +98,15 @@ def build_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     --------
     >>> from senforecast.config import demo_config
     >>> from senforecast.pipeline import run_pipeline
-    >>> res = run_pipeline(demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False),
-    ...                    charts=False)  # doctest: +SKIP
-    >>> [n for n in res.tables if n.startswith("Projection")]  # doctest: +SKIP
+    >>> cfg = demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False,
+    ...                             model_options={"mode": "witan"})
+    >>> tables = build_tables(run_pipeline(cfg, charts=False))
+    >>> [n for n in tables if n.startswith("Projection")]
     ['Projection total', 'Projection by need', 'Projection by setting', 'Projection by NCY', 'Projection by area']
+    >>> tables["Projection total"].columns.tolist(), tables["Gap by year"]["year"].tolist()
+    (['year', 'mean', 'median', 'p05', 'p25', 'p75', 'p95'], [2026, 2027])
+    >>> "Scenarios" in tables, "Backtest scores" in tables  # none asked for in this config
+    (False, False)
     """
     from .pipeline import assumptions
 
@@ -263,9 +268,16 @@ def build_figures(result: "PipelineResult") -> dict[str, Figure]:
     --------
     >>> from senforecast.config import demo_config
     >>> from senforecast.pipeline import run_pipeline
-    >>> res = run_pipeline(demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False))  # doctest: +SKIP
-    >>> sorted(res.figures)[:3]  # doctest: +SKIP
-    ['capacity_by_designation', 'change_waterfall', 'out_of_county']
+    >>> cfg = demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False,
+    ...                             model_options={"mode": "witan"})
+    >>> res = run_pipeline(cfg, charts=False)
+    >>> figures = build_figures(res)
+    >>> sorted(figures)[:3], "scenarios_out_of_county" in figures  # no scenarios in this config
+    (['capacity_by_designation', 'change_waterfall', 'out_of_county'], False)
+    >>> [w for w in res.warnings if w.startswith("chart")]  # every chart was drawn
+    []
+    >>> figures["projection_total"].get_suptitle()
+    'Children with a plan: actual and projected'
     """
     from .plotting import share_bars, waterfall_chart
 
