@@ -322,27 +322,72 @@ class _Parsed:
     converted: list[int]  # positions of recoverable conversions (academic years)
 
 
+def _distinct_text(raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes and distinct values of a column of text and blanks; None for any other column.
+
+    A column read from a file repeats a few values (years, NCYs, codes) a million times, so the
+    cell rules run once per distinct value and are taken back to the cells by code (-1: a
+    missing cell). Only all-text columns qualify: factorising a mixed column would merge
+    ``1``, ``1.0`` and ``True``, which the rules read differently.
+    """
+    values = raw.to_numpy(dtype=object)
+    missing = pd.isna(values)  # None, NaN, pd.NA, NaT ...: blank cells
+    present = values[~missing] if missing.any() else values
+    if pd.api.types.infer_dtype(present, skipna=False) not in ("string", "empty"):
+        return None
+    if present is values:
+        return pd.factorize(values)
+    codes = np.full(len(values), -1, dtype=np.intp)
+    codes[~missing], uniques = pd.factorize(present)
+    return codes, uniques
+
+
+def _spread(per_value: np.ndarray, codes: np.ndarray, missing: object) -> np.ndarray:
+    """One value per cell from one per distinct value (``missing`` where the code is -1)."""
+    return np.append(per_value, np.array([missing], dtype=per_value.dtype))[codes]
+
+
 def _text_column(raw: pd.Series) -> pd.Series:
-    """Stripped text, None for blanks; vectorised when the cells are all text or missing."""
-    obj = raw.astype(object)
-    is_str = obj.map(lambda v: isinstance(v, str)).to_numpy(bool)
-    missing = obj.isna().to_numpy(bool)
-    if (is_str | missing).all():
-        text = obj.where(~missing, None).str.strip()
-        text = text.where(text.notna() & (text != ""), None)
-    else:
-        text = obj.map(lambda v: None if _is_blank(v) else _cell_text(v))
-    return text
+    """Stripped text, None for blanks (an object Series on the index of ``raw``)."""
+    distinct = _distinct_text(raw)
+    if distinct is not None:
+        codes, uniques = distinct
+        stripped = np.array([u.strip() or None for u in uniques], dtype=object)
+        return pd.Series(_spread(stripped, codes, None), index=raw.index, dtype=object)
+    return raw.astype(object).map(lambda v: None if _is_blank(v) else _cell_text(v))
 
 
 def _parse_column(raw: pd.Series, kind: str) -> _Parsed:
-    bad: list[tuple[int, object]] = []
-    converted: list[int] = []
     if kind in ("id", "code", "text"):
-        return _Parsed(pd.Series(_text_column(raw).to_numpy(), index=raw.index, dtype="str"), bad, converted)
+        return _Parsed(pd.Series(_text_column(raw).to_numpy(), index=raw.index, dtype="str"), [], [])
+    values = raw.to_numpy(dtype=object)
+    distinct = _distinct_text(raw)
+    if distinct is None:
+        out, bad_pos, conv_pos = _parse_numbers(values, kind)
+    else:  # the rules once per distinct text, then back to the cells
+        codes, uniques = distinct
+        u_out, u_bad, u_conv = _parse_numbers(uniques, kind)
+        out = _spread(u_out, codes, np.nan)
+        flags = np.zeros(len(uniques), dtype=bool)
+        flags[u_bad] = True
+        bad_pos = np.flatnonzero(_spread(flags, codes, False))
+        flags[:] = False
+        flags[u_conv] = True
+        conv_pos = np.flatnonzero(_spread(flags, codes, False))
+    bad = [(int(i), values[i]) for i in bad_pos]
+    converted = [int(i) for i in conv_pos]
+    if kind == "amount":
+        series = pd.Series(out, index=raw.index, dtype="float64")
+    else:
+        series = pd.Series(pd.array(out, dtype="Float64"), index=raw.index).astype("Int64")
+    return _Parsed(series, bad, converted)
+
+
+def _parse_numbers(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numbers of a column's cells (NaN for blank or unreadable) and the positions of the
+    unreadable cells and of the converted academic years."""
     # fast path: plain numbers (most cells); anything else goes through the cell-by-cell rules
-    obj = raw.astype(object)
-    values = obj.to_numpy()
+    obj = pd.Series(values, dtype=object)
     text = _text_column(obj)
     blank = text.isna().to_numpy(bool)
     is_bool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
@@ -353,12 +398,14 @@ def _parse_column(raw: pd.Series, kind: str) -> _Parsed:
     if kind in ("year", "opt_year"):  # 6-digit DfE periods (202324) take the slow path
         fast = whole & (np.abs(np.where(whole, nums, 0.0)) < 10_000)
     out = np.where(fast, nums, np.nan)
+    bad: list[int] = []
+    converted: list[int] = []
     for i in np.flatnonzero(~fast & ~blank):
         v = values[i]
         if kind in ("year", "opt_year"):
             y, conv = parse_year_label(v)
             if y is None or abs(y) > _BIG:
-                bad.append((int(i), v))
+                bad.append(int(i))
             else:
                 out[i] = y
                 if conv:
@@ -366,7 +413,7 @@ def _parse_column(raw: pd.Series, kind: str) -> _Parsed:
         elif kind == "ncy":
             n = _parse_ncy(v)
             if n is None:
-                bad.append((int(i), v))
+                bad.append(int(i))
             else:
                 out[i] = n
         else:
@@ -377,12 +424,8 @@ def _parse_column(raw: pd.Series, kind: str) -> _Parsed:
             if ok:
                 out[i] = x
             else:
-                bad.append((int(i), v))
-    if kind == "amount":
-        series = pd.Series(out, index=raw.index, dtype="float64")
-    else:
-        series = pd.Series(pd.array(out, dtype="Float64"), index=raw.index).astype("Int64")
-    return _Parsed(series, bad, converted)
+                bad.append(int(i))
+    return out, np.array(bad, dtype=np.intp), np.array(converted, dtype=np.intp)
 
 
 def _cell_text(v: object) -> str:
