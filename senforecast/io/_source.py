@@ -11,12 +11,13 @@ import codecs
 import csv
 import datetime as _dt
 import io
+import itertools
 import math
 import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Iterable, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -222,6 +223,9 @@ def _csv_grid(data: bytes, file: str, report: ValidationReport | None) -> "_Grid
     old_limit = csv.field_size_limit()
     try:
         csv.field_size_limit(_MAX_FIELD)
+        grid = _plain_csv_grid(text, delimiter)
+        if grid is not None:
+            return grid
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
         if n_lines == len(records):
@@ -239,6 +243,39 @@ def _csv_grid(data: bytes, file: str, report: ValidationReport | None) -> "_Grid
     finally:
         csv.field_size_limit(old_limit)
     return _Grid(rownums, records, {}, text_only=True)
+
+
+def _plain_csv_grid(text: str, delimiter: str) -> "_Grid | None":
+    """A CSV without quote characters read by pandas' C parser; None for any other file.
+
+    Without quotes :mod:`csv` only splits lines at newlines and fields at the delimiter, which
+    the C parser does the same way about four times faster (a 1M-row file: ~0.5 s instead of
+    ~2 s; the two are compared in the tests). Files with quotes, carriage returns outside
+    CRLF, a second byte-order mark or a field that may exceed csv's size limit keep the csv
+    reader, which also words every error.
+    """
+    if '"' in text or text.startswith("\ufeff") or text.count("\r") != text.count("\r\n"):
+        return None
+    encoded = text.encode("utf-8")
+    raw = np.frombuffer(encoded, dtype=np.uint8)
+    bounds = np.concatenate(([0], np.flatnonzero(raw == 10) + 1, [len(raw)]))  # line starts, then the end
+    if np.diff(bounds).max() > _MAX_FIELD:  # bytes >= characters: no field can be over the limit
+        return None
+    # the widest line sets the number of columns (the C parser refuses lines wider than that)
+    seps = np.flatnonzero(raw == ord(delimiter))
+    width = int(np.diff(np.searchsorted(seps, bounds)).max()) + 1
+    del raw
+    try:
+        table = pd.read_csv(io.BytesIO(encoded), sep=delimiter, header=None, names=range(width),
+                            dtype=object, na_filter=False, skip_blank_lines=False,
+                            quoting=csv.QUOTE_NONE, encoding="utf-8", engine="c")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError):
+        return None
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if len(table) != n_lines:  # not one record per line after all: let csv decide
+        return None
+    head = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), _HEAD_ROWS))
+    return _Grid(list(range(1, n_lines + 1)), head, {}, text_only=True, table=table)
 
 
 # --- Excel -----------------------------------------------------------------------------------
@@ -290,14 +327,38 @@ def _excel_grid(data: bytes, file: str, sheet, table: str,
     return _Grid(rownums, records, merged, text_only=False), label
 
 
+_HEAD_ROWS = 60  # the header is looked for in the first rows
+
+
 @dataclass
 class _Grid:
-    """Records of a sheet with their row numbers and merged ranges."""
+    """Records of a sheet with their row numbers and merged ranges.
+
+    With ``table`` (a CSV read by the C parser), ``records`` holds only the first
+    ``_HEAD_ROWS`` records, as lists the length of their line, and ``table`` holds every
+    record as columns, short records padded with empty strings.
+    """
 
     rownums: list[int]
     records: list[list]
     merged: dict
-    text_only: bool  # every cell is a str (CSV): faster clean-up
+    text_only: bool  # every cell is a str, or None where a record is short (CSV): faster clean-up
+    table: pd.DataFrame | None = None
+
+    def all_records(self) -> Iterable[Sequence]:
+        return self.records if self.table is None else self.table.itertuples(index=False)
+
+    def body(self, start: int) -> pd.DataFrame:
+        """Records from position ``start`` on, one positional column per field."""
+        if len(self.rownums) <= start:
+            return pd.DataFrame()
+        if self.table is None:
+            # short records padded by hand: pandas deprecates padding lists of unequal length
+            records = self.records[start:]
+            width = max(map(len, records))
+            return pd.DataFrame([r if len(r) == width else list(r) + [None] * (width - len(r))
+                                 for r in records], dtype=object)
+        return self.table.iloc[start:].reset_index(drop=True)
 
 
 # --- header and data -------------------------------------------------------------------------
@@ -309,20 +370,22 @@ def _clean_cells(frame: pd.DataFrame, text_only: bool) -> pd.DataFrame:
         return frame.map(cell_text)
     out = {}
     for c in frame.columns:
-        col = frame[c].astype(object)
-        stripped = col.where(col.notna(), None).str.strip()
-        out[c] = stripped.where(stripped.notna() & (stripped != ""), None).astype(object)
+        # str, or missing where a record is short: strip each distinct text once (a column
+        # repeats few values), then take the results back to the cells by code (-1: None)
+        codes, uniques = pd.factorize(frame[c].to_numpy(dtype=object))
+        stripped = np.array([u.strip() or None for u in uniques] + [None], dtype=object)
+        out[c] = pd.Series(stripped[codes], index=frame.index, dtype=object)  # object: blanks stay None
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
 def _grid_to_raw(grid: "_Grid", file: str, report: ValidationReport | None, skip_title_rows: bool) -> RawTable:
     merged = grid.merged
     # the header is found among the first filled rows
-    head_limit = 60
+    head_limit = _HEAD_ROWS
     texts = [(r, [cell_text(v) for v in vals]) for r, vals in zip(grid.rownums[:head_limit], grid.records[:head_limit])]
     filled = [(r, vals) for r, vals in texts if any(v is not None for v in vals)]
     if not filled:
-        if len(grid.records) > head_limit and any(cell_text(v) is not None for rec in grid.records for v in rec):
+        if len(grid.rownums) > head_limit and any(cell_text(v) is not None for rec in grid.all_records() for v in rec):
             raise _fail(file, f"the first {head_limit} rows are blank; delete them so the header is at the top")
         raise _fail(file, "the file is empty; expected a header row and one row per record")
     start = 0
@@ -361,7 +424,7 @@ def _grid_to_raw(grid: "_Grid", file: str, report: ValidationReport | None, skip
             cands = [bottom or top]
         headers.append(cands)
     body_rows = np.asarray(grid.rownums[pos + 1:], dtype=np.int64)
-    body = pd.DataFrame(grid.records[pos + 1:], dtype=object) if len(body_rows) else pd.DataFrame()
+    body = grid.body(pos + 1)
     body = _clean_cells(body, grid.text_only) if body.shape[1] else pd.DataFrame(index=range(len(body_rows)))
     filled_row = body.notna().any(axis=1).to_numpy(bool) if body.shape[1] else np.zeros(len(body_rows), bool)
     if body.shape[1] > width:
@@ -382,7 +445,7 @@ def _grid_to_raw(grid: "_Grid", file: str, report: ValidationReport | None, skip
             _warn(report, Problem(file, None, None, f"skipped {inner} blank row(s) inside the table"),
                   "blank_rows_skipped", inner)
     cells = body[filled_row].reset_index(drop=True)
-    data_rows = [int(r) for r in body_rows[filled_row]]
+    data_rows = body_rows[filled_row].tolist()  # Python ints
     # columns with no header: ignore when empty, otherwise warn that they are ignored
     keep_cols, keep_headers = [], []
     for i, cands in enumerate(headers):
