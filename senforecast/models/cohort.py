@@ -6,7 +6,8 @@ rest move setting (Beta-binomial mover rate, Dirichlet-multinomial destination),
 children join from the population (Beta-binomial joiner rate per NCY, Dirichlet over the
 joiner states). Rates are estimated by :mod:`senforecast.models.cohort_fit` (a Bayesian mode
 with priors pooled across states at the same NCY, and a witan.send-compatible mode) and
-projected by the vectorised Monte Carlo of :mod:`senforecast.models.cohort_sim`.
+projected by the Monte Carlo of :mod:`senforecast.models.cohort_sim` (a compiled loop over
+draws, years and occupied cells).
 """
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""Vectorised Monte Carlo of the cohort model: all draws, areas and states at once.
+"""Monte Carlo of the cohort model: draws of every area and state, year by year.
 
-One Python iteration per projected year. The children are held sparsely as *entries*
-(draw, area, cell, count) for every occupied combination, where a *cell* is a possible
-(NCY, state). Inside a year every operation is one numpy call over all entries: leavers and
-movers are binomial draws, mover destinations and joiner states are categorical draws made
-for every child at once (inverse CDF with one ``searchsorted`` over all rows), and Dirichlet
-and Beta rates come from the Generator's gamma and beta samplers.
+A *cell* is a possible (NCY, state). Everything a draw shares between its cells is drawn
+here with numpy (rates of each draw, year effects, joiner rates by draw, year and NCY,
+joiner mixes); the compiled loop of :mod:`senforecast.models.cohort_kernel` then moves the
+children: per draw, year and occupied cell a binomial for leavers and one for movers, and a
+categorical draw for each mover's destination and each joiner's state (Dirichlet-multinomial
+where the mix is uncertain).
 
 Nobody disappears: a child whose next state is not valid (aged out of the setting's range,
 setting closed, need not taken) is *routed*: moved to a valid destination drawn from the
@@ -100,30 +100,29 @@ class SimPlan:
     joiner_year_var: float = 0.0  # the same for the odds of joining, per NCY (draws' rates only)
 
 
-def odds_year_effect(rng: np.random.Generator, p: np.ndarray, var: float, row: np.ndarray,
-                     col: np.ndarray, shape: tuple[int, int], persistent: np.ndarray | None = None) -> np.ndarray:
-    """Rates ``p`` with their odds multiplied by a Gamma(mean 1, variance ``var``) year effect.
+def year_factor(rng: np.random.Generator, var: float, shape: tuple[int, ...],
+                persistent: np.ndarray | None = None) -> np.ndarray | None:
+    """Gamma(mean 1, variance ``var``) year effects on the odds of a rate, one per ``shape``.
 
-    One factor is drawn per ``shape`` (draw, NCY), times ``persistent`` (the same shape, the
-    draw's error in the mean rate, fixed over the years) when given, and applied to entry
-    ``i`` as ``factor[row[i], col[i]]``; on the odds scale a rate stays within [0, 1] (and
-    0 and 1 stay put). ``var == 0`` returns ``p`` unchanged without touching the generator.
+    Times ``persistent`` (broadcast to ``shape``: the draw's error in the mean rate, fixed over the
+    years) when given. Applied to a rate ``p`` as ``p * f / (1 - p + p * f)``: on the odds
+    scale a rate stays within [0, 1] (and 0 and 1 stay put). ``var == 0`` gives None
+    without touching the generator.
 
     Examples
     --------
-    >>> rng = np.random.default_rng(0)
-    >>> p = np.array([0.0, 0.1, 1.0])
-    >>> q = odds_year_effect(rng, p, 0.1, np.zeros(3, int), np.zeros(3, int), (1, 1))
-    >>> q[0], q[2], bool(0 < q[1] < 1)
-    (np.float64(0.0), np.float64(1.0), True)
+    >>> f = year_factor(np.random.default_rng(0), 0.1, (20000,))
+    >>> round(float(f.mean()), 2), round(float(f.var()), 2)
+    (1.0, 0.1)
+    >>> year_factor(np.random.default_rng(0), 0.0, (3,)) is None
+    True
     """
     if var <= 0:
-        return p
+        return None
     f = rng.gamma(1.0 / var, var, size=shape)
     if persistent is not None:
         f *= persistent
-    f = f[row, col]
-    return p * f / (1.0 - p + p * f)
+    return f
 
 
 def mean_error_factor(rng: np.random.Generator, var: float, n_years: int, shape: tuple[int, int]) -> np.ndarray | None:
@@ -184,159 +183,6 @@ def sample_dirichlet(rng: np.random.Generator, alpha: np.ndarray) -> np.ndarray:
     return g / np.where(tot > 0, tot, 1.0)[..., None]
 
 
-def beta_where(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, row: np.ndarray,
-               draw: np.ndarray) -> np.ndarray:
-    """Rate of each entry ``i`` from Beta(``a[row[i]]``, ``b[row[i]]``): a draw where ``draw``
-    is True, the Beta mean elsewhere (``a == 0``: 0, ``b == 0``: 1).
-
-    A beta-binomial with one trial is a Bernoulli with the Beta's mean, so entries of one
-    child (or none) need no Beta draw: same distribution, a fraction of the cost.
-
-    Examples
-    --------
-    >>> p = beta_where(np.random.default_rng(0), np.array([1.0, 0.0, 2.0, 3.0]), np.array([3.0, 1.0, 0.0, 1.0]),
-    ...                np.arange(4), np.array([False, False, False, True]))
-    >>> p[:3].tolist(), bool(0 < p[3] < 1)
-    ([0.25, 0.0, 1.0], True)
-    """
-    tot = a + b
-    p = np.divide(a, tot, out=np.zeros_like(tot, dtype=float), where=tot > 0)
-    p = np.where(b > 0, p, np.where(a > 0, 1.0, 0.0))[row]  # means per row, then gathered
-    i = np.flatnonzero(draw)
-    if i.size:
-        r = row[i]
-        p[i] = sample_beta(rng, a[r], b[r], (i.size,))
-    return p
-
-
-def dirichlet_rows(rng: np.random.Generator, n: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Category probabilities for Dirichlet-multinomial rows with ``n`` children each.
-
-    A row with one child needs no Dirichlet draw: its category distribution is exactly the
-    alpha proportions (most rows hold a single child, so this saves most gamma draws).
-
-    Examples
-    --------
-    >>> dirichlet_rows(np.random.default_rng(0), np.array([1]), np.array([[1.0, 3.0]])).tolist()
-    [[0.25, 0.75]]
-    """
-    tot = alpha.sum(-1)
-    probs = alpha / np.where(tot > 0, tot, 1.0)[:, None]
-    many = n > 1
-    if many.any():
-        probs[many] = sample_dirichlet(rng, alpha[many])
-    return probs
-
-
-def categorical(rng: np.random.Generator, child_row: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Category of every child, child ``i`` drawn from ``probs[child_row[i]]``.
-
-    Exact inverse-CDF sampling for all children with one ``searchsorted``: each row's CDF is
-    offset by its row number so the rows form one increasing sequence. Rows used must have
-    positive total probability.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> probs = np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
-    >>> slot = categorical(rng, np.array([0, 0, 1, 1, 1]), probs)
-    >>> slot[:2].tolist(), bool(np.isin(slot[2:], [0, 2]).all())
-    ([1, 1], True)
-    """
-    if child_row.size == 0:
-        return child_row.copy()
-    return categorical_from_cdf(rng, child_row, cdf_table(probs), probs.shape[1])
-
-
-def cdf_table(probs: np.ndarray) -> np.ndarray:
-    """Row CDFs of ``probs`` (rows, k), each offset by its row number, flattened.
-
-    Examples
-    --------
-    >>> cdf_table(np.array([[1.0, 1.0], [0.0, 2.0]])).tolist()
-    [0.5, 1.0, 1.0, 2.0]
-    """
-    cum = np.cumsum(probs, axis=1)
-    cum /= np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
-    cum[:, -1] = 1.0
-    return (cum + np.arange(probs.shape[0])[:, None]).ravel()
-
-
-def categorical_from_cdf(rng: np.random.Generator, child_row: np.ndarray, flat: np.ndarray, k: int) -> np.ndarray:
-    """Categories for children given a table from :func:`cdf_table` with ``k`` categories.
-
-    Examples
-    --------
-    >>> flat = cdf_table(np.array([[0.0, 1.0], [1.0, 0.0]]))
-    >>> categorical_from_cdf(np.random.default_rng(1), np.array([0, 1, 1]), flat, 2).tolist()
-    [1, 0, 0]
-    """
-    pos = np.searchsorted(flat, rng.random(child_row.size) + child_row, side="right")
-    return np.clip(pos - child_row * k, 0, k - 1)
-
-
-_COUNT_BITS = 20  # counts below 2**20 share an int64 with their key (keys below 2**43)
-
-
-def guide_table(flat: np.ndarray, n_rows: int, g: int) -> np.ndarray:
-    """Guide table for :func:`categorical_from_guide`: for each row and each of ``g`` equal
-    slices of [0, 1), the first position of ``flat`` (from :func:`cdf_table`) above the slice's start.
-
-    Examples
-    --------
-    >>> guide_table(cdf_table(np.array([[1.0, 3.0]])), 1, 4).tolist()
-    [0, 1, 1, 1]
-    """
-    starts = np.arange(n_rows)[:, None] + np.arange(g)[None, :] / g
-    return np.searchsorted(flat, starts.ravel(), side="right")
-
-
-def categorical_from_guide(rng: np.random.Generator, child_row: np.ndarray, flat: np.ndarray, guide: np.ndarray,
-                           g: int, k: int) -> np.ndarray:
-    """As :func:`categorical_from_cdf` (the same uniforms, the same categories) for many children.
-
-    The guide table (``g`` a power of two, so ``u * g`` is exact) puts each child at most a
-    step or two below its category, which a few vectorised steps reach, instead of a binary
-    search through the whole table (the search was most of the time of large authorities).
-
-    Examples
-    --------
-    >>> flat = cdf_table(np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]]))
-    >>> rows = np.array([0, 0, 0, 1, 1])
-    >>> a = categorical_from_guide(np.random.default_rng(2), rows, flat, guide_table(flat, 2, 4), 4, 3)
-    >>> b = categorical_from_cdf(np.random.default_rng(2), rows, flat, 3)
-    >>> a.tolist() == b.tolist(), a[3:].tolist()
-    (True, [0, 0])
-    """
-    u = rng.random(child_row.size)
-    key = u + child_row
-    pos = guide[child_row * g + (u * g).astype(np.int64)]
-    last = flat.size - 1
-    # step up to the first table entry above the child's key (what searchsorted finds)
-    idx = np.flatnonzero(flat[np.minimum(pos, last)] <= key)
-    idx = idx[pos[idx] <= last]
-    while idx.size:
-        pos[idx] += 1
-        p = pos[idx]
-        idx = idx[p <= last]
-        idx = idx[flat[pos[idx]] <= key[idx]]
-    return np.clip(pos - child_row * k, 0, k - 1)
-
-
-def sum_by_key_dense(keys: np.ndarray, counts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """As :func:`sum_by_key` for non-negative keys below a small ``size``: one bincount, no sort.
-
-    Examples
-    --------
-    >>> k, n = sum_by_key_dense(np.array([7, 3, 7, 5]), np.array([1, 2, 3, 0]), 8)
-    >>> k.tolist(), n.tolist()
-    ([3, 7], [2, 4])
-    """
-    tot = np.bincount(keys, weights=counts, minlength=size)
-    k = np.flatnonzero(tot > 0)
-    return k, tot[k].astype(np.int64)
-
-
 def compact_columns(arr: np.ndarray, used: np.ndarray) -> np.ndarray:
     """``arr[..., used]`` for a C-contiguous array that owns its data, done in place.
 
@@ -370,56 +216,29 @@ def compact_columns(arr: np.ndarray, used: np.ndarray) -> np.ndarray:
     return arr.reshape(*lead, u)
 
 
-def sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sum counts by integer key; return keys with positive totals, sorted.
-
-    Key and count are packed into one int64 (key in the high bits) and sorted with one
-    ``np.sort``, about twice as fast as an ``argsort`` and two gathers; keys or counts too
-    big to pack fall back to the ``argsort``.
-
-    Examples
-    --------
-    >>> k, n = sum_by_key(np.array([7, 3, 7, 5]), np.array([1, 2, 3, 0]))
-    >>> k.tolist(), n.tolist()
-    ([3, 7], [2, 4])
-    """
-    if keys.size == 0:
-        return keys.astype(np.int64), counts.astype(np.int64)
-    if counts.max() < 2 ** _COUNT_BITS and counts.min() >= 0 and keys.max() < 2 ** (62 - _COUNT_BITS):
-        packed = np.sort((keys.astype(np.int64) << _COUNT_BITS) | counts.astype(np.int64))
-        k, c = packed >> _COUNT_BITS, packed & (2 ** _COUNT_BITS - 1)
-    else:
-        order = np.argsort(keys)
-        k, c = keys[order], counts[order].astype(np.int64)
-    start = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    tot = np.add.reduceat(c, start)
-    keep = tot > 0
-    return k[start][keep], tot[keep]
-
-
-def binomial_counts(rng: np.random.Generator, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Binomial draws where most ``n`` are 1: those are Bernoulli draws from uniforms.
-
-    A uniform and a comparison cost far less than a binomial draw, and most entries of the
-    simulation hold one child.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> x = binomial_counts(rng, np.array([1] * 4000 + [5] * 4000), np.full(8000, 0.3))
-    >>> round(float(x[:4000].mean()), 1), round(float(x[4000:].mean()), 1), int(x.min()), int(x.max()) <= 5
-    (0.3, 1.5, 0, True)
-    """
-    # a uniform for every entry (cheaper than selecting the ones first); n == 0 gives 0
-    out = ((rng.random(n.size) < p) & (n == 1)).astype(np.int64)
-    many = np.flatnonzero(n > 1)
-    if many.size:
-        out[many] = rng.binomial(n[many], p[many])
-    return out
-
-
 FLOWS: tuple[str, ...] = ("joiners", "leavers", "movers", "routed", "redirected")
 """Flows the simulation can record (``redirected`` only when a scenario redirects)."""
+
+
+
+
+def _redirect_arrays(plan: SimPlan, C: int) -> tuple[np.ndarray, ...]:
+    """Per-year redirects as arrays: count, target cell of each cell (-1: none), share, flags."""
+    Y = plan.cell_valid.shape[0]
+    per_year = plan.redirects if plan.redirects else [[] for _ in range(Y)]
+    R = max([1] + [len(r) for r in per_year])
+    n = np.zeros(Y, np.int64)
+    to = np.full((Y, R, C), -1, np.int64)
+    share = np.zeros((Y, R))
+    joiners = np.zeros((Y, R), bool)
+    stayers = np.zeros((Y, R), bool)
+    for yi, reds in enumerate(per_year):
+        n[yi] = len(reds)
+        for r, (from_cells, to_cells, sh, j, s) in enumerate(reds):
+            open_now = plan.cell_valid[yi][to_cells]  # only into a target that takes children this year
+            to[yi, r, from_cells[open_now]] = to_cells[open_now]
+            share[yi, r], joiners[yi, r], stayers[yi, r] = sh, j, s
+    return n, to, share, joiners, stayers
 
 
 def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
@@ -476,225 +295,98 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     >>> bool((again == out["stock"]).all())  # a seed reproduces
     True
     """
+    from .cohort_kernel import KERNEL_FLOWS, run_draws
+
     Y, C = plan.cell_valid.shape
     Ar = plan.stock0.shape[0]
     A = plan.join_cell.shape[0]
     D = n_draws
     AC = Ar * C
-    size = D * AC
     has_redirects = any(len(r) for r in plan.redirects) if plan.redirects else False
-    names = ("stock",) + tuple(f for f in FLOWS if f in flows and (f != "redirected" or has_redirects))
-    has_next = plan.next_cell >= 0
-    nxt = np.where(has_next, plan.next_cell, 0)
+    names = tuple(f for f in FLOWS if f in flows and (f != "redirected" or has_redirects))
+    valid = plan.cell_valid
+    nxt = np.where(plan.next_cell >= 0, plan.next_cell, 0)
     dcell = np.where(plan.dest_cell >= 0, plan.dest_cell, 0)
     jcell = np.where(plan.join_cell >= 0, plan.join_cell, 0)
-    joiner_rate_changes = bool((plan.joiner_weight != 1).any())
-    j_guide = int(min(128, 2 ** np.ceil(np.log2(max(plan.join_cell.shape[1], 2)))))  # guide slices per joiner row
-
-    # entries: one per occupied (draw, area, cell); key = draw * AC + area * C + cell
-    ac0 = np.flatnonzero(plan.stock0.ravel())
-    key = (np.arange(D)[:, None] * AC + ac0[None, :]).ravel()
-    n = np.tile(plan.stock0.ravel()[ac0], D).astype(np.int64)
-    most = int(plan.stock0.sum())  # largest draw-year total, to choose the output dtype
-    # outputs over every area-cell, written year by year (keeping every year's entries to the
-    # end made peak memory several times the output); every flow in a year is at most the
-    # stock before or after it, so one bound serves all: flows int16 while every draw-year
-    # total fits (widened the first year one does not), the stock (the draws analysts do
-    # arithmetic with) int32
-    out: dict[str, np.ndarray] = {}
-    for k in names:
-        # zero-filled in order: scattered first writes into fresh pages fault in a slow, erratic order
-        out[k] = np.empty((D, Y, AC), dtype=np.int32 if k == "stock" or most >= 2**15 else np.int16)
-        out[k].fill(0)
-    seen = np.zeros(AC, dtype=bool)
+    valid_next = (plan.next_cell >= 0)[None, :] & valid[:, nxt]  # (Y, C)
+    dest_alpha = np.where((plan.dest_cell >= 0)[None] & valid[:, dcell], plan.dest_alpha[None], 0.0)  # (Y, C, K)
+    has_dest = dest_alpha.sum(-1) > 0  # a cell with no open destination has no movers
+    join_ok = (plan.join_cell >= 0)[None] & valid[:, jcell]  # (Y, A, Kj)
 
     # joiner-rate trend and area factors, drawn once per draw (parameter uncertainty)
     b, se = plan.joiner_trend
     trend = b + se * rng.standard_normal(D) if (b != 0 or se > 0) else np.zeros(D)
     offset = plan.trend_offset if plan.trend_offset is not None else np.zeros(Y)
+    trend_f = np.exp(offset[:, None] * trend[None, :])  # (Y, D)
     if plan.area_factor is not None:
         shape, rate = plan.area_factor
         area_f = rng.gamma(shape[None, :], 1.0 / rate[None, :], size=(D, Ar))
     else:
         area_f = np.ones((D, Ar))
 
-    if not plan.resample_each_year:
+    resample = plan.resample_each_year
+    unused = np.zeros((1, 1))
+    leave_f = move_f = np.ones((1, 1, 1))
+    if not resample:
         # rates drawn once per draw: parameter uncertainty carried through every year
-        pL_all = sample_beta(rng, *plan.leaver_ab, (D, C))
-        pM_all = sample_beta(rng, *plan.mover_ab, (D, C))
+        p_leave = sample_beta(rng, *plan.leaver_ab, (D, C))
+        p_move = sample_beta(rng, *plan.mover_ab, (D, C))
         mu_j = sample_beta(rng, *plan.joiner_ab, (D, A))
-        qJ = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (D, *plan.join_alpha.shape)))
-        mean_err_l = mean_error_factor(rng, plan.leaver_year_var, plan.year_effect_years, (D, A))
-        mean_err_m = mean_error_factor(rng, plan.mover_year_var, plan.year_effect_years, (D, A))
-        mean_err_j = mean_error_factor(rng, plan.joiner_year_var, plan.year_effect_years, (D, A))
-
-    j_cache = None
-    K = dcell.shape[1]
-    dcell_flat = dcell.ravel()
-    draw, ac = key // AC, key % AC
+        q_join = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (D, *plan.join_alpha.shape)))
+        err = {k: mean_error_factor(rng, v, plan.year_effect_years, (D, A)) for k, v in
+               (("l", plan.leaver_year_var), ("m", plan.mover_year_var), ("j", plan.joiner_year_var))}
+        # rates vary between years beyond parameter uncertainty: a year effect per (draw, NCY)
+        f = [year_factor(rng, plan.leaver_year_var, (Y, D, A), err["l"]),
+             year_factor(rng, plan.mover_year_var, (Y, D, A), err["m"])]
+        leave_f = f[0] if f[0] is not None else leave_f
+        move_f = f[1] if f[1] is not None else move_f
+    else:
+        p_leave = p_move = unused
+        q_join = np.zeros((1, 1, 1))
+    p_join = np.empty((Y, D, A))
     for yi in range(Y):
-        cell = ac % C
-        base = draw * AC + (ac - cell)  # the entry's (draw, area) part of the key
-        if plan.resample_each_year:
-            # witan.send samples the rates afresh for every cohort every year (beta-binomial)
-            # (a one-child entry needs no Beta draw: its Bernoulli has the Beta's mean)
-            pl = beta_where(rng, *plan.leaver_ab, cell, n > 1)
-            pm = None  # drawn below, once the children left to move are known
+        if resample:  # witan.send samples the rates afresh every year
             mu_j = sample_beta(rng, *plan.joiner_ab, (D, A))
-        else:
-            dc = draw * C + cell  # flat (draw, cell) index: one gather instead of a 2-d one
-            pl, pm = pL_all.ravel()[dc], pM_all.ravel()[dc]
-            # rates vary between years beyond parameter uncertainty: a year effect per (draw, NCY)
-            if plan.leaver_year_var > 0 or plan.mover_year_var > 0:
-                da = draw * A + plan.cell_ncy[cell]
-                zero = np.zeros_like(da)
-                pl = odds_year_effect(rng, pl, plan.leaver_year_var, zero, da, (1, D * A),
-                                      None if mean_err_l is None else mean_err_l.reshape(1, -1))
-                pm = odds_year_effect(rng, pm, plan.mover_year_var, zero, da, (1, D * A),
-                                      None if mean_err_m is None else mean_err_m.reshape(1, -1))
-        if np.isfinite(plan.joiner_kappa):
-            # year-to-year variation of the joiner rate around the draw's mean
+        pj = mu_j
+        if np.isfinite(plan.joiner_kappa):  # year-to-year variation of the joiner rate around the draw's mean
             k = plan.joiner_kappa
-            pJ = sample_beta(rng, mu_j * k, (1 - mu_j) * k * (mu_j > 0), (D, A))
-        else:
-            pJ = mu_j
-        if plan.joiner_year_var > 0 and not plan.resample_each_year:
-            # joiner rates vary between years like leaver rates: a year effect per (draw, NCY)
-            pJ = odds_year_effect(rng, pJ, plan.joiner_year_var, np.arange(D)[:, None], np.arange(A)[None, :],
-                                  (D, A), mean_err_j)
-        valid = plan.cell_valid[yi]
-        valid_next_c = has_next & valid[nxt]
-        dest_alpha_c = np.where((plan.dest_cell >= 0) & valid[dcell], plan.dest_alpha, 0.0)
-        has_dest_c = dest_alpha_c.sum(1) > 0
+            pj = sample_beta(rng, mu_j * k, (1 - mu_j) * k * (mu_j > 0), (D, A))
+        if not resample:
+            fj = year_factor(rng, plan.joiner_year_var, (D, A), err["j"])
+            if fj is not None:
+                pj = pj * fj / (1.0 - pj + pj * fj)
+        p_join[yi] = pj
 
-        # scenario multipliers (skipped when all 1); a cell with no open destination has no movers
-        lm, mm = plan.leaver_mult[yi], plan.mover_mult[yi] * has_dest_c
-        if (lm != 1).any():
-            pl = np.clip(pl * lm[cell], 0.0, 1.0)
-        leave = binomial_counts(rng, n, pl)
-        remain = n - leave
-        if pm is None:
-            pm = beta_where(rng, *plan.mover_ab, cell, remain > 1)
-        pm = pm * mm[cell]
-        if (mm > 1).any():
-            pm = np.clip(pm, 0.0, 1.0)
-        move = binomial_counts(rng, remain, pm)
-        stay = remain - move
-        # routing: stayers whose state is not valid next year must move; no destination -> leave
-        forced = np.where(valid_next_c[cell], 0, stay)
-        stay -= forced
-        move += forced
-        stranded = np.where(has_dest_c[cell], 0, move)
-        move -= stranded
-        leave += stranded
-
-        s_ok = stay > 0
-        in_keys = [base[s_ok] + nxt[cell[s_ok]]]
-        in_counts = [stay[s_ok]]
-        in_kind = [np.zeros(int(s_ok.sum()), np.int8)]  # 0 stayer, 1 mover, 2 joiner
-
-        m_rows = np.flatnonzero(move)
-        if m_rows.size:
-            probs = dirichlet_rows(rng, move[m_rows], dest_alpha_c[cell[m_rows]])
-            child = np.repeat(np.arange(m_rows.size), move[m_rows])
-            slot = categorical(rng, child, probs)
-            r = m_rows[child]
-            in_keys.append(base[r] + dcell_flat[cell[r] * K + slot])
-            in_counts.append(np.ones(child.size, np.int64))
-            in_kind.append(np.ones(child.size, np.int8))
-
-        # joiners: rate x population for every (draw, area, NCY), then a state for each joiner
-        j_ok = (plan.join_cell >= 0) & valid[jcell]
-        w = plan.joiner_weight[yi]
-        if joiner_rate_changes or not plan.resample_each_year:
-            if plan.resample_each_year:
-                qJ = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (D, *plan.join_alpha.shape)))
-                j_cache = None
-            if j_cache is None or not (np.array_equal(j_cache[0], j_ok) and np.array_equal(j_cache[1], w)):
-                q_rate = qJ * w[None]
-                rate_factor = q_rate.sum(-1)  # rate changes of some joiner states change the total
-                q = q_rate * j_ok[None]
-                q_any = q.sum(-1) > 0
-                # one CDF row per (draw, NCY), reused while the mix does not change
-                j_flat = cdf_table(q.reshape(D * A, -1))
-                j_cache = (j_ok, w, rate_factor, q_any, j_flat, guide_table(j_flat, D * A, j_guide))
-            rate_factor, q_any, j_cdf, j_gt = j_cache[2], j_cache[3], j_cache[4], j_cache[5]
-        else:
-            rate_factor = 1.0
-            q_any = ((plan.join_alpha > 0) & j_ok).any(-1)[None]
-        pj = pJ * plan.joiner_mult[yi][None] * rate_factor * q_any  # (draw, NCY)
-        pj = pj[:, None, :] * (np.exp(trend * offset[yi])[:, None] * area_f)[:, :, None]
-        n_join = rng.binomial(plan.population[yi][None].astype(np.int64), np.clip(pj, 0.0, 1.0))
-        # ordered by (draw, NCY, area): the joiners' CDF rows (draw, NCY) are then read in order
-        d_j, n_j, a_j = np.nonzero(n_join.transpose(0, 2, 1))
-        if d_j.size:
-            cnt = n_join[d_j, a_j, n_j]
-            child = np.repeat(np.arange(d_j.size), cnt)
-            if joiner_rate_changes or not plan.resample_each_year:
-                slot = categorical_from_guide(rng, (d_j * A + n_j)[child], j_cdf, j_gt, j_guide, plan.join_cell.shape[1])
-            else:
-                # witan: a fresh Dirichlet for each (draw, NCY) with joiners, shared by its areas
-                pair, inv = np.unique(d_j * A + n_j, return_inverse=True)
-                inv = inv.ravel()
-                n_pair = np.bincount(inv, weights=cnt, minlength=pair.size)
-                probs = dirichlet_rows(rng, n_pair, plan.join_alpha[pair % A] * j_ok[pair % A])
-                slot = categorical(rng, inv[child], probs)
-            in_keys.append(d_j[child] * AC + a_j[child] * C + jcell[n_j[child], slot])
-            in_counts.append(np.ones(child.size, np.int64))
-            in_kind.append(np.full(child.size, 2, np.int8))
-
-        keys_in = np.concatenate(in_keys)
-        counts_in = np.concatenate(in_counts)
-        kind_in = np.concatenate(in_kind)
-        redirected = None
-        for from_cells, to_cells, share, joiners, stayers in (plan.redirects[yi] if plan.redirects else []):
-            to_of = np.full(C, -1, dtype=np.int64)
-            open_now = valid[to_cells]  # only into a target that takes children this year
-            to_of[from_cells[open_now]] = to_cells[open_now]
-            c_in = keys_in % C
-            eligible = (to_of[c_in] >= 0) & ((kind_in == 1) | (joiners & (kind_in == 2)) | (stayers & (kind_in == 0)))
-            idx = np.flatnonzero(eligible)
-            k = rng.binomial(counts_in[idx], share)
-            counts_in[idx] -= k
-            moved = k > 0
-            new_keys = keys_in[idx[moved]] - c_in[idx[moved]] + to_of[c_in[idx[moved]]]
-            keys_in = np.concatenate([keys_in, new_keys])
-            counts_in = np.concatenate([counts_in, k[moved]])
-            kind_in = np.concatenate([kind_in, kind_in[idx[moved]]])
-            red = (new_keys, k[moved])
-            redirected = red if redirected is None else (np.concatenate([redirected[0], red[0]]),
-                                                         np.concatenate([redirected[1], red[1]]))
-
-        # few possible keys: a bincount beats the sort
-        key, n = (sum_by_key_dense(keys_in, counts_in, size) if size <= 4 * keys_in.size + 2**20
-                  else sum_by_key(keys_in, counts_in))
-        new_draw, new_ac = key // AC, key % AC
-        most = max(most, int(np.bincount(new_draw, weights=n, minlength=D).max()) if key.size else 0)
-        joined = kind_in == 2
-        def split(kv: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            return kv[0] // AC, kv[0] % AC, kv[1]
-
-        rec = {}
-        for name, arr in (("leavers", leave), ("movers", move), ("routed", forced)):
-            if name in names:
-                nz = arr > 0
-                rec[name] = (draw[nz], ac[nz], arr[nz])
-        if "joiners" in names:
-            joined = kind_in == 2
-            rec["joiners"] = split(sum_by_key(keys_in[joined], counts_in[joined]))
-        if "redirected" in names:
-            rec["redirected"] = split(sum_by_key(*redirected) if redirected is not None
-                                      else (np.zeros(0, np.int64), np.zeros(0, np.int64)))
-        draw, ac = new_draw, new_ac  # the new stock's entries, for the next year
-        rec["stock"] = (draw, ac, n)
-        if most >= 2**15:
-            for k in names:
-                if out[k].dtype == np.int16:
-                    out[k] = out[k].astype(np.int32)
-        for k, (dd, aa, vv) in rec.items():
-            out[k].reshape(-1)[dd * (Y * AC) + yi * AC + aa] = vv  # one flat index: ~4x faster than 3-d
-            seen[aa] = True
-
+    # one generator per draw, spawned from ``rng``: a draw's simulation does not depend on
+    # how many random numbers other draws used, so scenarios run with the same seed stay
+    # paired draw by draw (and the paired differences of scenario_compare are sharper)
+    draw_rngs = rng.spawn(D)
+    args = (plan.stock0.ravel().astype(np.int64), resample, p_leave, p_move,
+            np.asarray(plan.leaver_ab, float), np.asarray(plan.mover_ab, float), leave_f, move_f,
+            leave_f.size > 1, move_f.size > 1, plan.cell_ncy.astype(np.int64), nxt.astype(np.int64), valid_next,
+            dcell.astype(np.int64), dest_alpha, has_dest, plan.leaver_mult.astype(float),
+            (plan.mover_mult * has_dest).astype(float), p_join, plan.joiner_mult.astype(float), trend_f, area_f,
+            plan.population.astype(np.int64), jcell.astype(np.int64), plan.join_alpha.astype(float), join_ok,
+            np.asarray(plan.joiner_weight, float), q_join, resample, *_redirect_arrays(plan, C))
+    record = np.array([k in names for k in KERNEL_FLOWS])
+    most = int(plan.stock0.sum())  # largest draw-year total, to choose the output dtype
+    states = [g.bit_generator.state for g in draw_rngs]
+    for flow_dtype in ((np.int16, np.int32) if most < 2**15 else (np.int32,)):
+        # every flow in a year is at most the stock before or after it, so one bound serves
+        # all: flows int16 while every draw-year total fits (else the run is redone in int32
+        # from the same generator states: the same draws)
+        limit = 2**15 - 1 if flow_dtype is np.int16 and names else 2**62
+        stock = np.empty((D, Y, AC), np.int32)
+        flow_out = tuple(np.empty((D, Y, AC) if k in names else (0, 0, 0), flow_dtype) for k in KERNEL_FLOWS)
+        seen = np.zeros(AC, bool)
+        for d, g in enumerate(draw_rngs):
+            g.bit_generator.state = states[d]
+            most = max(most, run_draws(g, d, d + 1, *args, stock, flow_out, record, seen, limit))
+            if most > limit:
+                break
+        if most <= limit:
+            break
+    out = {"stock": stock, **{k: v for k, v in zip(KERNEL_FLOWS, flow_out) if k in names}}
     used = np.flatnonzero(seen)
     if used.size < AC:
         out = {k: compact_columns(v, used) for k, v in out.items()}

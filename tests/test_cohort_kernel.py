@@ -1,0 +1,206 @@
+"""The compiled cohort simulation draws from the distributions the model states.
+
+Small plans with known rates: one cell's leavers and movers follow the multinomial (or the
+beta-binomial when rates are redrawn each year), destinations and joiner states follow their
+mixes, redirects take their share, and recording flows never changes the draws.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from senforecast.models.cohort_kernel import _binomial, _pick, _pick_cum, _probs
+from senforecast.models.cohort_sim import SimPlan, compact_columns, simulate, year_factor
+
+FIXED = 1e7  # Beta(p * FIXED, (1 - p) * FIXED): a rate known to ~1e-4
+
+
+def one_state_plan(n0, p_leave, p_move, *, dest_alpha=(1.0,), years=1, resample=False, leaver_ab=None,
+                   population=0.0, join_alpha=(1.0,), redirects=None):
+    """Cells 0..2 at NCY 0 (state 0 and destinations 1, 2 of the next NCY: cells 3..5)."""
+    K = len(dest_alpha)
+    C = 6
+    cell_ncy = np.array([0, 0, 0, 1, 1, 1])
+    next_cell = np.array([3, 4, 5, -1, -1, -1])
+    dest_cell = np.full((C, K), -1)
+    dest_cell[0] = [4, 5][:K]
+    d_alpha = np.zeros((C, K))
+    d_alpha[0] = dest_alpha
+    Kj = len(join_alpha)
+    return SimPlan(
+        cell_ncy=cell_ncy, next_cell=next_cell,
+        leaver_ab=leaver_ab or (np.full(C, p_leave * FIXED), np.full(C, (1 - p_leave) * FIXED)),
+        mover_ab=(np.full(C, p_move * FIXED), np.full(C, (1 - p_move) * FIXED)),
+        dest_cell=dest_cell, dest_alpha=d_alpha,
+        joiner_ab=(np.full(2, 0.05 * FIXED), np.full(2, 0.95 * FIXED)), joiner_kappa=np.inf,
+        join_cell=np.array([[3, 4, 5][:Kj], [3, 4, 5][:Kj]]), join_alpha=np.array([join_alpha, join_alpha]),
+        cell_valid=np.ones((years, C), bool), population=np.full((years, 1, 2), population),
+        stock0=np.array([[n0, 0, 0, 0, 0, 0]]), leaver_mult=np.ones((years, C)), mover_mult=np.ones((years, C)),
+        joiner_mult=np.ones((years, 2)), joiner_weight=np.ones((years, 2, Kj)),
+        redirects=redirects or [], resample_each_year=resample)
+
+
+def pooled_chisquare_p(observed, expected):
+    """Chi-square p-value with outcomes expected fewer than 5 times pooled into one cell."""
+    big = expected >= 5
+    obs, exp = observed[big], expected[big]
+    if expected[~big].sum() > 0:
+        obs, exp = np.r_[obs, observed[~big].sum()], np.r_[exp, expected[~big].sum()]
+    return stats.chisquare(obs, exp * obs.sum() / exp.sum()).pvalue
+
+
+def full_columns(used, arr, n_cols=6):
+    out = np.zeros(arr.shape[:-1] + (n_cols,), dtype=np.int64)
+    out[..., used] = arr
+    return out
+
+
+@pytest.mark.parametrize("n0", [5, 30])  # the one-uniform-per-child path and the binomial path
+def test_leavers_and_movers_of_a_cell_follow_the_multinomial(n0):
+    pl, pm = 0.2, 0.3
+    used, out = simulate(one_state_plan(n0, pl, pm), 20_000, np.random.default_rng(1))
+    leave = full_columns(used, out["leavers"])[:, 0, 0]
+    move = full_columns(used, out["movers"])[:, 0, 0]
+    stock = full_columns(used, out["stock"])[:, 0]
+    assert (stock[:, 3] + move + leave == n0).all()  # stayers age on, nobody lost
+    assert (stock[:, 4:6].sum(1) == move).all()
+    # leavers ~ Binomial(n, pl); movers given leavers ~ Binomial(n - leavers, pm)
+    x = leave * (n0 + 1) + move
+    probs = np.zeros((n0 + 1) * (n0 + 1))
+    for l_ in range(n0 + 1):
+        for m_ in range(n0 - l_ + 1):
+            probs[l_ * (n0 + 1) + m_] = stats.binom.pmf(l_, n0, pl) * stats.binom.pmf(m_, n0 - l_, pm)
+    assert pooled_chisquare_p(np.bincount(x, minlength=probs.size), probs * x.size) > 0.001
+
+
+def test_rates_redrawn_each_year_give_beta_binomial_leavers():
+    a, b = 2.0, 6.0
+    n0 = 6
+    plan = one_state_plan(n0, 0.0, 0.0, resample=True, leaver_ab=(np.full(6, a), np.full(6, b)))
+    used, out = simulate(plan, 20_000, np.random.default_rng(2))
+    leave = full_columns(used, out["leavers"])[:, 0, 0]
+    observed = np.bincount(leave, minlength=n0 + 1)
+    expected = stats.betabinom.pmf(np.arange(n0 + 1), n0, a, b) * leave.size
+    assert stats.chisquare(observed, expected).pvalue > 0.001
+    # a plain binomial with the same mean would be far too narrow
+    assert leave.var() > 1.5 * n0 * (a / (a + b)) * (b / (a + b))
+
+
+def test_movers_destinations_follow_the_dirichlet_multinomial():
+    alpha = np.array([1.0, 3.0])
+    n0 = 8
+    used, out = simulate(one_state_plan(n0, 0.0, 1.0 - 1e-9, dest_alpha=tuple(alpha)), 20_000,
+                         np.random.default_rng(3))
+    stock = full_columns(used, out["stock"])[:, 0]
+    assert (stock[:, 4] + stock[:, 5] == n0).all()
+    observed = np.bincount(stock[:, 5], minlength=n0 + 1)
+    expected = stats.betabinom.pmf(np.arange(n0 + 1), n0, alpha[1], alpha[0]) * stock.shape[0]
+    assert stats.chisquare(observed, expected).pvalue > 0.001
+
+
+def test_joiners_scale_with_population_and_take_states_by_their_mix():
+    used, out = simulate(one_state_plan(0, 0.0, 0.0, population=400.0, join_alpha=(1e6, 3e6)), 4_000,
+                         np.random.default_rng(4))
+    j = full_columns(used, out["joiners"])[:, 0]
+    total = j.sum(1)
+    assert abs(total.mean() - 0.05 * 400 * 2) < 4 * np.sqrt(0.05 * 0.95 * 800 / total.size)
+    # joiners of both NCYs land in cells 3 and 4 with shares 1:3
+    share = j[:, 4].sum() / (j[:, 3].sum() + j[:, 4].sum())
+    assert abs(share - 0.75) < 0.02
+
+
+def test_redirects_take_their_share_of_movers_and_record_it():
+    # every child moves to cell 4; half of the movers arriving there are redirected to cell 5
+    red = [[(np.array([4]), np.array([5]), 0.5, False, False)]]
+    plan = one_state_plan(40, 0.0, 1.0 - 1e-9, dest_alpha=(1.0, 0.0), redirects=red)
+    used, out = simulate(plan, 5_000, np.random.default_rng(5))
+    stock = full_columns(used, out["stock"])[:, 0]
+    red_flow = full_columns(used, out["redirected"])[:, 0]
+    assert (stock[:, 4] + stock[:, 5] == 40).all()
+    assert (red_flow[:, 5] == stock[:, 5]).all()
+    assert abs(stock[:, 5].mean() - 20) < 4 * np.sqrt(10 / 5_000)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n0=st.integers(0, 60), resample=st.booleans())
+def test_recording_flows_never_changes_the_draws(seed, n0, resample):
+    plan = one_state_plan(n0, 0.1, 0.2, dest_alpha=(1.0, 2.0), years=3, population=50.0, resample=resample)
+    u1, with_flows = simulate(plan, 50, np.random.default_rng(seed))
+    u2, without = simulate(plan, 50, np.random.default_rng(seed), flows=())
+    assert set(without) == {"stock"}
+    a, b = full_columns(u1, with_flows["stock"]), full_columns(u2, without["stock"])
+    assert (a == b).all() and (a >= 0).all()
+
+
+def test_flows_widen_to_int32_when_a_year_total_passes_int16_and_the_draws_stay_the_same():
+    plan = one_state_plan(40_000, 0.1, 0.2, dest_alpha=(1.0, 2.0), years=2, population=1_000.0)
+    u1, out = simulate(plan, 3, np.random.default_rng(6))
+    u2, stock_only = simulate(plan, 3, np.random.default_rng(6), flows=())
+    assert out["leavers"].dtype == np.int32 and out["stock"].dtype == np.int32
+    assert (full_columns(u1, out["stock"]) == full_columns(u2, stock_only["stock"])).all()
+    small = simulate(one_state_plan(40, 0.1, 0.2), 3, np.random.default_rng(6))[1]
+    assert small["leavers"].dtype == np.int16
+
+
+@pytest.mark.parametrize("n,p", [(1, 0.07), (4, 0.3), (13, 0.45), (500, 0.01)])
+def test_binomial_helper_follows_the_binomial(n, p):
+    rng = np.random.default_rng(7)
+    x = np.array([_binomial(rng, n, p) for _ in range(20_000)])
+    assert x.min() >= 0 and x.max() <= n
+    k = np.arange(n + 1)
+    expected = stats.binom.pmf(k, n, p) * x.size
+    assert pooled_chisquare_p(np.bincount(x, minlength=n + 1), expected) > 0.001
+    assert _binomial(rng, n, 0.0) == 0 and _binomial(rng, n, 1.0) == n and _binomial(rng, 0, p) == 0
+
+
+def test_categorical_pickers_skip_zero_slots_and_match_the_probabilities():
+    rng = np.random.default_rng(8)
+    probs = np.array([0.0, 0.2, 0.0, 0.5, 0.3, 0.0])
+    cum = np.cumsum(probs)
+    a = np.array([_pick(rng, probs, 1.0) for _ in range(20_000)])
+    b = np.array([_pick_cum(rng, cum, 1.0) for _ in range(20_000)])
+    for x in (a, b):
+        observed = np.bincount(x, minlength=probs.size)
+        assert observed[probs == 0].sum() == 0
+        assert stats.chisquare(observed[probs > 0], probs[probs > 0] * x.size).pvalue > 0.001
+
+
+def test_dirichlet_helper_has_the_dirichlet_mean_and_variance_and_keeps_zeros():
+    rng = np.random.default_rng(9)
+    alpha = np.array([2.0, 0.0, 6.0])
+    out = np.empty(3)
+    draws = np.empty((20_000, 3))
+    for i in range(draws.shape[0]):
+        tot = _probs(rng, alpha, True, out)
+        draws[i] = out / tot
+    assert (draws[:, 1] == 0).all()
+    a0 = alpha.sum()
+    assert abs(draws[:, 0].mean() - 0.25) < 0.005
+    assert abs(draws[:, 0].var() / (0.25 * 0.75 / (a0 + 1)) - 1) < 0.05
+    tot = _probs(rng, alpha, False, out)  # one child: the alpha proportions, no draw
+    assert (out / tot).tolist() == [0.25, 0.0, 0.75]
+
+
+def test_year_factor_has_mean_one_and_the_asked_variance():
+    f = year_factor(np.random.default_rng(10), 0.2, (50_000,))
+    assert abs(f.mean() - 1) < 0.01 and abs(f.var() - 0.2) < 0.01
+    p = 0.1
+    q = p * f / (1 - p + p * f)
+    assert ((q > 0) & (q < 1)).all()
+    persistent = np.full(50_000, 2.0)
+    assert abs(year_factor(np.random.default_rng(10), 0.2, (50_000,), persistent).mean() - 2) < 0.02
+    assert year_factor(np.random.default_rng(10), 0.0, (3,)) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 5), st.integers(1, 40), st.integers(0, 2**32 - 1),
+       st.sampled_from([np.int16, np.int32]))
+def test_compact_columns_equals_fancy_indexing(d, y, cols, seed, dtype):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 100, size=(d, y, cols)).astype(dtype)
+    used = np.flatnonzero(rng.random(cols) < 0.7)
+    expected = a[:, :, used].copy()
+    got = compact_columns(a.copy(), used)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert (got == expected).all() and got.flags.c_contiguous
