@@ -144,7 +144,7 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
     anything is written. Returns the largest draw-year stock, stopping early (returning
     it) once it passes ``limit``.
     """
-    D, Y, AC = stock_out.shape
+    Y, AC = stock_out.shape[1], stock_out.shape[2]
     C = cell_ncy.size
     Ar = AC // C
     A, Kj = join_cell.shape
@@ -158,9 +158,8 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
     red_a = np.zeros(AC, np.int64)
     probs = np.empty(max(K, Kj), np.float64)
     alpha = np.empty(Kj, np.float64)
-    mix = np.empty((A, Kj), np.float64)
+    mix = np.empty(Kj, np.float64)
     cum = np.empty(Kj, np.float64)
-    mix_tot = np.zeros(A, np.float64)
     n_join = np.zeros(Ar, np.int64)
     most = 0
     for d in range(d0, d1):
@@ -261,9 +260,8 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
                         rf += q
                         if not join_ok[y, a, k]:
                             q = 0.0
-                        mix[a, k] = q
+                        mix[k] = q
                         tot += q
-                mix_tot[a] = tot
                 base = p_join[y, d, a] * join_mult[y, a] * rf * trend_f[y, d] if tot > 0.0 else 0.0
                 n_all = 0
                 for ar in range(Ar):
@@ -274,10 +272,10 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
                 if fresh_join_mix and not w_changes:
                     for k in range(Kj):
                         alpha[k] = join_alpha[a, k] if join_ok[y, a, k] else 0.0
-                    mix_tot[a] = _probs(rng, alpha, n_all > 1, mix[a])
+                    _probs(rng, alpha, n_all > 1, mix)
                 acc = 0.0
                 for k in range(Kj):
-                    acc += mix[a, k]
+                    acc += mix[k]
                     cum[k] = acc
                 for ar in range(Ar):
                     for _ in range(n_join[ar]):
