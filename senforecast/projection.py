@@ -139,14 +139,19 @@ class Projection:
 
     @staticmethod
     def _collapse(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+        # cells summed into groups by a sparse indicator, a block of (draw, year) rows at a
+        # time: integer draws stay integers (exact sums) and no array the size of the input
+        # is made (a float64 copy of the draws cost more in fresh memory than the sums)
         d, y, c = arr.shape
-        ind = sparse.csr_matrix(
-            (np.ones(c, dtype=np.float64), (np.arange(c), codes)), shape=(c, n_groups)
-        )
+        integer = np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool
+        acc = np.int64 if integer else np.result_type(arr.dtype, np.float64)
+        ind_t = sparse.csr_matrix((np.ones(c, dtype=acc), (codes, np.arange(c))), shape=(n_groups, c))
         flat = arr.reshape(d * y, c)
-        out = np.asarray((ind.T @ flat.T).T)
-        if np.issubdtype(arr.dtype, np.integer):
-            out = np.rint(out).astype(arr.dtype)
+        out = np.empty((d * y, n_groups), dtype=arr.dtype if integer else acc)
+        step = max(1, 2**18 // max(c, 1))
+        for r0 in range(0, d * y, step):
+            block = np.ascontiguousarray(flat[r0:r0 + step].T, dtype=acc)
+            out[r0:r0 + step] = (ind_t @ block).T
         return out.reshape(d, y, n_groups)
 
     # ------------------------------------------------------------ aggregation
