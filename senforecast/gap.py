@@ -34,7 +34,7 @@ from .capacity import ALL_NEEDS, capacity_timeline, local_bases, out_of_county_c
 from .codes import OUT_OF_COUNTY_KINDS, SETTING_KINDS, SPECIALIST_KINDS
 from .errors import InputWarning, SenForecastError
 from .ncy import PHASES, phase
-from .projection import Projection, quantile_label
+from .projection import Projection, group_sum, quantile_label
 from .scenarios import ProvisionChange, Scenario
 
 DEMAND_KINDS = SPECIALIST_KINDS | OUT_OF_COUNTY_KINDS
@@ -187,18 +187,8 @@ def _demand_parts(projection: Projection, provision: pd.DataFrame, *, specialist
 
 
 def _collapse(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum the last axis of ``arr`` into ``n_groups`` groups (codes -1 are left out)."""
-    d, y, c = arr.shape
-    use = np.flatnonzero(codes >= 0)  # code -1 = not counted
-    out = np.zeros((d, y, n_groups))
-    if len(use) == 0:
-        return out
-    order = use[np.argsort(codes[use], kind="stable")]
-    sorted_codes = codes[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_codes)) + 1]
-    # gather the counted cells grouped together, then one reduceat (exact for integer counts)
-    out[:, :, sorted_codes[starts]] = np.add.reduceat(np.take(arr, order, axis=2), starts, axis=2, dtype=np.float64)
-    return out
+    """Sum the last axis of ``arr`` into ``n_groups`` groups (codes -1 are left out), as floats."""
+    return group_sum(arr, codes, n_groups, dtype=np.float64)
 
 
 def _share_per_cell(cells: pd.DataFrame, share: float | pd.DataFrame) -> np.ndarray:

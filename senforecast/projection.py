@@ -41,6 +41,37 @@ def _as_list(by: str | Iterable[str] | None) -> list[str]:
     return list(by)
 
 
+def group_sum(arr: np.ndarray, codes: np.ndarray, n_groups: int, dtype: np.dtype | type | None = None) -> np.ndarray:
+    """Sum the last axis of ``arr`` (draw, year, cell) into ``n_groups`` groups.
+
+    Cell ``j`` goes to group ``codes[j]``; cells with code -1 are left out. Sums go through
+    a sparse indicator a block of (draw, year) rows at a time: integer draws stay integers
+    (exact) unless ``dtype`` says otherwise, and no copy the size of ``arr`` is made (fresh
+    memory of that size cost more than the sums).
+
+    Examples
+    --------
+    >>> a = np.arange(12).reshape(1, 2, 6)
+    >>> group_sum(a, np.array([0, 1, 0, -1, 1, 1]), 2).tolist()
+    [[[2, 10], [14, 28]]]
+    """
+    d, y, c = arr.shape
+    integer = np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool
+    acc = np.int64 if integer else np.result_type(arr.dtype, np.float64)
+    out_dtype = np.dtype(dtype) if dtype is not None else (arr.dtype if integer else acc)
+    if np.issubdtype(out_dtype, np.floating):
+        acc = np.float64
+    use = np.flatnonzero(codes >= 0)
+    ind_t = sparse.csr_matrix((np.ones(use.size, dtype=acc), (codes[use], use)), shape=(n_groups, c))
+    flat = arr.reshape(d * y, c)
+    out = np.empty((d * y, n_groups), dtype=out_dtype)
+    step = max(1, 2**18 // max(c, 1))
+    for r0 in range(0, d * y, step):
+        block = np.ascontiguousarray(flat[r0:r0 + step].T, dtype=acc)
+        out[r0:r0 + step] = (ind_t @ block).T
+    return out.reshape(d, y, n_groups)
+
+
 class Projection:
     """Simulated future counts (draws) by year and cell, with history for context.
 
@@ -139,20 +170,7 @@ class Projection:
 
     @staticmethod
     def _collapse(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-        # cells summed into groups by a sparse indicator, a block of (draw, year) rows at a
-        # time: integer draws stay integers (exact sums) and no array the size of the input
-        # is made (a float64 copy of the draws cost more in fresh memory than the sums)
-        d, y, c = arr.shape
-        integer = np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool
-        acc = np.int64 if integer else np.result_type(arr.dtype, np.float64)
-        ind_t = sparse.csr_matrix((np.ones(c, dtype=acc), (codes, np.arange(c))), shape=(n_groups, c))
-        flat = arr.reshape(d * y, c)
-        out = np.empty((d * y, n_groups), dtype=arr.dtype if integer else acc)
-        step = max(1, 2**18 // max(c, 1))
-        for r0 in range(0, d * y, step):
-            block = np.ascontiguousarray(flat[r0:r0 + step].T, dtype=acc)
-            out[r0:r0 + step] = (ind_t @ block).T
-        return out.reshape(d, y, n_groups)
+        return group_sum(arr, codes, n_groups)
 
     # ------------------------------------------------------------ aggregation
     def aggregate(self, by: str | Iterable[str] | None = None) -> "Projection":
