@@ -49,3 +49,18 @@ def test_weighted_requires_cost_for_every_cell():
 def test_unknown_dimension_is_a_clear_error():
     with pytest.raises(SenForecastError, match="cannot group by"):
         _proj(d=5).summary(by="ncy")
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=st.integers(1, 4), y=st.integers(1, 3), c=st.integers(1, 300), groups=st.integers(1, 8),
+       seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["int16", "int32", "float64"]))
+def test_group_sum_equals_a_loop_over_groups(d, y, c, groups, seed, kind):
+    from senforecast.projection import group_sum
+    rng = np.random.default_rng(seed)
+    arr = (rng.integers(0, 50, (d, y, c)) if kind != "float64" else rng.random((d, y, c)) * 1e3).astype(kind)
+    codes = rng.integers(-1, groups, c)  # -1: left out
+    want = np.stack([arr[..., codes == g].sum(-1) for g in range(groups)], axis=-1)
+    got = group_sum(arr, codes, groups)
+    assert got.dtype == arr.dtype
+    assert np.allclose(got, want, rtol=1e-12, atol=0) if kind == "float64" else (got == want).all()
+    assert np.allclose(group_sum(arr, codes, groups, dtype=np.float64), want)
