@@ -126,7 +126,7 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
 
     The caller gives each draw its own generator (one call per draw), so a draw's
     randomness does not depend on what other draws consumed: two scenarios run with the
-    same seed share their random numbers draw by draw until the scenario makes them differ.
+    same seed share a draw's random numbers until a count differs.
 
     Shapes: D draws, Y years, Ar areas, C cells, A NCYs, K destination and Kj joiner
     slots, R redirects, AC = Ar * C. ``stock0 (AC,)``; ``p_leave, p_move (D, C)`` rates of

@@ -220,8 +220,6 @@ FLOWS: tuple[str, ...] = ("joiners", "leavers", "movers", "routed", "redirected"
 """Flows the simulation can record (``redirected`` only when a scenario redirects)."""
 
 
-
-
 def _redirect_arrays(plan: SimPlan, C: int) -> tuple[np.ndarray, ...]:
     """Per-year redirects as arrays: count, target cell of each cell (-1: none), share, flags."""
     Y = plan.cell_valid.shape[0]
@@ -326,7 +324,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
 
     resample = plan.resample_each_year
     unused = np.zeros((1, 1))
-    leave_f = move_f = np.ones((1, 1, 1))
+    leave_f = move_f = None
     if not resample:
         # rates drawn once per draw: parameter uncertainty carried through every year
         p_leave = sample_beta(rng, *plan.leaver_ab, (D, C))
@@ -336,10 +334,8 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         err = {k: mean_error_factor(rng, v, plan.year_effect_years, (D, A)) for k, v in
                (("l", plan.leaver_year_var), ("m", plan.mover_year_var), ("j", plan.joiner_year_var))}
         # rates vary between years beyond parameter uncertainty: a year effect per (draw, NCY)
-        f = [year_factor(rng, plan.leaver_year_var, (Y, D, A), err["l"]),
-             year_factor(rng, plan.mover_year_var, (Y, D, A), err["m"])]
-        leave_f = f[0] if f[0] is not None else leave_f
-        move_f = f[1] if f[1] is not None else move_f
+        leave_f = year_factor(rng, plan.leaver_year_var, (Y, D, A), err["l"])
+        move_f = year_factor(rng, plan.mover_year_var, (Y, D, A), err["m"])
     else:
         p_leave = p_move = unused
         q_join = np.zeros((1, 1, 1))
@@ -357,13 +353,14 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
                 pj = pj * fj / (1.0 - pj + pj * fj)
         p_join[yi] = pj
 
-    # one generator per draw, spawned from ``rng``: a draw's simulation does not depend on
-    # how many random numbers other draws used, so scenarios run with the same seed stay
-    # paired draw by draw (and the paired differences of scenario_compare are sharper)
+    # one generator per draw, spawned from ``rng``: a draw does not depend on how many random
+    # numbers other draws used, so with the same seed a scenario's draw d starts from the
+    # baseline's parameters and stream and matches it child for child until a count differs
     draw_rngs = rng.spawn(D)
     args = (plan.stock0.ravel().astype(np.int64), resample, p_leave, p_move,
-            np.asarray(plan.leaver_ab, float), np.asarray(plan.mover_ab, float), leave_f, move_f,
-            leave_f.size > 1, move_f.size > 1, plan.cell_ncy.astype(np.int64), nxt.astype(np.int64), valid_next,
+            np.asarray(plan.leaver_ab, float), np.asarray(plan.mover_ab, float),
+            np.ones((1, 1, 1)) if leave_f is None else leave_f, np.ones((1, 1, 1)) if move_f is None else move_f,
+            leave_f is not None, move_f is not None, plan.cell_ncy.astype(np.int64), nxt.astype(np.int64), valid_next,
             dcell.astype(np.int64), dest_alpha, has_dest, plan.leaver_mult.astype(float),
             (plan.mover_mult * has_dest).astype(float), p_join, plan.joiner_mult.astype(float), trend_f, area_f,
             plan.population.astype(np.int64), jcell.astype(np.int64), plan.join_alpha.astype(float), join_ok,
