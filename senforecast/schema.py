@@ -293,18 +293,47 @@ def _as_number(value: object) -> float | None:
         return None
 
 
-def _parse_ncy(value: object) -> int | None:
+def parse_ncy(value: object) -> int | None:
+    """National curriculum year (NCY) of a cell, or None when it cannot be read as one.
+
+    Understands ``R``/``Reception`` (0), nursery years ``N1``/``N2`` (-2, -1), labels such as
+    ``Y7``, ``Year 7`` or ``NC Year 7``, and whole numbers (``7``, ``7.0``, ``'90+'``). The NCY
+    range is *not* checked here (the schema does that, so an out-of-range year is reported as
+    such); a number too large to hold exactly (beyond 2**53) is unreadable.
+
+    Parameters
+    ----------
+    value : object
+        A cell as read from a file: text or a number.
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> parse_ncy("Reception"), parse_ncy(" Year 11 "), parse_ncy("N1"), parse_ncy(7.0)
+    (0, 11, -2, 7)
+    >>> parse_ncy("Y31"), parse_ncy("Y99999999999999999999"), parse_ncy("seven")
+    (31, None, None)
+    """
     if isinstance(value, str):
         key = re.sub(r"\s+", " ", value.strip().lower())
         if key in _NCY_WORDS:
             return _NCY_WORDS[key]
         m = _NCY_PATTERN.match(key)
         if m:
-            return int(m.group(1))
+            # the number of a label is read like a plain number, size limit included: int() of
+            # 'Y999...' gave a Python int that overflowed int64 in the table (or raised ValueError
+            # beyond 4,300 digits)
+            value = m.group(1)
     x = _as_number(value)
     if x is None or not math.isfinite(x) or not x.is_integer() or abs(x) > _BIG:
         return None
     return int(x)
+
+
+_parse_ncy = parse_ncy  # the old private name, still used by tests/test_schema.py and test_read_fast_paths.py
 
 
 def _is_blank(value: object) -> bool:
@@ -411,7 +440,7 @@ def _parse_numbers(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarra
                 if conv:
                     converted.append(int(i))
         elif kind == "ncy":
-            n = _parse_ncy(v)
+            n = parse_ncy(v)
             if n is None:
                 bad.append(int(i))
             else:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
-from ..schema import YEAR_MAX, YEAR_MIN, _parse_ncy, parse_year_label
+from ..schema import YEAR_MAX, YEAR_MIN, parse_ncy, parse_year_label
 from ..suppression import parse_counts
 from ._source import RawTable, Source, read_raw
 from .columns import normalise
@@ -150,7 +150,7 @@ def _finish(tidy: pd.DataFrame, dims: list[str], file: str, report: ValidationRe
                   "total_rows_dropped", n)
             tidy = tidy[~total_mask]
     if "ncy" in tidy.columns:
-        parsed = tidy["ncy"].map(lambda v: None if v is None else _parse_ncy(v))
+        parsed = tidy["ncy"].map(lambda v: None if v is None else parse_ncy(v))
         bad = parsed.isna() & tidy["ncy"].notna()
         for r, v in zip(tidy.loc[bad, "_row"], tidy.loc[bad, "ncy"]):
             problems.append(Problem(file, int(r), "ncy", "expected a national curriculum year such as "

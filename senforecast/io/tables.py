@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
 from ..ncy import NCY_MAX, NCY_MIN, age_to_ncy
-from ..schema import TABLE_COLUMNS, validate_table
+from ..schema import TABLE_COLUMNS, parse_ncy, validate_table
 from ._source import Source, read_raw
 from .columns import resolve_columns
 
@@ -150,10 +150,8 @@ def _year_group_hint(frame: pd.DataFrame, mapping: dict[int, str], headers: list
     """A 'Year' column of year groups (7, 8, R ...) with no NCY column: say so, once."""
     if "year" not in frame.columns or "ncy" in frame.columns or "age" in frame.columns:
         return
-    from ..schema import _parse_ncy
-
     vals = frame["year"].dropna()
-    if len(vals) and vals.map(lambda v: (n := _parse_ncy(v)) is not None and NCY_MIN <= n <= NCY_MAX).all():
+    if len(vals) and vals.map(lambda v: (n := parse_ncy(v)) is not None and NCY_MIN <= n <= NCY_MAX).all():
         header = next(headers[i][0] for i, name in mapping.items() if name == "year")
         raise InputValidationError([Problem(file, None, header, f"this column looks like year groups (NCY), "
                                             "not census years, and there is no census-year column. Map it with "
@@ -167,13 +165,11 @@ def _ncy_from_age(frame: pd.DataFrame, rows: list[int], file: str, report: Valid
     Population tables usually cover all ages: rows outside school range are dropped with a
     warning and a count. In other tables such an age is an error (reported as a bad NCY).
     """
-    from ..schema import _parse_ncy  # whole-number rules shared with NCY ('90+' reads as 90)
-
     ncy: list[object] = []
     problems: list[Problem] = []
     outside = np.zeros(len(frame), dtype=bool)
     for i, (v, r) in enumerate(zip(frame["age"], rows)):
-        a = None if v is None else _parse_ncy(v)
+        a = None if v is None else parse_ncy(v)  # whole-number rules shared with NCY ('90+' reads as 90)
         if a is None:
             ncy.append(None)
             problems.append(Problem(file, r, "age", "is blank; a value is required here" if v is None
