@@ -23,7 +23,7 @@ import pandas as pd
 from . import metrics
 from .data import LocalAreaData
 from .errors import ModelError
-from .models.baselines import _CountBaseline, LastValue, LinearTrend, observed_counts
+from .models.baselines import CountBaseline, LastValue, LinearTrend, observed_counts
 from .projection import DIMS, Projection
 
 __all__ = ["backtest", "BacktestResult", "truncate_data", "compare_models", "ensemble", "EnsembleModel"]
@@ -326,7 +326,7 @@ def _compare(proj: Projection, act: pd.DataFrame, keys: list[str], origin: int, 
 
 
 def _is_naive(model) -> bool:
-    return isinstance(model, _CountBaseline)
+    return isinstance(model, CountBaseline)
 
 
 def compare_models(

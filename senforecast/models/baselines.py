@@ -30,7 +30,8 @@ from ..data import NO_PLAN, LocalAreaData
 from ..errors import InputWarning, ModelError
 from ..projection import DIMS, Projection
 
-__all__ = ["observed_counts", "LastValue", "LinearTrend", "LogLinearTrend"]
+__all__ = ["observed_counts", "projection_years", "count_panel", "CountBaseline", "LastValue", "LinearTrend",
+           "LogLinearTrend"]
 
 _PLAN_STAGE_WORDS = ("ehc", "statement", "plan", "idp")
 
@@ -105,7 +106,30 @@ def observed_counts(data: LocalAreaData, dims: Sequence[str] = DIMS) -> pd.DataF
     return out
 
 
-def _projection_years(years: int | Sequence[int], last_year: int) -> np.ndarray:
+def projection_years(years: int | Sequence[int], last_year: int) -> np.ndarray:
+    """The census years to project: a horizon after ``last_year``, or checked explicit years.
+
+    Parameters
+    ----------
+    years : int or sequence of int
+        A horizon (number of years after ``last_year``, at least 1) or the census years to project.
+    last_year : int
+        Last observed census year.
+
+    Returns
+    -------
+    ndarray of int
+
+    Raises
+    ------
+    ModelError
+        When the horizon is below 1, the list is empty or a year is not after ``last_year``.
+
+    Examples
+    --------
+    >>> projection_years(3, 2024).tolist(), projection_years([2026, 2030], 2024).tolist()
+    ([2025, 2026, 2027], [2026, 2030])
+    """
     if isinstance(years, (int, np.integer)):
         if years < 1:
             raise ModelError(f"years as a horizon must be at least 1 (got {years})")
@@ -120,8 +144,32 @@ def _projection_years(years: int | Sequence[int], last_year: int) -> np.ndarray:
     return ys
 
 
-def _panel(counts: pd.DataFrame, dims: list[str], years: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """Cells x years array of counts (zeros where a cell is absent in a year)."""
+def count_panel(counts: pd.DataFrame, dims: list[str], years: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Counts as a years x cells array (zeros where a cell is absent in a year).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        Columns ``year, dims..., count`` (as from :func:`observed_counts`).
+    dims : list of str
+        Columns that identify a cell.
+    years : ndarray of int
+        Sorted census years of the rows of the array; counts of other years are left out.
+
+    Returns
+    -------
+    cells : DataFrame
+        The distinct cells (columns ``dims``), sorted; cell ``j`` is column ``j`` of the array.
+    y : ndarray of float, shape (len(years), len(cells))
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"year": [2023, 2024, 2024], "need": ["ASD", "ASD", "MLD"],
+    ...                        "count": [3, 4, 2]})
+    >>> cells, y = count_panel(counts, ["need"], np.array([2023, 2024]))
+    >>> cells["need"].tolist(), y.tolist()
+    (['ASD', 'MLD'], [[3.0, 0.0], [4.0, 2.0]])
+    """
     cells = counts[dims].drop_duplicates().sort_values(dims).reset_index(drop=True)
     key = cells.assign(_c=np.arange(len(cells)))
     m = counts.merge(key, on=dims)
@@ -132,8 +180,34 @@ def _panel(counts: pd.DataFrame, dims: list[str], years: np.ndarray) -> tuple[pd
     return cells, y
 
 
-class _CountBaseline:
-    """Shared machinery: per-cell point forecasts + common log-normal shock + Poisson noise."""
+class CountBaseline:
+    """Base of the naive baselines: per-cell point forecasts, a common log-normal shock and
+    Poisson noise (see the module note).
+
+    A subclass gives ``_point(y, t, h)`` (point forecasts of shape (len(h), n_cells) from the
+    history ``y`` of shape (len(t), n_cells)) and an ``_assumption`` text. ``isinstance(model,
+    CountBaseline)`` tells a naive baseline apart (the backtest uses it).
+
+    Parameters
+    ----------
+    window : int, optional
+        Number of most recent census years used (None: all).
+    by : sequence of str
+        Dimensions of the cells (default area, ncy, need, setting).
+
+    Examples
+    --------
+    >>> class Zero(CountBaseline):
+    ...     _assumption = "no children at all"
+    ...     def _point(self, y, t, h):
+    ...         return np.zeros((len(h), y.shape[1]))
+    >>> plans = pd.DataFrame({"pupil_id": ["a", "b"], "year": [2023, 2024], "ncy": 5, "need": "ASD",
+    ...                       "setting": "MS", "area": "N"})
+    >>> int(Zero().fit(LocalAreaData(plans=plans)).project(years=2, n_draws=10, seed=0).draws.sum())
+    0
+    >>> isinstance(LastValue(), CountBaseline)
+    True
+    """
 
     name = "baseline"
 
@@ -151,7 +225,7 @@ class _CountBaseline:
     def _point(self, y: np.ndarray, t: np.ndarray, h: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def fit(self, data: LocalAreaData) -> "_CountBaseline":
+    def fit(self, data: LocalAreaData) -> "CountBaseline":
         """Read the observed counts by ``by`` and measure the method's own error on the total.
 
         Returns
@@ -168,7 +242,7 @@ class _CountBaseline:
                 f"{data.name} has {len(years)} in the window"
             )
         all_years = np.sort(counts["year"].unique())
-        cells, y = _panel(counts, list(self.by), all_years)
+        cells, y = count_panel(counts, list(self.by), all_years)
         self.cells_ = cells
         self.years_ = all_years
         self.counts_ = y
@@ -243,7 +317,7 @@ class _CountBaseline:
             raise ModelError(f"{type(self).__name__} is not fitted: call .fit(data) first")
         if scenario is not None and not getattr(scenario, "is_baseline", True):
             warnings.warn(f"{type(self).__name__} ignores scenarios", InputWarning, stacklevel=2)
-        ys = _projection_years(years, self.last_year_)
+        ys = projection_years(years, self.last_year_)
         h = (ys - self.last_year_).astype(float)
         y, t = self._window_slice(self.counts_, self.years_)
         point = np.maximum(self._point(y, t, h), 0.0)
@@ -272,7 +346,7 @@ class _CountBaseline:
         )
 
 
-class LastValue(_CountBaseline):
+class LastValue(CountBaseline):
     """Naive forecast: every future year equals the last observed census, cell by cell.
 
     Parameters
@@ -306,7 +380,7 @@ class LastValue(_CountBaseline):
         return np.repeat(y[-1:], len(h), axis=0)
 
 
-class LinearTrend(_CountBaseline):
+class LinearTrend(CountBaseline):
     """Naive forecast: a least-squares straight line through each cell's last ``window`` counts.
 
     Parameters
@@ -351,7 +425,7 @@ class LinearTrend(_CountBaseline):
         return level[None] + slope[None] * np.asarray(h, dtype=float)[:, None]
 
 
-class LogLinearTrend(_CountBaseline):
+class LogLinearTrend(CountBaseline):
     """Naive forecast: a constant yearly growth rate fitted to each cell's last ``window`` counts.
 
     The growth is the least-squares slope of log(count + 0.5) and is capped at

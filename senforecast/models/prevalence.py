@@ -21,7 +21,7 @@ import statsmodels.api as sm
 from ..data import LocalAreaData
 from ..errors import InputWarning, ModelError
 from ..projection import DIMS, Projection
-from .baselines import _panel, _projection_years, observed_counts
+from .baselines import count_panel, observed_counts, projection_years
 
 __all__ = ["PrevalenceModel", "population_for_cells", "decompose_change"]
 
@@ -275,7 +275,7 @@ class PrevalenceModel:
         counts = counts[counts.groupby(list(CELL_DIMS))["count"].transform("sum") > 0]
         if counts.empty:
             raise ModelError(f"{data.name}: no children with plans in the fitted years")
-        cells, y = _panel(counts, list(CELL_DIMS), years)
+        cells, y = count_panel(counts, list(CELL_DIMS), years)
         pop, notes = population_for_cells(data.population, cells, years)
         for n in notes:
             warnings.warn(f"{data.name}: {n}", InputWarning, stacklevel=2)
@@ -495,7 +495,7 @@ class PrevalenceModel:
         """
         if not hasattr(self, "cell_effects_"):
             raise ModelError("PrevalenceModel is not fitted: call .fit(data) first")
-        ys = _projection_years(years, self.last_year_)
+        ys = projection_years(years, self.last_year_)
         pop = self._population_future(population, ys)
         m = 1.0
         if scenario is not None:
@@ -625,7 +625,7 @@ def decompose_change(
     if isinstance(source, PrevalenceModel):
         if not hasattr(source, "cell_effects_"):
             raise ModelError("decompose_change needs a fitted PrevalenceModel: call .fit(data) first")
-        ys = _projection_years(years, source.last_year_)
+        ys = projection_years(years, source.last_year_)
         cells = source.cells_.copy()
         table = population if population is not None else source.population_table_
         P_f, _ = population_for_cells(table, cells, ys)
