@@ -333,9 +333,6 @@ def parse_ncy(value: object) -> int | None:
     return int(x)
 
 
-_parse_ncy = parse_ncy  # the old private name, still used by tests/test_schema.py and test_read_fast_paths.py
-
-
 def _is_blank(value: object) -> bool:
     if value is None or value is pd.NA:
         return True

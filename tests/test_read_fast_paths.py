@@ -25,7 +25,7 @@ from senforecast import schema
 from senforecast.errors import InputValidationError, SenForecastError, ValidationReport
 from senforecast.io import read_plans
 from senforecast.io._source import _HEAD_ROWS, _plain_csv_grid, read_raw
-from senforecast.schema import TABLE_COLUMNS, _as_number, _parse_ncy, _Parsed, parse_year_label
+from senforecast.schema import TABLE_COLUMNS, _as_number, _Parsed, parse_ncy, parse_year_label
 
 # --- reference: the cell rules applied to one cell at a time ------------------------------------
 
@@ -61,7 +61,7 @@ def _reference_parse_column(raw: pd.Series, kind: str) -> _Parsed:
             if ok and conv:
                 converted.append(i)
         elif kind == "ncy":
-            x = _parse_ncy(v)
+            x = parse_ncy(v)
             ok = x is not None
         else:
             x = _as_number(v)

@@ -155,7 +155,7 @@ def _reference_cell(v, kind):
     """The cell-by-cell rules, written out plainly, as the reference for the vectorised parser."""
     import math
 
-    from senforecast.schema import _as_number, _is_blank, _parse_ncy
+    from senforecast.schema import _as_number, _is_blank, parse_ncy
 
     if _is_blank(v):
         return None
@@ -163,7 +163,7 @@ def _reference_cell(v, kind):
         y, _ = parse_year_label(v)
         return None if y is None or abs(y) > 2**53 else y
     if kind == "ncy":
-        return _parse_ncy(v)
+        return parse_ncy(v)
     x = _as_number(v)
     if x is None or not math.isfinite(x) or abs(x) > 2**53:
         return None
