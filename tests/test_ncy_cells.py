@@ -2,15 +2,14 @@
 own text and the valid range), never as an overflowed number or a crash."""
 from __future__ import annotations
 
-import warnings
 
 import pandas as pd
 import pytest
 
-from senforecast.errors import InputValidationError, InputWarning
 from senforecast.io import read_plans, read_sen_england
 from senforecast.ncy import NCY_MAX, NCY_MIN
 from senforecast.schema import parse_ncy
+from test_io_tables import problems_of  # tests/ is on the path (no __init__.py)
 
 NEEDS = ["ASD", "MLD"]
 BIG = 2**53
@@ -21,14 +20,6 @@ HUGE = {
     6: "Y" + "9" * 5000,  # beyond Python's 4,300-digit limit of int()
     7: "99999999999999999999",
 }
-
-
-def problems_of(call):
-    with pytest.raises(InputValidationError) as info:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InputWarning)
-            call()
-    return info.value.problems
 
 
 def test_huge_ncy_in_a_csv_names_the_cell_text_and_the_range(tmp_path):
