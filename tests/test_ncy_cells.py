@@ -2,7 +2,6 @@
 own text and the valid range), never as an overflowed number or a crash."""
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
