@@ -11,6 +11,7 @@ _LAZY = {
     "LastValue": "baselines",
     "LinearTrend": "baselines",
     "LogLinearTrend": "baselines",
+    "SettingSplit": "setting_split",
 }
 
 

@@ -1,0 +1,483 @@
+"""Split a projection without settings (setting ``"ALL"``) into settings.
+
+Models such as :class:`~senforecast.models.prevalence.PrevalenceModel` project children with
+plans by (area, NCY, need) only. :class:`SettingSplit` learns the *setting mix* (mainstream,
+resource bases, special schools, out of county ...) of each ``by`` group from the last
+censuses' plans and splits every projected count into settings, with the uncertainty of the
+mix carried into the draws.
+
+Model, for a group ``g`` (e.g. a need x phase), census year ``t`` and setting ``s``:
+
+* long-run mix ``p_g ~ Dirichlet(A * m_g)``, ``m_g`` the mix of the coarser group (the ``by``
+  dimensions without the last one; the authority's overall mix at the top). ``A`` (prior
+  strength, ``concentration_``) is estimated by maximising the Dirichlet-multinomial marginal
+  likelihood over the groups (empirical Bayes): small groups borrow the coarser mix, large ones
+  follow their own counts. Levels nest, so a need x phase group borrows from its need, and a
+  need from the authority.
+* this year's mix ``q_gt ~ Dirichlet(B * p_g)`` and counts ``n_gt ~ Multinomial(N_gt, q_gt)``.
+  ``B`` (``year_concentration_``) measures how much the mix moves from census to census beyond
+  count noise; it is estimated by a method of moments from the Pearson statistics of the
+  yearly counts around each group's pooled mix (the expected value of the statistic is linear
+  in the intra-class correlation ``1 / (1 + B)``). A year's counts then carry the information
+  of ``N^2 / sum_t N_t (N_t + B) / (1 + B)`` children about ``p_g``, so ten thousand
+  children-censuses of a group whose mix moves from year to year do not pin it down exactly.
+
+A split draws, per draw, ``p_g`` from its posterior; per draw and year ``q_gt ~ Dirichlet(B
+p_g)``; and per cell a multinomial split of the cell's count. Intervals of setting counts are
+thus prediction intervals (posterior of the mix + year-to-year movement + multinomial noise).
+
+Limits: children recur from census to census, so counts of successive censuses are not
+independent; the window's censuses are treated as independent samples of the mix (which
+understates the uncertainty of a mix that is sticky child by child). Cells of a group share
+its mix (NCYs within a phase, areas within the authority when ``area`` is not in ``by``).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from ..data import NO_PLAN, LocalAreaData
+from ..errors import InputWarning, ModelError
+from ..ncy import phase
+from ..projection import DIMS, Projection
+from .baselines import observed_counts
+
+__all__ = ["SettingSplit"]
+
+BY_CHOICES = ("area", "ncy", "need", "phase")
+TOP_LEVEL = "(authority)"
+_LOG_A_BOUNDS = (np.log(1e-2), np.log(1e6))
+_TOP_PRIOR = 1.0  # total weight of the uniform prior on the authority's overall mix
+
+
+def _key_values(frame: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
+    """The ``dims`` columns as comparable strings; ``phase`` derived from ``ncy``.
+
+    An NCY that is not a number (``"ALL"``) has phase ``"ALL"``, which no fitted group has.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for d in dims:
+        if d == "phase":
+            ncy = pd.to_numeric(frame["ncy"], errors="coerce") if "ncy" in frame else pd.Series(np.nan, frame.index)
+            ph = pd.Series("ALL", index=frame.index, dtype=object)
+            ok = ncy.notna().to_numpy()
+            if ok.any():
+                ph[ok] = phase(ncy[ok].to_numpy())
+            out[d] = ph.astype(str)
+        elif d == "ncy":
+            col = frame["ncy"] if "ncy" in frame else pd.Series("ALL", frame.index)
+            num = pd.to_numeric(col, errors="coerce")
+            out[d] = np.where(num.notna(), num.fillna(0).round().astype(np.int64).astype(str), col.astype(str))
+        else:
+            out[d] = frame[d].astype(str) if d in frame else "ALL"
+    return out
+
+
+def _year_icc(n: np.ndarray) -> float:
+    """Method-of-moments intra-class correlation ``rho = 1 / (1 + B)`` of yearly mixes.
+
+    ``n`` has shape (groups, years, settings). For a group with pooled mix ``phat`` and yearly
+    totals ``N_t`` the Pearson statistic ``X = sum (n - N_t phat)^2 / (N_t phat)`` has, under
+    the Dirichlet-multinomial, expectation ``(S - 1) (c0 + c1 rho)`` with ``c0 = W - 1`` (W years
+    with children) and ``c1`` a function of the ``N_t`` (derivation in the code). Summed over
+    groups this gives one estimate of ``rho``, clipped to [0, 0.999].
+    """
+    Nt = n.sum(axis=2)  # (G, W)
+    N = Nt.sum(axis=1)
+    live = Nt > 0
+    W = live.sum(axis=1)
+    use = W >= 2
+    if not use.any():
+        return 0.0
+    n, Nt, N, live, W = n[use], Nt[use], N[use], live[use], W[use]
+    phat = n.sum(axis=1) / N[:, None]
+    S = (phat > 0).sum(axis=1)
+    exp = Nt[:, :, None] * phat[:, None, :]
+    X = np.where(exp > 0, (n - exp) ** 2 / np.where(exp > 0, exp, 1.0), 0.0).sum(axis=(1, 2))
+    # x_t - N_t phat = x_t (1 - N_t/N) - (N_t/N) sum_{u != t} x_u, with Var(x_u) = N_u p (1-p) phi_u
+    # and phi_u = 1 + (N_u - 1) rho; divided by N_t p and summed over settings: the rho part is
+    r = Nt / N[:, None]
+    sq = (Nt * (Nt - 1)).sum(axis=1, keepdims=True)
+    c1_t = (Nt - 1) * (1 - r) ** 2 + (Nt / N[:, None] ** 2) * (sq - Nt * (Nt - 1))
+    c1 = np.where(live, c1_t, 0.0).sum(axis=1)
+    c0 = W - 1.0
+    k = np.maximum(S - 1, 0)
+    denom = float(np.sum(k * c1))
+    if denom <= 0:
+        return 0.0
+    rho = (float(np.sum(X)) - float(np.sum(k * c0))) / denom
+    return float(np.clip(rho, 0.0, 0.999))
+
+
+def _effective(n: np.ndarray, rho: float) -> np.ndarray:
+    """Pooled counts (groups, settings) scaled to the information they carry about the
+    long-run mix when yearly mixes vary with intra-class correlation ``rho``."""
+    Nt = n.sum(axis=2)
+    N = Nt.sum(axis=1)
+    var = (Nt * (1 + (Nt - 1) * rho)).sum(axis=1)  # sum_t N_t phi_t
+    scale = np.divide(N, var, out=np.ones_like(N, dtype=float), where=var > 0)
+    return n.sum(axis=1) * scale[:, None]
+
+
+def _log_ml(log_a: float, m: np.ndarray, x: np.ndarray) -> float:
+    """Dirichlet-multinomial log marginal likelihood (up to a constant) of counts ``x`` with
+    prior means ``m`` (both groups x settings) and concentration ``exp(log_a)``."""
+    a = np.exp(log_a)
+    am = a * m
+    return float(np.sum(special.gammaln(a) - special.gammaln(a + x.sum(axis=1)))
+                 + np.sum(special.gammaln(am + x) - special.gammaln(am)))
+
+
+def _fit_concentration(m: np.ndarray, x: np.ndarray) -> float:
+    """Empirical-Bayes prior strength: maximise the marginal likelihood over log A (a grid,
+    then a bounded refinement around the best grid point)."""
+    grid = np.linspace(*_LOG_A_BOUNDS, 49)
+    vals = [_log_ml(g, m, x) for g in grid]
+    i = int(np.argmax(vals))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    if hi <= lo:
+        return float(np.exp(grid[i]))
+    res = optimize.minimize_scalar(lambda g: -_log_ml(g, m, x), bounds=(lo, hi), method="bounded")
+    return float(np.exp(res.x if -res.fun >= vals[i] else grid[i]))
+
+
+class SettingSplit:
+    """Split a projection by (area, NCY, need) into settings, with the mix's uncertainty.
+
+    Parameters
+    ----------
+    by : sequence of str
+        Dimensions whose setting mix is estimated separately, among ``area, ncy, need, phase``
+        (``phase`` from :func:`senforecast.ncy.phase`). Order them from coarse to fine: a group
+        borrows strength from the group of ``by[:-1]``, which borrows from ``by[:-2]``, and so
+        on up to the authority's overall mix.
+    window : int, optional
+        Number of latest censuses whose plans are used (default 3; ``None`` for all).
+    pooling : {"partial", "none", "full"}
+        ``partial`` (default): empirical-Bayes Dirichlet prior at the coarser level's mix (see
+        the module docstring). ``none``: each group from its own counts, with a weak prior (the
+        weight of one child) at the coarser mix. ``full``: every group gets the authority's
+        overall mix.
+
+    Attributes
+    ----------
+    settings_ : list of str
+        Settings found in the fitted plans, in output order.
+    years_ : list of int
+        Census years fitted.
+    shares_ : DataFrame
+        One row per ``by`` group and setting: ``by..., setting, count`` (children-censuses in
+        the window), ``group_count``, ``observed`` share, posterior mean ``share`` and its 90%
+        interval ``p05``, ``p95`` (of the long-run mix; a single year's mix varies more, see
+        ``year_concentration_``).
+    concentration_ : Series
+        Prior strength ``A`` of each level (index: the level's dimensions, e.g. ``"need"``,
+        ``"need x phase"``): the number of children a group's own counts must reach to weigh
+        as much as the coarser mix.
+    year_concentration_ : Series
+        Dirichlet concentration ``B`` of the yearly mix around the long-run mix, per level
+        (``inf``: no movement beyond count noise).
+    history_ : DataFrame
+        Observed counts ``year, area, ncy, need, setting, count`` of all fitted data's censuses,
+        the history of split projections.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from senforecast.data import LocalAreaData
+    >>> rng = np.random.default_rng(0)
+    >>> need = np.tile(["ASD", "SLD"], 300)
+    >>> setting = np.where(need == "ASD", rng.choice(["MS", "SS"], 600, p=[0.8, 0.2]),
+    ...                    rng.choice(["MS", "SS"], 600, p=[0.3, 0.7]))
+    >>> plans = pd.DataFrame({"pupil_id": np.arange(600).astype(str), "year": np.repeat([2024, 2025], 300),
+    ...                       "ncy": np.tile(np.arange(12), 50), "need": need, "setting": setting, "area": "N"})
+    >>> split = SettingSplit(by=("need",), window=2).fit(LocalAreaData(plans=plans))
+    >>> split.shares_[["need", "setting", "share"]].round(2).values.tolist()
+    [['ASD', 'MS', 0.75], ['ASD', 'SS', 0.25], ['SLD', 'MS', 0.3], ['SLD', 'SS', 0.7]]
+    """
+
+    def __init__(
+        self,
+        by: Sequence[str] = ("need", "phase"),
+        window: int | None = 3,
+        pooling: Literal["partial", "none", "full"] = "partial",
+    ) -> None:
+        self.by = tuple(by)
+        self.window = window
+        self.pooling = pooling
+
+    def __repr__(self) -> str:
+        return f"SettingSplit(by={self.by}, window={self.window}, pooling={self.pooling!r})"
+
+    def get_params(self) -> dict:
+        return {"by": self.by, "window": self.window, "pooling": self.pooling}
+
+    def _check(self) -> None:
+        bad = [b for b in self.by if b not in BY_CHOICES]
+        if bad or len(set(self.by)) != len(self.by):
+            raise ModelError(f"by must be distinct dimensions among {BY_CHOICES} (got {self.by})")
+        if self.pooling not in ("partial", "none", "full"):
+            raise ModelError(f"pooling must be 'partial', 'none' or 'full' (got {self.pooling!r})")
+        if self.window is not None and int(self.window) < 1:
+            raise ModelError(f"window must be at least 1 (got {self.window})")
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, data: LocalAreaData) -> "SettingSplit":
+        """Estimate the setting mix of every ``by`` group from the latest censuses.
+
+        Parameters
+        ----------
+        data : LocalAreaData
+            Needs ``plans`` (or ``transitions``) with settings; rows in the no-plan state
+            (``NONSEND``) or without a setting are left out.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from senforecast.data import LocalAreaData
+        >>> plans = pd.DataFrame({"pupil_id": list("abcd"), "year": 2025, "ncy": [1, 2, 8, 9],
+        ...     "need": "ASD", "setting": ["MS", "MS", "MS", "SS"], "area": "N"})
+        >>> s = SettingSplit(by=("phase",), window=1).fit(LocalAreaData(plans=plans))
+        >>> s.settings_, s.years_
+        (['MS', 'SS'], [2025])
+        """
+        self._check()
+        counts = observed_counts(data, DIMS)
+        bad = counts["setting"].isna() | counts["setting"].astype(str).isin([NO_PLAN, "ALL", ""])
+        bad |= counts["need"].astype(str).eq(NO_PLAN)
+        counts = counts[~bad]
+        if counts.empty:
+            raise ModelError(f"{data.name}: no children with plans and a setting to learn the setting mix from")
+        self.history_ = counts[["year", *DIMS, "count"]].reset_index(drop=True)
+        years = np.sort(counts["year"].unique())
+        if self.window is not None:
+            years = years[-int(self.window):]
+        counts = counts[counts["year"].isin(years)].reset_index(drop=True)
+        self.years_ = [int(y) for y in years]
+        self.data_name_ = data.name
+        settings = sorted(counts["setting"].astype(str).unique())
+        self.settings_ = settings
+        s_idx = pd.Index(settings).get_indexer(counts["setting"].astype(str))
+        t_idx = pd.Index(years).get_indexer(counts["year"])
+        keys = _key_values(counts, self.by)
+        S, W = len(settings), len(years)
+        self._levels: list[dict] = []
+        parent_post = None
+        for k in range(len(self.by) + 1):
+            dims = list(self.by[:k])
+            if dims:
+                codes = keys.groupby(dims, sort=True).ngroup().to_numpy()
+                labels = keys.assign(_g=codes).drop_duplicates("_g").sort_values("_g")
+                labels = labels.set_index("_g")[dims]
+            else:
+                codes = np.zeros(len(counts), dtype=np.int64)
+                labels = pd.DataFrame(index=pd.RangeIndex(1))
+            G = len(labels)
+            n = np.zeros((G, W, S))
+            np.add.at(n, (codes, t_idx, s_idx), counts["count"].to_numpy(dtype=float))
+            rho = _year_icc(n)
+            x = _effective(n, rho)
+            if k == 0:
+                A = np.nan
+                parent = np.zeros(G, dtype=np.int64)
+                post = x + _TOP_PRIOR / S
+            else:
+                pdims = list(self.by[:k - 1])
+                if pdims:
+                    plab = self._levels[-1]["labels"]
+                    lookup = {tuple(r): i for i, r in enumerate(plab.itertuples(index=False, name=None))}
+                    parent = np.array([lookup[tuple(r)] for r in labels[pdims].itertuples(index=False, name=None)])
+                else:
+                    parent = np.zeros(G, dtype=np.int64)
+                m = parent_post[parent] / parent_post[parent].sum(axis=1, keepdims=True)
+                if self.pooling == "full":
+                    A = np.inf
+                    post = parent_post[parent].copy()
+                else:
+                    A = _fit_concentration(m, x) if self.pooling == "partial" else 1.0
+                    post = A * m + x
+            self._levels.append({
+                "dims": dims, "labels": labels.reset_index(drop=True), "counts": n.sum(axis=1),
+                "rho": rho, "A": A, "post": post, "parent": parent,
+            })
+            parent_post = post
+        names = [self._level_name(lv["dims"]) for lv in self._levels]
+        self.concentration_ = pd.Series([lv["A"] for lv in self._levels[1:]], index=names[1:],
+                                        name="concentration", dtype=float)
+        self.year_concentration_ = pd.Series(
+            [np.inf if lv["rho"] == 0 else (1 - lv["rho"]) / lv["rho"] for lv in self._levels],
+            index=names, name="year_concentration", dtype=float)
+        self.shares_ = self._shares_table(self._levels[-1])
+        return self
+
+    @staticmethod
+    def _level_name(dims: Sequence[str]) -> str:
+        return " x ".join(dims) if dims else TOP_LEVEL
+
+    def _shares_table(self, level: dict, interval: float = 0.9) -> pd.DataFrame:
+        post, counts, labels = level["post"], level["counts"], level["labels"]
+        G, S = post.shape
+        a0 = post.sum(axis=1, keepdims=True)
+        lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+        frame = labels.loc[np.repeat(np.arange(G), S)].reset_index(drop=True)
+        if frame.empty and not len(frame.columns):
+            frame = pd.DataFrame(index=range(G * S))
+        frame["setting"] = np.tile(self.settings_, G)
+        n_group = counts.sum(axis=1, keepdims=True)
+        frame["count"] = counts.reshape(-1).round().astype(np.int64)
+        frame["group_count"] = np.repeat(n_group[:, 0], S).round().astype(np.int64)
+        frame["observed"] = np.divide(counts, n_group, out=np.zeros_like(counts), where=n_group > 0).reshape(-1)
+        frame["share"] = (post / a0).reshape(-1)
+        b = np.broadcast_to(a0, post.shape) - post
+        frame["p05"] = stats.beta.ppf(lo, post, b).reshape(-1)
+        frame["p95"] = stats.beta.ppf(hi, post, b).reshape(-1)
+        return frame
+
+    # ------------------------------------------------------------------- split
+    def _groups_of(self, cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Level and group of each cell: the finest level with a fitted group matching it."""
+        keys = _key_values(cells, self.by)
+        level = np.full(len(cells), -1)
+        group = np.full(len(cells), -1)
+        for k in range(len(self._levels) - 1, -1, -1):
+            lv = self._levels[k]
+            todo = level < 0
+            if not todo.any():
+                break
+            if not lv["dims"]:
+                level[todo], group[todo] = 0, 0
+                break
+            lookup = {tuple(r): i for i, r in enumerate(lv["labels"].itertuples(index=False, name=None))}
+            found = np.array([lookup.get(tuple(r), -1) for r in keys.loc[todo, lv["dims"]].itertuples(index=False, name=None)])
+            hit = np.flatnonzero(todo)[found >= 0]
+            level[hit], group[hit] = k, found[found >= 0]
+        notes = []
+        fine = len(self._levels) - 1
+        if (level < fine).any():
+            miss = keys[level < fine].assign(level_=level[level < fine]).drop_duplicates()
+            for row in miss.itertuples(index=False):
+                r = row._asdict()
+                lv = self._levels[r.pop("level_")]
+                used = ", ".join(f"{d}={r[d]}" for d in lv["dims"]) or "the authority's overall mix"
+                notes.append(", ".join(f"{d}={v}" for d, v in r.items()) + f" -> {used}")
+        return level, group, notes
+
+    def split(self, projection: Projection, seed: int | None = None) -> Projection:
+        """Split each cell's count into settings, draw by draw.
+
+        For each draw the group's long-run mix is drawn from its posterior, for each year the
+        year's mix around it, and each cell's count is split multinomially, so counts are
+        conserved exactly per draw, year and cell.
+
+        Parameters
+        ----------
+        projection : Projection
+            Cells over (some of) ``area, ncy, need`` with ``setting`` ``"ALL"`` or absent.
+            Integer draws are split multinomially; non-integer draws (e.g. costs) by the drawn
+            mix itself.
+        seed : int, optional
+            Random seed; the same seed gives the same split.
+
+        Returns
+        -------
+        Projection
+            Cells ``area, ncy, need, setting`` (cells empty in every draw and year left out),
+            the same years, draws and meta plus a ``setting_split`` note, no flows; history
+            the fitted data's counts by setting.
+
+        Warns
+        -----
+        InputWarning
+            For cells whose group was never seen in the fitted plans (they get the mix of the
+            finest coarser group seen, up to the authority's overall mix).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from senforecast.data import LocalAreaData
+        >>> from senforecast.projection import Projection
+        >>> plans = pd.DataFrame({"pupil_id": list("abcdef"), "year": 2025, "ncy": 3,
+        ...     "need": ["ASD"] * 3 + ["SLD"] * 3, "setting": ["MS", "MS", "SS", "SS", "SS", "MS"],
+        ...     "area": "N"})
+        >>> split = SettingSplit(by=("need",), window=1).fit(LocalAreaData(plans=plans))
+        >>> cells = pd.DataFrame({"area": "N", "ncy": [3, 4], "need": ["ASD", "SLD"], "setting": "ALL"})
+        >>> proj = Projection(np.full((100, 2, 2), 10), [2026, 2027], cells)
+        >>> out = split.split(proj, seed=1)
+        >>> sorted(out.cells["setting"].unique()), bool((out.total() == proj.total()).all())
+        (['MS', 'SS'], True)
+        """
+        if not hasattr(self, "_levels"):
+            raise ModelError("SettingSplit is not fitted: call .fit(data) first")
+        cells = projection.cells.copy()
+        if "setting" in cells.columns:
+            if not cells["setting"].astype(str).eq("ALL").all():
+                raise ModelError("the projection already has settings; split takes one with setting 'ALL'")
+            cells = cells.drop(columns="setting")
+        for d in ("area", "ncy", "need"):
+            if d not in cells.columns:
+                cells[d] = "ALL"
+        level, group, notes = self._groups_of(cells)
+        if notes:
+            shown = "; ".join(notes[:8]) + (f"; ... ({len(notes)} in all)" if len(notes) > 8 else "")
+            warnings.warn(f"SettingSplit: groups never seen in the fitted plans get a coarser mix: {shown}",
+                          InputWarning, stacklevel=2)
+        draws = projection.draws
+        integer = np.issubdtype(draws.dtype, np.integer) or (
+            np.issubdtype(draws.dtype, np.floating) and np.array_equal(draws, np.round(draws)) and (draws >= 0).all())
+        if (draws < 0).any():
+            raise ModelError("the projection has negative values; only counts can be split")
+        rng = np.random.default_rng(seed)
+        D, Y, _ = draws.shape
+        S = len(self.settings_)
+        blocks, cols = [], []
+        for k, g in sorted(set(zip(level.tolist(), group.tolist()))):
+            idx = np.flatnonzero((level == k) & (group == g))
+            lv = self._levels[k]
+            q = self._mix_draws(rng, lv["post"][g], lv["rho"], D, Y)  # (D, Y, S)
+            n = draws[:, :, idx]
+            if integer:
+                part = rng.multinomial(np.rint(n).astype(np.int64), q[:, :, None, :])
+            else:
+                part = n[..., None] * q[:, :, None, :]
+            part = part.reshape(D, Y, len(idx) * S)
+            pos = (idx[:, None] * S + np.arange(S)[None, :]).reshape(-1)
+            live = part.any(axis=(0, 1))
+            blocks.append(part[:, :, live])
+            cols.append(pos[live])
+        pos = np.concatenate(cols)
+        order = np.argsort(pos, kind="stable")
+        out = np.concatenate(blocks, axis=2)[:, :, order]
+        if integer and np.issubdtype(draws.dtype, np.integer):
+            out = out.astype(draws.dtype, copy=False)
+        pos = pos[order]
+        new_cells = cells.loc[pos // S, ["area", "ncy", "need"]].reset_index(drop=True)
+        new_cells["setting"] = np.asarray(self.settings_, dtype=object)[pos % S]
+        new_cells = new_cells[[d for d in DIMS if d in new_cells.columns]]
+        meta = dict(projection.meta)
+        meta["setting_split"] = (
+            f"settings split by {self!r} fitted on the {self.years_[0]}-{self.years_[-1]} censuses of "
+            f"{self.data_name_} (seed {seed}); year concentration "
+            f"{self.year_concentration_.iloc[-1]:.3g}" + (f"; coarser mix used for {len(notes)} group(s)" if notes else "")
+        )
+        return Projection(out, projection.years, new_cells, history=self.history_.copy(),
+                          unit=projection.unit, meta=meta)
+
+    @staticmethod
+    def _mix_draws(rng: np.random.Generator, post: np.ndarray, rho: float, D: int, Y: int) -> np.ndarray:
+        """Mixes (D, Y, S): the long-run mix per draw, then a year's mix around it."""
+        p = rng.dirichlet(post, size=D)  # (D, S), one long-run mix per draw
+        if rho <= 0:
+            return np.broadcast_to(p[:, None, :], (D, Y, len(post)))
+        B = (1 - rho) / rho
+        gam = rng.standard_gamma(np.broadcast_to(B * p[:, None, :], (D, Y, len(post))))
+        tot = gam.sum(axis=2, keepdims=True)
+        # a year whose gammas all underflow keeps the long-run mix rather than dividing by zero
+        return np.where(tot > 0, gam / np.where(tot > 0, tot, 1.0), p[:, None, :])
