@@ -113,35 +113,45 @@ def _year_icc(n: np.ndarray) -> float:
     return float(np.clip(rho, 0.0, 0.999))
 
 
-def _effective(n: np.ndarray, rho: float) -> np.ndarray:
+def _effective(n: np.ndarray, rho: float) -> tuple[np.ndarray, np.ndarray]:
     """Pooled counts (groups, settings) scaled to the information they carry about the
-    long-run mix when yearly mixes vary with intra-class correlation ``rho``."""
+    long-run mix when yearly mixes vary with intra-class correlation ``rho``, and the scale."""
     Nt = n.sum(axis=2)
     N = Nt.sum(axis=1)
     var = (Nt * (1 + (Nt - 1) * rho)).sum(axis=1)  # sum_t N_t phi_t
     scale = np.divide(N, var, out=np.ones_like(N, dtype=float), where=var > 0)
-    return n.sum(axis=1) * scale[:, None]
+    return n.sum(axis=1) * scale[:, None], scale
 
 
-def _log_ml(log_a: float, m: np.ndarray, x: np.ndarray) -> float:
+def _prior_strength(A: float, c0: np.ndarray) -> np.ndarray:
+    """Concentration of a Dirichlet matching the variance of ``p ~ Dir(A m)`` with the
+    coarser mix ``m ~ Dir(c)`` itself uncertain (total ``c0``):
+    ``1 / (A* + 1) = c0 / ((c0 + 1)(A + 1)) + 1 / (c0 + 1)``."""
+    if np.isinf(A):
+        return c0
+    return 1.0 / (c0 / ((c0 + 1) * (A + 1)) + 1.0 / (c0 + 1)) - 1.0
+
+
+def _log_ml(log_a: float, m: np.ndarray, c0: np.ndarray, x: np.ndarray) -> float:
     """Dirichlet-multinomial log marginal likelihood (up to a constant) of counts ``x`` with
-    prior means ``m`` (both groups x settings) and concentration ``exp(log_a)``."""
-    a = np.exp(log_a)
+    prior means ``m`` (both groups x settings), between-group concentration ``exp(log_a)`` and
+    the uncertainty of ``m`` (totals ``c0``) folded in by :func:`_prior_strength`."""
+    a = _prior_strength(np.exp(log_a), c0)[:, None]
     am = a * m
-    return float(np.sum(special.gammaln(a) - special.gammaln(a + x.sum(axis=1)))
+    return float(np.sum(special.gammaln(a[:, 0]) - special.gammaln(a[:, 0] + x.sum(axis=1)))
                  + np.sum(special.gammaln(am + x) - special.gammaln(am)))
 
 
-def _fit_concentration(m: np.ndarray, x: np.ndarray) -> float:
+def _fit_concentration(m: np.ndarray, c0: np.ndarray, x: np.ndarray) -> float:
     """Empirical-Bayes prior strength: maximise the marginal likelihood over log A (a grid,
     then a bounded refinement around the best grid point)."""
     grid = np.linspace(*_LOG_A_BOUNDS, 49)
-    vals = [_log_ml(g, m, x) for g in grid]
+    vals = [_log_ml(g, m, c0, x) for g in grid]
     i = int(np.argmax(vals))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
     if hi <= lo:
         return float(np.exp(grid[i]))
-    res = optimize.minimize_scalar(lambda g: -_log_ml(g, m, x), bounds=(lo, hi), method="bounded")
+    res = optimize.minimize_scalar(lambda g: -_log_ml(g, m, c0, x), bounds=(lo, hi), method="bounded")
     return float(np.exp(res.x if -res.fun >= vals[i] else grid[i]))
 
 
@@ -284,11 +294,12 @@ class SettingSplit:
             n = np.zeros((G, W, S))
             np.add.at(n, (codes, t_idx, s_idx), counts["count"].to_numpy(dtype=float))
             rho = _year_icc(n)
-            x = _effective(n, rho)
+            x, scale = _effective(n, rho)
             if k == 0:
                 A = np.nan
                 parent = np.zeros(G, dtype=np.int64)
                 post = x + _TOP_PRIOR / S
+                weight = np.full(G, _TOP_PRIOR)
             else:
                 pdims = list(self.by[:k - 1])
                 if pdims:
@@ -297,16 +308,24 @@ class SettingSplit:
                     parent = np.array([lookup[tuple(r)] for r in labels[pdims].itertuples(index=False, name=None)])
                 else:
                     parent = np.zeros(G, dtype=np.int64)
-                m = parent_post[parent] / parent_post[parent].sum(axis=1, keepdims=True)
+                # the coarser mix without the group's own children (leave one out): with it,
+                # a need's few phases look alike because the need's mix is made of them
+                up = self._levels[-1]
+                loo = parent_post[parent] - n.sum(axis=1) * up["scale"][parent][:, None]
+                loo = np.maximum(loo, 1e-3 * parent_post[parent])
+                c0 = loo.sum(axis=1)
+                m = loo / c0[:, None]
                 if self.pooling == "full":
                     A = np.inf
                     post = parent_post[parent].copy()
+                    weight = post.sum(axis=1)
                 else:
-                    A = _fit_concentration(m, x) if self.pooling == "partial" else 1.0
-                    post = A * m + x
+                    A = _fit_concentration(m, c0, x) if self.pooling == "partial" else 1.0
+                    weight = _prior_strength(A, c0) if self.pooling == "partial" else np.full(G, 1.0)
+                    post = weight[:, None] * m + x
             self._levels.append({
                 "dims": dims, "labels": labels.reset_index(drop=True), "counts": n.sum(axis=1),
-                "rho": rho, "A": A, "post": post, "parent": parent,
+                "rho": rho, "A": A, "post": post, "parent": parent, "scale": scale, "weight": weight,
             })
             parent_post = post
         names = [self._level_name(lv["dims"]) for lv in self._levels]
@@ -335,6 +354,7 @@ class SettingSplit:
         frame["count"] = counts.reshape(-1).round().astype(np.int64)
         frame["group_count"] = np.repeat(n_group[:, 0], S).round().astype(np.int64)
         frame["observed"] = np.divide(counts, n_group, out=np.zeros_like(counts), where=n_group > 0).reshape(-1)
+        frame["prior_weight"] = np.repeat(level["weight"], S)
         frame["share"] = (post / a0).reshape(-1)
         b = np.broadcast_to(a0, post.shape) - post
         frame["p05"] = stats.beta.ppf(lo, post, b).reshape(-1)
