@@ -457,7 +457,9 @@ class SettingSplit:
         rng = np.random.default_rng(seed)
         D, Y, _ = draws.shape
         S = len(self.settings_)
-        blocks, cols = [], []
+        # counts fit int32 (half the memory of int64: the split has ~S times the cells)
+        dtype = (np.int32 if draws.max(initial=0) <= np.iinfo(np.int32).max else np.int64) if integer else np.float64
+        blocks, cols = [], [np.zeros(0, dtype=np.int64)]
         for k, g in sorted(set(zip(level.tolist(), group.tolist()))):
             idx = np.flatnonzero((level == k) & (group == g))
             lv = self._levels[k]
@@ -470,13 +472,19 @@ class SettingSplit:
             part = part.reshape(D, Y, len(idx) * S)
             pos = (idx[:, None] * S + np.arange(S)[None, :]).reshape(-1)
             live = part.any(axis=(0, 1))
-            blocks.append(part[:, :, live])
+            blocks.append(part[:, :, live].astype(dtype, copy=False))
             cols.append(pos[live])
         pos = np.concatenate(cols)
         order = np.argsort(pos, kind="stable")
-        out = np.concatenate(blocks, axis=2)[:, :, order]
-        if integer and np.issubdtype(draws.dtype, np.integer):
-            out = out.astype(draws.dtype, copy=False)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        out = np.empty((D, Y, len(pos)), dtype=dtype)  # each block goes straight to its columns
+        start = 0
+        for _ in range(len(blocks)):
+            block = blocks.pop(0)
+            width = block.shape[2]
+            out[:, :, rank[start:start + width]] = block
+            start += width
         pos = pos[order]
         new_cells = cells.loc[pos // S, ["area", "ncy", "need"]].reset_index(drop=True)
         new_cells["setting"] = np.asarray(self.settings_, dtype=object)[pos % S]
