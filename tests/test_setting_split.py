@@ -120,9 +120,14 @@ def test_prediction_intervals_of_a_held_out_census_cover_about_90_percent():
 
 
 @pytest.fixture(scope="module")
-def fitted():
+def fitted_data():
     rng = np.random.default_rng(3)
-    return SettingSplit().fit(LocalAreaData(plans=_plans(rng, _truth(rng), [2024, 2025])))
+    return LocalAreaData(plans=_plans(rng, _truth(rng), [2024, 2025]))
+
+
+@pytest.fixture(scope="module")
+def fitted(fitted_data):
+    return SettingSplit().fit(fitted_data)
 
 
 NCYS = st.integers(min_value=-2, max_value=16)
@@ -157,14 +162,14 @@ def test_split_conserves_counts_exactly_and_reproduces(fitted, cells, n_draws, n
     assert not a.flows
 
 
-def test_unseen_group_gets_the_coarser_mix_with_a_warning(fitted):
+def test_unseen_group_gets_the_coarser_mix_with_a_warning(fitted, fitted_data):
     cells = pd.DataFrame({"area": ["N", "N"], "ncy": [3, 3], "need": ["ASD", "MSI"], "setting": "ALL"})
     proj = Projection(np.full((4000, 1, 2), 50), [2026], cells)
     with pytest.warns(InputWarning, match="need=MSI, phase=primary -> the authority's overall mix"):
         out = fitted.split(proj, seed=1)
     msi = out.sel(need="MSI").summary(by="setting").set_index("setting")["mean"] / 50
-    top = fitted._levels[0]["post"][0]
-    np.testing.assert_allclose(msi.reindex(fitted.settings_, fill_value=0), top / top.sum(), atol=0.01)
+    top = SettingSplit(by=()).fit(fitted_data).shares_.set_index("setting")["share"]
+    np.testing.assert_allclose(msi.reindex(fitted.settings_, fill_value=0), top[fitted.settings_], atol=0.01)
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputWarning)  # a seen group warns about nothing
         fitted.split(proj.sel(need="ASD"), seed=1)
@@ -205,3 +210,32 @@ def test_demo_prevalence_projection_split_feeds_the_gap_analysis():
     reg = dict(zip(data.provision["setting"], data.provision["kind"])) | kinds
     now = last["setting"].map(reg).isin(list(DEMAND_KINDS)).sum()
     assert abs(by_year["demand_mean"].iloc[0] / now - 1) < 0.1
+
+
+def test_pooling_none_follows_counts_full_takes_the_overall_mix_partial_is_between():
+    rng = np.random.default_rng(5)
+    plans = _plans(rng, _truth(rng), [2023, 2024, 2025])
+    # a small group whose own mix is extreme: 6 HI post-16 children, all in special schools
+    plans = plans[~((plans["need"] == "HI") & (plans["ncy"] >= 12))]
+    extra = pd.DataFrame({"pupil_id": [f"x{i}" for i in range(6)], "year": 2025, "ncy": 13, "need": "HI",
+                          "setting": "SS", "area": "N"})
+    data = LocalAreaData(plans=pd.concat([plans, extra], ignore_index=True))
+    share = {}
+    for pooling in ("none", "partial", "full"):
+        s = SettingSplit(window=2, pooling=pooling).fit(data)
+        assert s.years_ == [2024, 2025]
+        share[pooling] = s.shares_.query("need == 'HI' and phase == 'post16' and setting == 'SS'")["share"].item()
+    overall = SettingSplit(by=(), window=2).fit(data).shares_.set_index("setting")["share"]["SS"]
+    assert share["full"] == pytest.approx(overall)
+    assert share["none"] > 0.8  # six of six, with a prior worth one child
+    assert share["full"] < share["partial"] < share["none"]
+
+
+def test_non_integer_draws_are_split_by_the_mix_and_missing_dimensions_fall_back(fitted):
+    cells = pd.DataFrame({"need": ["ASD", "SLD"]})  # no area, no NCY: phase unknown
+    proj = Projection(np.full((50, 2, 2), 2.5), [2026, 2027], cells)
+    with pytest.warns(InputWarning, match="phase=ALL -> need=ASD"):
+        out = fitted.split(proj, seed=3)
+    assert (out.draws >= 0).all() and out.draws.dtype == np.float64
+    np.testing.assert_allclose(out.aggregate("need").draws, proj.draws)
+    assert set(out.cells["area"]) == {"ALL"} and set(out.cells["ncy"]) == {"ALL"}
