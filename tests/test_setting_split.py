@@ -163,16 +163,26 @@ def test_split_conserves_counts_exactly_and_reproduces(fitted, cells, n_draws, n
 
 
 def test_unseen_group_gets_the_coarser_mix_with_a_warning(fitted, fitted_data):
-    cells = pd.DataFrame({"area": ["N", "N"], "ncy": [3, 3], "need": ["ASD", "MSI"], "setting": "ALL"})
-    proj = Projection(np.full((4000, 1, 2), 50), [2026], cells)
-    with pytest.warns(InputWarning, match="need=MSI, phase=primary -> the authority's overall mix"):
+    """A post-19 ASD cell (no post-19 children fitted) gets the centre of ASD's phases' mixes,
+    less certainly than a seen ASD group; a cell of a need never seen gets the authority's mix."""
+    cells = pd.DataFrame({"area": "N", "ncy": [3, 17, 3], "need": ["ASD", "ASD", "MSI"], "setting": "ALL"})
+    proj = Projection(np.full((3000, 1, 3), 5000), [2026], cells)
+    with pytest.warns(InputWarning, match="need=ASD, phase=post19 -> need=ASD; need=MSI, phase=primary -> the "
+                                          "authority's overall mix"):
         out = fitted.split(proj, seed=1)
-    msi = out.sel(need="MSI").summary(by="setting").set_index("setting")["mean"] / 50
+    share = {}
+    for ncy, need in ((3, "ASD"), (17, "ASD"), (3, "MSI")):
+        part = out.sel(ncy=ncy, need=need)
+        per_draw = pd.DataFrame(part.draws[:, 0, :] / 5000, columns=part.cells["setting"])
+        share[ncy, need] = per_draw.reindex(columns=list(fitted.settings_), fill_value=0)
+    phases = fitted.shares_.query("need == 'ASD'").groupby("setting")["share"].mean()
+    np.testing.assert_allclose(share[17, "ASD"].mean(), phases[fitted.settings_], atol=0.03)
+    assert (share[17, "ASD"].std() > share[3, "ASD"].std()).all()
     top = SettingSplit(by=()).fit(fitted_data).shares_.set_index("setting")["share"]
-    np.testing.assert_allclose(msi.reindex(fitted.settings_, fill_value=0), top[fitted.settings_], atol=0.01)
+    np.testing.assert_allclose(share[3, "MSI"].mean(), top[fitted.settings_], atol=0.03)
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputWarning)  # a seen group warns about nothing
-        fitted.split(proj.sel(need="ASD"), seed=1)
+        fitted.split(proj.sel(ncy=3, need="ASD"), seed=1)
 
 
 def test_split_rejects_settings_and_needs_a_fit(fitted):

@@ -24,6 +24,11 @@ Model, for a group ``g`` (e.g. a need x phase), census year ``t`` and setting ``
   of ``N^2 / sum_t N_t (N_t + B) / (1 + B)`` children about ``p_g``, so ten thousand
   children-censuses of a group whose mix moves from year to year do not pin it down exactly.
 
+The coarser mix ``m`` of a need is the centre of its phases' mixes: a group of ``X`` children
+tells about it what ``X (1 + A) / (X + A)`` children would (at most ``A + 1``), so three large
+phases pin a need's centre down only as far as three draws around it can. A group never seen
+in the plans (e.g. a need at post-19) is a new draw around its coarser group's centre.
+
 A split draws, per draw, ``p_g`` from its posterior; per draw and year ``q_gt ~ Dirichlet(B
 p_g)``; and per cell a multinomial split of the cell's count. Intervals of setting counts are
 thus prediction intervals (posterior of the mix + year-to-year movement + multinomial noise).
@@ -138,26 +143,46 @@ def _prior_strength(A: float, c0: np.ndarray) -> np.ndarray:
     return 1.0 / (c0 / ((c0 + 1) * (A + 1)) + 1.0 / (c0 + 1)) - 1.0
 
 
-def _log_ml(log_a: float, m: np.ndarray, c0: np.ndarray, x: np.ndarray) -> float:
-    """Dirichlet-multinomial log marginal likelihood (up to a constant) of counts ``x`` with
-    prior means ``m`` (both groups x settings), between-group concentration ``exp(log_a)`` and
-    the uncertainty of ``m`` (totals ``c0``) folded in by :func:`_prior_strength`."""
-    a = _prior_strength(np.exp(log_a), c0)[:, None]
-    am = a * m
+def _coarser_mix(A: float, prior: np.ndarray, parent: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dirichlet parameters of each coarser group's mix ``m`` (the mean of its groups' mixes),
+    from its own prior and its groups' counts, in full (coarser groups x settings) and without
+    each group's own children (groups x settings).
+
+    A group of ``X`` children whose mix is ``Dirichlet(A m)`` tells about ``m`` what
+    ``X (1 + A) / (X + A)`` children would (never more than ``A + 1``): three phases of a need
+    pin the need's mix down only as far as three draws around it can.
+    """
+    X = x.sum(axis=1, keepdims=True)
+    eff = x if np.isinf(A) else x * (1 + A) / (X + A)
+    full = prior.copy()
+    np.add.at(full, parent, eff)
+    loo = np.maximum(full[parent] - eff, prior[parent])  # >= the prior but for rounding
+    return full, loo
+
+
+def _log_ml(log_a: float, prior: np.ndarray, parent: np.ndarray, x: np.ndarray) -> float:
+    """Dirichlet-multinomial log marginal likelihood (up to a constant) of the groups' counts
+    ``x`` (groups x settings) with between-group concentration ``exp(log_a)`` around the
+    leave-one-out coarser mix, whose uncertainty is folded in by :func:`_prior_strength`."""
+    A = np.exp(log_a)
+    _, loo = _coarser_mix(A, prior, parent, x)
+    c0 = loo.sum(axis=1)
+    a = _prior_strength(A, c0)[:, None]
+    am = a * loo / c0[:, None]
     return float(np.sum(special.gammaln(a[:, 0]) - special.gammaln(a[:, 0] + x.sum(axis=1)))
                  + np.sum(special.gammaln(am + x) - special.gammaln(am)))
 
 
-def _fit_concentration(m: np.ndarray, c0: np.ndarray, x: np.ndarray) -> float:
+def _fit_concentration(prior: np.ndarray, parent: np.ndarray, x: np.ndarray) -> float:
     """Empirical-Bayes prior strength: maximise the marginal likelihood over log A (a grid,
     then a bounded refinement around the best grid point)."""
     grid = np.linspace(*_LOG_A_BOUNDS, 49)
-    vals = [_log_ml(g, m, c0, x) for g in grid]
+    vals = [_log_ml(g, prior, parent, x) for g in grid]
     i = int(np.argmax(vals))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
     if hi <= lo:
         return float(np.exp(grid[i]))
-    res = optimize.minimize_scalar(lambda g: -_log_ml(g, m, c0, x), bounds=(lo, hi), method="bounded")
+    res = optimize.minimize_scalar(lambda g: -_log_ml(g, prior, parent, x), bounds=(lo, hi), method="bounded")
     return float(np.exp(res.x if -res.fun >= vals[i] else grid[i]))
 
 
@@ -300,7 +325,7 @@ class SettingSplit:
             n = np.zeros((G, W, S))
             np.add.at(n, (codes, t_idx, s_idx), counts["count"].to_numpy(dtype=float))
             rho = _year_icc(n)
-            x, scale = _effective(n, rho)
+            x, _ = _effective(n, rho)
             if k == 0:
                 A = np.nan
                 parent = np.zeros(G, dtype=np.int64)
@@ -314,24 +339,27 @@ class SettingSplit:
                     parent = np.array([lookup[tuple(r)] for r in labels[pdims].itertuples(index=False, name=None)])
                 else:
                     parent = np.zeros(G, dtype=np.int64)
-                # the coarser mix without the group's own children (leave one out): with it,
-                # a need's few phases look alike because the need's mix is made of them
                 up = self._levels[-1]
-                loo = parent_post[parent] - n.sum(axis=1) * up["scale"][parent][:, None]
-                loo = np.maximum(loo, 1e-3 * parent_post[parent])
-                c0 = loo.sum(axis=1)
-                m = loo / c0[:, None]
+                prior = up["post"] - up["x"]  # the coarser groups' own priors
                 if self.pooling == "full":
                     A = np.inf
                     post = parent_post[parent].copy()
                     weight = post.sum(axis=1)
+                    up["child_mix"] = parent_post
                 else:
-                    A = _fit_concentration(m, c0, x) if self.pooling == "partial" else 1.0
+                    A = _fit_concentration(prior, parent, x) if self.pooling == "partial" else np.inf
+                    # the coarser mix without the group's own children (leave one out): with
+                    # them, a need's few phases look alike because the need's mix is made of them
+                    full, loo = _coarser_mix(A, prior, parent, x)
+                    c0 = loo.sum(axis=1)
                     weight = _prior_strength(A, c0) if self.pooling == "partial" else np.full(G, 1.0)
-                    post = weight[:, None] * m + x
+                    post = weight[:, None] * loo / c0[:, None] + x
+                    up["child_mix"] = full
+                    if self.pooling == "none":
+                        A = 1.0
             self._levels.append({
                 "dims": dims, "labels": labels.reset_index(drop=True), "counts": n.sum(axis=1),
-                "rho": rho, "A": A, "post": post, "parent": parent, "scale": scale, "weight": weight,
+                "rho": rho, "A": A, "post": post, "x": x, "parent": parent, "weight": weight,
             })
             parent_post = post
         names = [self._level_name(lv["dims"]) for lv in self._levels]
@@ -422,8 +450,8 @@ class SettingSplit:
         Warns
         -----
         InputWarning
-            For cells whose group was never seen in the fitted plans (they get the mix of the
-            finest coarser group seen, up to the authority's overall mix).
+            For cells whose group was never seen in the fitted plans: their mix is a new draw
+            around the finest coarser group seen (up to the authority), named in the warning.
 
         Examples
         --------
@@ -468,8 +496,7 @@ class SettingSplit:
         blocks, cols = [], [np.zeros(0, dtype=np.int64)]
         for k, g in sorted(set(zip(level.tolist(), group.tolist()))):
             idx = np.flatnonzero((level == k) & (group == g))
-            lv = self._levels[k]
-            q = self._mix_draws(rng, lv["post"][g], lv["rho"], D, Y)  # (D, Y, S)
+            q = self._mix_draws(rng, self._alpha(k, g), self._levels[-1]["rho"], D, Y)  # (D, Y, S)
             n = draws[:, :, idx]
             if integer:
                 part = rng.multinomial(np.rint(n).astype(np.int64), q[:, :, None, :])
@@ -503,6 +530,19 @@ class SettingSplit:
         )
         return Projection(out, projection.years, new_cells, history=self.history_.copy(),
                           unit=projection.unit, meta=meta)
+
+    def _alpha(self, k: int, g: int) -> np.ndarray:
+        """Dirichlet parameters of the long-run mix of a group of the finest level: its
+        posterior if it was seen; else a new group around the mix of its coarser group ``g`` of
+        level ``k`` (the mean of that group's groups), as uncertain as a new group there is."""
+        K = len(self._levels) - 1
+        if k == K:
+            return self._levels[K]["post"][g]
+        mix = self._levels[k]["child_mix"][g]
+        strength = mix.sum()
+        for lv in self._levels[k + 1:]:
+            strength = float(_prior_strength(lv["A"], np.array(strength)))
+        return strength * mix / mix.sum()
 
     @staticmethod
     def _mix_draws(rng: np.random.Generator, post: np.ndarray, rho: float, D: int, Y: int) -> np.ndarray:
