@@ -216,13 +216,15 @@ class SettingSplit:
         Census years fitted.
     shares_ : DataFrame
         One row per ``by`` group and setting: ``by..., setting, count`` (children-censuses in
-        the window), ``group_count``, ``observed`` share, posterior mean ``share`` and its 90%
-        interval ``p05``, ``p95`` (of the long-run mix; a single year's mix varies more, see
-        ``year_concentration_``).
+        the window), ``group_count``, ``observed`` share, ``prior_weight`` (how many children
+        the coarser mix counts as in the group's posterior), posterior mean ``share`` and its
+        90% interval ``p05``, ``p95`` (of the long-run mix; a single year's mix varies more,
+        see ``year_concentration_``).
     concentration_ : Series
-        Prior strength ``A`` of each level (index: the level's dimensions, e.g. ``"need"``,
-        ``"need x phase"``): the number of children a group's own counts must reach to weigh
-        as much as the coarser mix.
+        Dirichlet concentration ``A`` of the groups' mixes around their coarser group's mix,
+        per level (index: the level's dimensions, e.g. ``"need"``, ``"need x phase"``): large
+        when groups differ little. ``prior_weight`` is ``A`` lowered for the uncertainty of
+        the coarser mix (1 with ``pooling="none"``, ``inf`` with ``"full"``).
     year_concentration_ : Series
         Dirichlet concentration ``B`` of the yearly mix around the long-run mix, per level
         (``inf``: no movement beyond count noise).
