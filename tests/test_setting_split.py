@@ -59,7 +59,8 @@ def test_recovers_known_mixes_and_intervals_cover_about_90_percent():
     tables = []
     for _ in range(25):
         truth = _truth(rng)
-        split = SettingSplit(by=("need", "phase"), window=3).fit(LocalAreaData(plans=_plans(rng, truth, [2023, 2024, 2025])))
+        plans = _plans(rng, truth, [2023, 2024, 2025])
+        split = SettingSplit(by=("need", "phase"), window=3).fit(LocalAreaData(plans=plans))
         tables.append(_shares_vs_truth(split, truth))
     t = pd.concat(tables, ignore_index=True)
     assert t["share"].notna().all()

@@ -417,7 +417,8 @@ class SettingSplit:
                 level[todo], group[todo] = 0, 0
                 break
             lookup = {tuple(r): i for i, r in enumerate(lv["labels"].itertuples(index=False, name=None))}
-            found = np.array([lookup.get(tuple(r), -1) for r in keys.loc[todo, lv["dims"]].itertuples(index=False, name=None)])
+            rows = keys.loc[todo, lv["dims"]].itertuples(index=False, name=None)
+            found = np.array([lookup.get(tuple(r), -1) for r in rows])
             hit = np.flatnonzero(todo)[found >= 0]
             level[hit], group[hit] = k, found[found >= 0]
         notes = []
@@ -534,7 +535,8 @@ class SettingSplit:
         meta["setting_split"] = (
             f"settings split by {self!r} fitted on the {self.years_[0]}-{self.years_[-1]} censuses of "
             f"{self.data_name_} (seed {seed}); year concentration "
-            f"{self.year_concentration_.iloc[-1]:.3g}" + (f"; coarser mix used for {len(notes)} group(s)" if notes else "")
+            f"{self.year_concentration_.iloc[-1]:.3g}"
+            + (f"; coarser mix used for {len(notes)} group(s)" if notes else "")
         )
         return Projection(out, projection.years, new_cells, history=self.history_.copy(),
                           unit=projection.unit, meta=meta)
