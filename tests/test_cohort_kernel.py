@@ -2,7 +2,9 @@
 
 Small plans with known rates: one cell's leavers and movers follow the multinomial (or the
 beta-binomial when rates are redrawn each year), destinations and joiner states follow their
-mixes, redirects take their share, and recording flows never changes the draws.
+mixes, redirects take their share, and recording flows never changes the draws. The
+counter-based samplers follow their distributions, and keyed streams give common random
+numbers: a scenario with more joiners has at least as many joiners in every draw.
 """
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from senforecast.models.cohort_kernel import _binomial, _pick, _pick_cum, _probs
+from senforecast.models import cohort_kernel as ck
 from senforecast.models.cohort_sim import SimPlan, compact_columns, simulate, year_factor
 
 FIXED = 1e7  # Beta(p * FIXED, (1 - p) * FIXED): a rate known to ~1e-4
@@ -143,42 +145,78 @@ def test_flows_widen_to_int32_when_a_year_total_passes_int16_and_the_draws_stay_
     assert small["leavers"].dtype == np.int16
 
 
-@pytest.mark.parametrize("n,p", [(1, 0.07), (4, 0.3), (13, 0.45), (500, 0.01)])
-def test_binomial_helper_follows_the_binomial(n, p):
-    rng = np.random.default_rng(7)
-    x = np.array([_binomial(rng, n, p) for _ in range(20_000)])
+def stream(seed):
+    return np.array([ck._mix(np.uint64(seed))], dtype=np.uint64)
+
+
+@pytest.mark.parametrize("n,p", [(1, 0.07), (4, 0.3), (13, 0.45), (500, 0.01), (3000, 0.6), (200_000, 0.004)])
+def test_binomial_by_inversion_follows_the_binomial(n, p):
+    st = stream(7)
+    x = np.array([ck.binomial(st, n, p) for _ in range(20_000)])
     assert x.min() >= 0 and x.max() <= n
     k = np.arange(n + 1)
-    expected = stats.binom.pmf(k, n, p) * x.size
-    assert pooled_chisquare_p(np.bincount(x, minlength=n + 1), expected) > 0.001
-    assert _binomial(rng, n, 0.0) == 0 and _binomial(rng, n, 1.0) == n and _binomial(rng, 0, p) == 0
+    assert pooled_chisquare_p(np.bincount(x, minlength=n + 1), stats.binom.pmf(k, n, p) * x.size) > 0.001
+    assert ck.binomial(st, n, 0.0) == 0 and ck.binomial(st, n, 1.0) == n and ck.binomial(st, 0, p) == 0
 
 
-def test_categorical_pickers_skip_zero_slots_and_match_the_probabilities():
-    rng = np.random.default_rng(8)
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**62), n=st.integers(0, 5000), p=st.floats(0.0, 1.0), dn=st.integers(0, 300),
+       dp=st.floats(0.0, 0.2))
+def test_binomial_counts_never_fall_as_n_or_p_rise_on_the_same_stream(seed, n, p, dn, dp):
+    # the coupling behind common random numbers (chunks of ~400 expected successes aside)
+    p2 = min(1.0, p + dp)
+    if n * min(p2, 1 - p2) > 300:
+        return
+    a = ck.binomial(stream(seed), n, p)
+    b = ck.binomial(stream(seed), n + dn, p2)
+    assert b >= a
+
+
+def test_uniform_gamma_and_beta_samplers_follow_their_distributions():
+    st_ = stream(11)
+    u = np.array([ck.uniform(st_) for _ in range(50_000)])
+    assert stats.kstest(u, "uniform").pvalue > 0.001
+    for a in (0.3, 1.0, 4.5):
+        g = np.array([ck.gamma(st_, a) for _ in range(20_000)])
+        assert stats.kstest(g, stats.gamma(a).cdf).pvalue > 0.001
+    b = np.array([ck.beta(st_, 2.0, 6.0) for _ in range(20_000)])
+    assert stats.kstest(b, stats.beta(2.0, 6.0).cdf).pvalue > 0.001
+    assert ck.beta(st_, 0.0, 3.0) == 0.0 and ck.beta(st_, 3.0, 0.0) == 1.0
+
+
+def test_streams_with_different_keys_are_uncorrelated():
+    n = 20_000
+    a, b = stream(1), np.array([ck.stream_key(np.uint64(12345), 1)], dtype=np.uint64)
+    c = np.array([ck.stream_key(np.uint64(12345), 2)], dtype=np.uint64)
+    x = np.array([ck.uniform(a) for _ in range(n)])
+    y = np.array([ck.uniform(b) for _ in range(n)])
+    z = np.array([ck.uniform(c) for _ in range(n)])
+    for r in (np.corrcoef(x, y)[0, 1], np.corrcoef(y, z)[0, 1], np.corrcoef(y[1:], y[:-1])[0, 1]):
+        assert abs(r) < 4 / np.sqrt(n)
+
+
+def test_categorical_picker_skips_zero_slots_and_matches_the_probabilities():
+    st_ = stream(8)
     probs = np.array([0.0, 0.2, 0.0, 0.5, 0.3, 0.0])
-    cum = np.cumsum(probs)
-    a = np.array([_pick(rng, probs, 1.0) for _ in range(20_000)])
-    b = np.array([_pick_cum(rng, cum, 1.0) for _ in range(20_000)])
-    for x in (a, b):
-        observed = np.bincount(x, minlength=probs.size)
-        assert observed[probs == 0].sum() == 0
-        assert stats.chisquare(observed[probs > 0], probs[probs > 0] * x.size).pvalue > 0.001
+    x = np.array([ck.pick(st_, probs, 1.0) for _ in range(20_000)])
+    observed = np.bincount(x, minlength=probs.size)
+    assert observed[probs == 0].sum() == 0
+    assert stats.chisquare(observed[probs > 0], probs[probs > 0] * x.size).pvalue > 0.001
 
 
 def test_dirichlet_helper_has_the_dirichlet_mean_and_variance_and_keeps_zeros():
-    rng = np.random.default_rng(9)
+    st_ = stream(9)
     alpha = np.array([2.0, 0.0, 6.0])
     out = np.empty(3)
     draws = np.empty((20_000, 3))
     for i in range(draws.shape[0]):
-        tot = _probs(rng, alpha, True, out)
+        tot = ck.dirichlet_weights(st_, alpha, True, out)
         draws[i] = out / tot
     assert (draws[:, 1] == 0).all()
     a0 = alpha.sum()
     assert abs(draws[:, 0].mean() - 0.25) < 0.005
     assert abs(draws[:, 0].var() / (0.25 * 0.75 / (a0 + 1)) - 1) < 0.05
-    tot = _probs(rng, alpha, False, out)  # one child: the alpha proportions, no draw
+    tot = ck.dirichlet_weights(st_, alpha, False, out)  # one child: the alpha proportions, no draw
     assert (out / tot).tolist() == [0.25, 0.0, 0.75]
 
 

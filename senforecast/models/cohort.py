@@ -335,7 +335,10 @@ class CohortModel:
         n_draws : int
             Number of simulation draws.
         seed : int, optional
-            Seed of the random generator; the same seed gives identical numbers.
+            Seed of the random generator; the same seed gives identical numbers. Runs with
+            the same seed share their random numbers cell by cell (common random numbers):
+            project the baseline and a scenario with one seed and their per-draw difference
+            is the scenario's effect, with little simulation noise.
         flows : bool or sequence of str
             Flows to record: True for all (``joiners, leavers, movers, routed`` and
             ``redirected`` under a redirect), False for none (faster, less memory: each flow
@@ -480,6 +483,10 @@ class CohortModel:
         )
         need_l, set_l = index.state_labels()
         cells = {"ncy": index.ncys[cell_ncy], "need": need_l[cell_state], "setting": set_l[cell_state]}
+        # random streams keyed by the cells' labels: a scenario that adds a setting (new cells,
+        # renumbered states) leaves every other cell's random numbers as they were
+        plan.cell_key = pd.util.hash_array(np.array(
+            [f"{n}|{nd}|{st}" for n, nd, st in zip(cells["ncy"], cells["need"], cells["setting"])], dtype=object))
         return plan, cells
 
     def project_cost(self, costs: pd.DataFrame, *, fill_by_setting: bool = True, **project_kwargs) -> Projection:

@@ -1,12 +1,20 @@
 """Compiled inner loop of the cohort simulation: one pass per draw, year and occupied cell.
 
-:func:`~senforecast.models.cohort_sim.simulate` draws everything that is shared by a
-draw's cells in numpy first (rates per draw, year effects, joiner rates per draw, year and
-NCY), then :func:`run_draws` moves the children: per draw, year, area and occupied cell one
-binomial for leavers and one for movers, a categorical for each mover's destination and
-each joiner's state, all taken from the caller's :class:`numpy.random.Generator` (so a seed
-reproduces the run). Compiled with numba and cached on disk; the children are held as a
-dense (area, cell) count vector per draw, small enough (a few thousand) to stay in cache.
+:func:`~senforecast.models.cohort_sim.simulate` draws what a draw shares between its cells
+with numpy (year effects, joiner rates by draw, year and NCY, joiner mixes); :func:`run_draws`
+then draws each draw's leaving and moving rates and moves the children: one uniform per
+child decides leave / move / stay, a categorical draw places each mover and each joiner, and
+joiner counts are binomial draws by inversion. Compiled with numba and cached on disk; the
+children are held as a dense (area, cell) count vector per draw.
+
+Random numbers are *counter-based*: every (draw, year, area, cell, purpose) has its own
+stream, keyed by hashing the draw's key with a label-derived key of the cell (SplitMix64
+mixing; a stream is the SplitMix64 sequence from its key). So the numbers a cell uses do not
+depend on what any other cell, year or draw used, and two runs with the same seed - a
+baseline and a scenario - give child ``j`` of a cell the same uniform wherever their counts
+agree (common random numbers): a scenario's difference from the baseline is its effect, not
+simulation noise. Joiner counts by inversion rise with the rate for the same uniform, so a
+scenario with more joiners has at least as many in every draw.
 
 Why compiled: the vectorised numpy version spent most of its time on ~40 whole-array passes
 a year over a million (draw, area, cell) entries and on sorting them back into cells; a loop
@@ -20,32 +28,86 @@ from numba import njit
 # flows the kernel records, in the order of its ``flow_out`` arrays
 KERNEL_FLOWS: tuple[str, ...] = ("joiners", "leavers", "movers", "routed", "redirected")
 
+# stream purposes (part of each stream's key)
+LEAVE_RATE, MOVE_RATE, TRANSITION, DESTINATION, JOINERS, JOINER_STATES, JOINER_MIX, REDIRECT = range(8)
 
-@njit(cache=True, inline="always")
-def _binomial(rng, n, p):
-    # guards keep the edge cases exact; a few children are a few Bernoulli trials, ~2 ns a
-    # uniform against ~25 ns for a binomial draw (most cells hold one to three children)
-    if n <= 0 or p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    if n <= 12:
-        k = 0
-        for _ in range(n):
-            if rng.random() < p:
-                k += 1
-        return k
-    return rng.binomial(n, p)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S11, _S27, _S30, _S31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
+_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 
 @njit(cache=True, inline="always")
-def _beta(rng, a, b):
-    # a == 0: rate 0; b == 0: rate 1 (as senforecast.models.cohort_sim.sample_beta)
+def _mix(z):
+    # SplitMix64's finaliser: a bijection of 64-bit words that spreads every input bit
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def stream_key(key, part):
+    """The key of the sub-stream ``part`` (a non-negative int) of stream ``key``."""
+    return _mix(key ^ _mix(np.uint64(part) + _GOLDEN))
+
+
+@njit(cache=True, inline="always")
+def _start(st, key):
+    st[0] = _mix(key)
+
+
+@njit(cache=True, inline="always")
+def uniform(st):
+    """Next uniform in [0, 1) of the stream whose state is ``st[0]`` (SplitMix64)."""
+    st[0] += _GOLDEN
+    return np.float64(_mix(st[0]) >> _S11) * _UNIT
+
+
+@njit(cache=True)
+def _normal(st):
+    # Box-Muller, one of the pair (simple; normals are only needed inside gamma draws)
+    u1 = 1.0 - uniform(st)  # (0, 1]
+    u2 = uniform(st)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+@njit(cache=True)
+def gamma(st, a):
+    """Gamma(a, 1) (Marsaglia-Tsang; a < 1 through a + 1 and a power of a uniform); 0 if a <= 0."""
+    if a <= 0.0:
+        return 0.0
+    boost = a < 1.0
+    aa = a + 1.0 if boost else a
+    dd = aa - 1.0 / 3.0
+    cc = 1.0 / np.sqrt(9.0 * dd)
+    while True:
+        x = _normal(st)
+        v = 1.0 + cc * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = 1.0 - uniform(st)
+        if u < 1.0 - 0.0331 * x * x * x * x or np.log(u) < 0.5 * x * x + dd * (1.0 - v + np.log(v)):
+            g = dd * v
+            break
+    if boost:
+        g *= (1.0 - uniform(st)) ** (1.0 / a)
+    return g
+
+
+@njit(cache=True)
+def beta(st, a, b):
+    """Beta(a, b); a == 0: 0, b == 0: 1 (as senforecast.models.cohort_sim.sample_beta)."""
     if a <= 0.0:
         return 0.0
     if b <= 0.0:
         return 1.0
-    return rng.beta(a, b)
+    x = gamma(st, a)
+    y = gamma(st, b)
+    if x + y <= 0.0:  # both underflowed (tiny parameters): the mean
+        return a / (a + b)
+    return x / (x + y)
 
 
 @njit(cache=True, inline="always")
@@ -56,19 +118,67 @@ def _beta_mean(a, b):
 
 
 @njit(cache=True)
-def _probs(rng, alpha, draw, out):
-    """Category probabilities into ``out``: a Dirichlet draw if ``draw``, else alpha's proportions.
+def _binomial_inversion(st, n, p):
+    # 0 < p <= 0.5 and n * p small enough that (1 - p)**n does not underflow
+    f = np.exp(n * np.log1p(-p))
+    u = uniform(st)
+    r = p / (1.0 - p)
+    k = 0
+    cdf = f
+    while u > cdf and k < n:
+        f *= (n - k) / (k + 1.0) * r
+        k += 1
+        cdf += f
+    return k
+
+
+@njit(cache=True)
+def binomial(st, n, p):
+    """Binomial(n, p) by inversion: for the same stream, the count never falls as n or p rise.
+
+    Large ``n * p`` is split into chunks of at most ~400 expected successes (a sum of
+    binomials with the same p is binomial), which keeps the inversion exact and short.
+    """
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    flip = p > 0.5
+    q = 1.0 - p if flip else p
+    chunk = max(1, int(400.0 / q))
+    k = 0
+    left = n
+    while left > 0:
+        m = min(chunk, left)
+        k += _binomial_inversion(st, m, q)
+        left -= m
+    return n - k if flip else k
+
+
+@njit(cache=True)
+def bernoulli_count(st, n, p):
+    """Successes among ``n`` children, one uniform each (child ``j`` always uses the ``j``-th)."""
+    k = 0
+    for _ in range(n):
+        if uniform(st) < p:
+            k += 1
+    return k
+
+
+@njit(cache=True)
+def dirichlet_weights(st, alpha, draw, out):
+    """Category weights into ``out``: Dirichlet gammas if ``draw``, else the alpha proportions.
 
     A Dirichlet-multinomial with one trial is a categorical with the alpha proportions,
     so one-child groups need no gamma draws. Gammas that all underflow (tiny alphas) fall
-    back to the proportions. Returns the total (0: no category possible).
+    back to the proportions. Returns the total weight (0: no category possible).
     """
     tot = 0.0
     for k in range(alpha.size):
         a = alpha[k]
         g = 0.0
         if a > 0.0:
-            g = rng.standard_gamma(a) if draw else a
+            g = gamma(st, a) if draw else a
         out[k] = g
         tot += g
     if draw and tot <= 0.0:
@@ -78,36 +188,19 @@ def _probs(rng, alpha, draw, out):
     return tot
 
 
-@njit(cache=True, inline="always")
-def _pick(rng, probs, tot):
-    # inverse CDF by a linear scan: lists are short and the first slots hold most mass
-    u = rng.random() * tot
+@njit(cache=True)
+def pick(st, weights, tot):
+    """A category drawn with probability ``weights / tot`` (linear inverse CDF; zero weights never)."""
+    u = uniform(st) * tot
     last = 0
     acc = 0.0
-    for k in range(probs.size):
-        if probs[k] > 0.0:
+    for k in range(weights.size):
+        if weights[k] > 0.0:
             last = k
-            acc += probs[k]
+            acc += weights[k]
             if u < acc:
                 return k
     return last
-
-
-@njit(cache=True, inline="always")
-def _pick_cum(rng, cum, tot):
-    # inverse CDF by bisection over a cumulative row (joiners choose among ~50 states);
-    # the first slot whose cumulative sum passes u has positive probability
-    u = rng.random() * tot
-    lo, hi = 0, cum.size - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cum[mid] > u:
-            hi = mid
-        else:
-            lo = mid + 1
-    while lo > 0 and cum[lo] == cum[lo - 1]:  # u rounded up to the total: last positive slot
-        lo -= 1
-    return lo
 
 
 @njit(cache=True, inline="always")
@@ -117,38 +210,41 @@ def _odds(p, f):
 
 
 @njit(cache=True)
-def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab, leave_f, move_f, use_leave_f,
+def _cell_stream(st, dkey, y, ar, ckey, purpose):
+    _start(st, stream_key(stream_key(stream_key(dkey, y), ar), purpose) ^ ckey)
+
+
+@njit(cache=True)
+def run_draws(draw_keys, cell_keys, stock0, resample, leave_ab, move_ab, leave_f, move_f, use_leave_f,
               use_move_f, cell_ncy, nxt, valid_next, dest_cell, dest_alpha, has_dest, leave_mult, move_mult,
               p_join, join_mult, trend_f, area_f, population, join_cell, join_alpha, join_ok, join_w, q_join,
               fresh_join_mix, red_n, red_to, red_share, red_join, red_stay, stock_out, flow_out, record,
               seen, limit):
-    """Move the children of draws ``d0`` to ``d1 - 1`` through every year; write stock and flows.
-
-    The caller gives each draw its own generator (one call per draw), so a draw's
-    randomness does not depend on what other draws consumed: two scenarios run with the
-    same seed share a draw's random numbers until a count differs.
+    """Move the children of every draw through every year; write stock and flows.
 
     Shapes: D draws, Y years, Ar areas, C cells, A NCYs, K destination and Kj joiner
-    slots, R redirects, AC = Ar * C. ``stock0 (AC,)``; ``p_leave, p_move (D, C)`` rates of
-    each draw (unused when ``resample``: then each cohort draws them from ``leave_ab,
-    move_ab (2, C)`` every year, as witan.send does); ``leave_f, move_f (Y, D, A)`` odds
-    factors (year effects); ``cell_ncy, nxt (C,)``; ``valid_next, has_dest (Y, C)``;
-    ``dest_cell (C, K)``; ``dest_alpha (Y, C, K)`` (zero where the destination is closed);
-    ``leave_mult, move_mult (Y, C)``; ``p_join (Y, D, A)``; ``join_mult (Y, A)``;
-    ``trend_f (Y, D)``; ``area_f (D, Ar)``; ``population (Y, Ar, A)``; ``join_cell,
-    join_alpha (A, Kj)``; ``join_ok, join_w (Y, A, Kj)``; ``q_join (D, A, Kj)`` each draw's
-    joiner mix (unused when ``fresh_join_mix``: then drawn each year); redirects ``red_n
-    (Y,)``, ``red_to (Y, R, C)``, ``red_share, red_join, red_stay (Y, R)``; outputs
-    ``stock_out (D, Y, AC)``, ``flow_out`` a tuple of five (D, Y, AC) arrays in
-    :data:`KERNEL_FLOWS` order written where ``record`` is True; ``seen (AC,)`` set where
-    anything is written. Returns the largest draw-year stock, stopping early (returning
-    it) once it passes ``limit``.
+    slots, R redirects, AC = Ar * C. ``draw_keys (D,)`` and ``cell_keys (C,)`` uint64 keys
+    of the random streams (a cell's key comes from its labels, so a scenario that adds
+    cells leaves the others' streams alone); ``stock0 (AC,)``; ``leave_ab, move_ab (2, C)``
+    Beta parameters of the rates, drawn once per draw, or per cohort every year when
+    ``resample`` (witan.send); ``leave_f, move_f (Y, D, A)`` odds factors (year effects);
+    ``cell_ncy, nxt (C,)``; ``valid_next, has_dest (Y, C)``; ``dest_cell (C, K)``;
+    ``dest_alpha (Y, C, K)`` (zero where the destination is closed); ``leave_mult,
+    move_mult (Y, C)``; ``p_join (Y, D, A)``; ``join_mult (Y, A)``; ``trend_f (Y, D)``;
+    ``area_f (D, Ar)``; ``population (Y, Ar, A)``; ``join_cell, join_alpha (A, Kj)``;
+    ``join_ok, join_w (Y, A, Kj)``; ``q_join (D, A, Kj)`` each draw's joiner mix (unused
+    when ``fresh_join_mix``: then drawn each year); redirects ``red_n (Y,)``, ``red_to (Y,
+    R, C)``, ``red_share, red_join, red_stay (Y, R)``; outputs ``stock_out (D, Y, AC)``,
+    ``flow_out`` a tuple of five (D, Y, AC) arrays in :data:`KERNEL_FLOWS` order written
+    where ``record`` is True; ``seen (AC,)`` set where anything is written. Returns the
+    largest draw-year stock, stopping early (returning it) once it passes ``limit``.
     """
-    Y, AC = stock_out.shape[1], stock_out.shape[2]
+    D, Y, AC = stock_out.shape
     C = cell_ncy.size
     Ar = AC // C
     A, Kj = join_cell.shape
     K = dest_cell.shape[1]
+    st = np.zeros(1, np.uint64)
     cur = np.empty(AC, np.int64)
     new_kind = np.zeros((3, AC), np.int64)  # children arriving: 0 stayers, 1 movers, 2 joiners
     delta = np.zeros((3, AC), np.int64)
@@ -156,13 +252,23 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
     move_a = np.zeros(AC, np.int64)
     routed_a = np.zeros(AC, np.int64)
     red_a = np.zeros(AC, np.int64)
+    p_leave = np.zeros(C)
+    p_move = np.zeros(C)
     probs = np.empty(max(K, Kj), np.float64)
     alpha = np.empty(Kj, np.float64)
     mix = np.empty(Kj, np.float64)
     cum = np.empty(Kj, np.float64)
     n_join = np.zeros(Ar, np.int64)
     most = 0
-    for d in range(d0, d1):
+    for d in range(D):
+        dkey = draw_keys[d]
+        if not resample:
+            # the draw's rates (parameter uncertainty, carried through every year)
+            for c in range(C):
+                _start(st, stream_key(dkey, LEAVE_RATE) ^ cell_keys[c])
+                p_leave[c] = beta(st, leave_ab[0, c], leave_ab[1, c])
+                _start(st, stream_key(dkey, MOVE_RATE) ^ cell_keys[c])
+                p_move[c] = beta(st, move_ab[0, c], move_ab[1, c])
         cur[:] = stock0
         for y in range(Y):
             new_kind[:] = 0
@@ -175,43 +281,40 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
                     n = cur[off + c]
                     if n == 0:
                         continue
-                    a_ncy = cell_ncy[c]
-                    if resample:
-                        pl = _beta(rng, leave_ab[0, c], leave_ab[1, c]) if n > 1 else _beta_mean(leave_ab[0, c], leave_ab[1, c])
-                    else:
-                        pl = p_leave[d, c]
-                        if use_leave_f:
-                            pl = _odds(pl, leave_f[y, d, a_ncy])
+                    _cell_stream(st, dkey, y, ar, cell_keys[c], TRANSITION)
                     lm = leave_mult[y, c]
-                    if lm != 1.0:
-                        pl = min(max(pl * lm, 0.0), 1.0)
                     if resample:
-                        leave = _binomial(rng, n, pl)
+                        # witan.send: the cohort's rates drawn afresh (a one-child cohort's
+                        # Bernoulli has the Beta's mean, so no draw is needed)
+                        pl = beta(st, leave_ab[0, c], leave_ab[1, c]) if n > 1 else _beta_mean(leave_ab[0, c], leave_ab[1, c])
+                        if lm != 1.0:
+                            pl = min(max(pl * lm, 0.0), 1.0)
+                        leave = bernoulli_count(st, n, pl)
                         remain = n - leave
-                        # the cohort's moving rate is drawn only if two or more children remain
-                        pm = _beta(rng, move_ab[0, c], move_ab[1, c]) if remain > 1 else _beta_mean(move_ab[0, c], move_ab[1, c])
+                        pm = beta(st, move_ab[0, c], move_ab[1, c]) if remain > 1 else _beta_mean(move_ab[0, c], move_ab[1, c])
                         pm = min(max(pm * move_mult[y, c], 0.0), 1.0)
-                        move = _binomial(rng, remain, pm)
+                        move = bernoulli_count(st, remain, pm)
                     else:
-                        pm = p_move[d, c]
+                        pl = p_leave[c]
+                        if use_leave_f:
+                            pl = _odds(pl, leave_f[y, d, cell_ncy[c]])
+                        if lm != 1.0:
+                            pl = min(max(pl * lm, 0.0), 1.0)
+                        pm = p_move[c]
                         if use_move_f:
-                            pm = _odds(pm, move_f[y, d, a_ncy])
+                            pm = _odds(pm, move_f[y, d, cell_ncy[c]])
                         pm = min(max(pm * move_mult[y, c], 0.0), 1.0)
-                        if n <= 12:
-                            # one uniform per child decides leave / move / stay (the same
-                            # law as a binomial for leavers, then one for movers among the rest)
-                            cut = pl + (1.0 - pl) * pm
-                            leave = 0
-                            move = 0
-                            for _ in range(n):
-                                u = rng.random()
-                                if u < pl:
-                                    leave += 1
-                                elif u < cut:
-                                    move += 1
-                        else:
-                            leave = _binomial(rng, n, pl)
-                            move = _binomial(rng, n - leave, pm)
+                        # one uniform per child decides leave / move / stay (the same law as
+                        # a binomial for leavers, then one for movers among the rest)
+                        cut = pl + (1.0 - pl) * pm
+                        leave = 0
+                        move = 0
+                        for _ in range(n):
+                            u = uniform(st)
+                            if u < pl:
+                                leave += 1
+                            elif u < cut:
+                                move += 1
                         remain = n - leave
                     stay = remain - move
                     # routing: stayers whose state is not valid next year must move; no destination -> leave
@@ -229,9 +332,10 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
                     if stay > 0:
                         new_kind[0, off + nxt[c]] += stay
                     if move > 0:
-                        tot = _probs(rng, dest_alpha[y, c], move > 1, probs[:K])
+                        _cell_stream(st, dkey, y, ar, cell_keys[c], DESTINATION)
+                        tot = dirichlet_weights(st, dest_alpha[y, c], move > 1, probs[:K])
                         for _ in range(move):
-                            new_kind[1, off + dest_cell[c, _pick(rng, probs[:K], tot)]] += 1
+                            new_kind[1, off + dest_cell[c, pick(st, probs[:K], tot)]] += 1
 
             # joiners: a count per (area, NCY) from the population, then a state for each
             for a in range(A):
@@ -239,7 +343,6 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
                 for k in range(Kj):
                     if join_w[y, a, k] != 1.0:
                         w_changes = True
-                fresh = fresh_join_mix and w_changes
                 rf = 0.0
                 tot = 0.0
                 if fresh_join_mix and not w_changes:
@@ -250,12 +353,13 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
                     rf = 1.0
                 else:
                     g_tot = 1.0
-                    if fresh:
-                        g_tot = _probs(rng, join_alpha[a], True, probs[:Kj])
+                    if fresh_join_mix:
+                        _start(st, stream_key(stream_key(stream_key(dkey, y), a), JOINER_MIX))
+                        g_tot = dirichlet_weights(st, join_alpha[a], True, probs[:Kj])
                         if g_tot <= 0.0:
                             g_tot = 1.0
                     for k in range(Kj):
-                        q = probs[k] / g_tot if fresh else q_join[d, a, k]
+                        q = probs[k] / g_tot if fresh_join_mix else q_join[d, a, k]
                         q = q * join_w[y, a, k]
                         rf += q
                         if not join_ok[y, a, k]:
@@ -265,21 +369,24 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
                 base = p_join[y, d, a] * join_mult[y, a] * rf * trend_f[y, d] if tot > 0.0 else 0.0
                 n_all = 0
                 for ar in range(Ar):
-                    n_join[ar] = _binomial(rng, population[y, ar, a], min(max(base * area_f[d, ar], 0.0), 1.0))
+                    _start(st, stream_key(stream_key(stream_key(stream_key(dkey, y), ar), a), JOINERS))
+                    n_join[ar] = binomial(st, population[y, ar, a], min(max(base * area_f[d, ar], 0.0), 1.0))
                     n_all += n_join[ar]
                 if n_all == 0:
                     continue
                 if fresh_join_mix and not w_changes:
                     for k in range(Kj):
                         alpha[k] = join_alpha[a, k] if join_ok[y, a, k] else 0.0
-                    _probs(rng, alpha, n_all > 1, mix)
+                    _start(st, stream_key(stream_key(stream_key(dkey, y), a), JOINER_MIX))
+                    dirichlet_weights(st, alpha, n_all > 1, mix)
                 acc = 0.0
                 for k in range(Kj):
                     acc += mix[k]
                     cum[k] = acc
                 for ar in range(Ar):
+                    _start(st, stream_key(stream_key(stream_key(stream_key(dkey, y), ar), a), JOINER_STATES))
                     for _ in range(n_join[ar]):
-                        k = _pick_cum(rng, cum, acc)
+                        k = pick(st, mix, acc)
                         new_kind[2, ar * C + join_cell[a, k]] += 1
 
             # redirects: a share of the arriving children of some cells go to another setting
@@ -288,13 +395,15 @@ def run_draws(rng, d0, d1, stock0, resample, p_leave, p_move, leave_ab, move_ab,
                 share = red_share[y, r]
                 delta[:] = 0
                 for ac in range(AC):
-                    to = red_to[y, r, ac % C]
+                    c = ac % C
+                    to = red_to[y, r, c]
                     if to < 0:
                         continue
-                    to_ac = ac - ac % C + to
+                    to_ac = ac - c + to
                     for kind in range(3):
                         if kind == 1 or (kind == 2 and red_join[y, r]) or (kind == 0 and red_stay[y, r]):
-                            k = _binomial(rng, new_kind[kind, ac], share)
+                            _cell_stream(st, dkey, y, ac // C, cell_keys[c], REDIRECT + 3 * r + kind)
+                            k = bernoulli_count(st, new_kind[kind, ac], share)
                             if k > 0:
                                 delta[kind, ac] -= k
                                 delta[kind, to_ac] += k

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass
@@ -54,6 +55,11 @@ class SimPlan:
     joiner_trend, trend_offset, area_factor, leaver_year_var, mover_year_var, year_effect_years, joiner_year_var
         As in :class:`~senforecast.models.cohort_fit.CohortParameters`; ``trend_offset``
         is ``(Y,)`` years from the trend's reference year.
+    cell_key : numpy.ndarray, optional
+        ``(C,)`` uint64 keys of the cells' random streams (see
+        :mod:`~senforecast.models.cohort_kernel`), made from the cells' labels so that a
+        scenario adding cells leaves the other cells' random numbers unchanged; default
+        keys from the cell positions.
 
     Examples
     --------
@@ -98,6 +104,7 @@ class SimPlan:
     mover_year_var: float = 0.0  # the same for moving
     year_effect_years: int = 0  # historic years the year-effect variances (and mean rates) come from
     joiner_year_var: float = 0.0  # the same for the odds of joining, per NCY (draws' rates only)
+    cell_key: np.ndarray | None = None  # (C,) uint64 keys of the cells' random streams, from their labels
 
 
 def year_factor(rng: np.random.Generator, var: float, shape: tuple[int, ...],
@@ -311,6 +318,13 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     has_dest = dest_alpha.sum(-1) > 0  # a cell with no open destination has no movers
     join_ok = (plan.join_cell >= 0)[None] & valid[:, jcell]  # (Y, A, Kj)
 
+    # keys of the draws' random streams, first: with the same seed every run (a scenario,
+    # the baseline) gets the same keys, and only arrays whose shape no scenario changes are
+    # drawn from ``rng`` after them
+    draw_keys = rng.integers(0, 2**63, size=D, dtype=np.int64).astype(np.uint64)
+    cell_keys = (plan.cell_key if plan.cell_key is not None
+                 else pd.util.hash_array(np.arange(C, dtype=np.int64))).astype(np.uint64)
+
     # joiner-rate trend and area factors, drawn once per draw (parameter uncertainty)
     b, se = plan.joiner_trend
     trend = b + se * rng.standard_normal(D) if (b != 0 or se > 0) else np.zeros(D)
@@ -323,12 +337,9 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         area_f = np.ones((D, Ar))
 
     resample = plan.resample_each_year
-    unused = np.zeros((1, 1))
     leave_f = move_f = None
     if not resample:
-        # rates drawn once per draw: parameter uncertainty carried through every year
-        p_leave = sample_beta(rng, *plan.leaver_ab, (D, C))
-        p_move = sample_beta(rng, *plan.mover_ab, (D, C))
+        # leaving and moving rates are drawn in the kernel, from the cells' own streams
         mu_j = sample_beta(rng, *plan.joiner_ab, (D, A))
         q_join = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (D, *plan.join_alpha.shape)))
         err = {k: mean_error_factor(rng, v, plan.year_effect_years, (D, A)) for k, v in
@@ -337,7 +348,6 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         leave_f = year_factor(rng, plan.leaver_year_var, (Y, D, A), err["l"])
         move_f = year_factor(rng, plan.mover_year_var, (Y, D, A), err["m"])
     else:
-        p_leave = p_move = unused
         q_join = np.zeros((1, 1, 1))
     p_join = np.empty((Y, D, A))
     for yi in range(Y):
@@ -353,11 +363,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
                 pj = pj * fj / (1.0 - pj + pj * fj)
         p_join[yi] = pj
 
-    # one generator per draw, spawned from ``rng``: a draw does not depend on how many random
-    # numbers other draws used, so with the same seed a scenario's draw d starts from the
-    # baseline's parameters and stream and matches it child for child until a count differs
-    draw_rngs = rng.spawn(D)
-    args = (plan.stock0.ravel().astype(np.int64), resample, p_leave, p_move,
+    args = (draw_keys, cell_keys, plan.stock0.ravel().astype(np.int64), resample,
             np.asarray(plan.leaver_ab, float), np.asarray(plan.mover_ab, float),
             np.ones((1, 1, 1)) if leave_f is None else leave_f, np.ones((1, 1, 1)) if move_f is None else move_f,
             leave_f is not None, move_f is not None, plan.cell_ncy.astype(np.int64), nxt.astype(np.int64), valid_next,
@@ -367,20 +373,15 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
             np.asarray(plan.joiner_weight, float), q_join, resample, *_redirect_arrays(plan, C))
     record = np.array([k in names for k in KERNEL_FLOWS])
     most = int(plan.stock0.sum())  # largest draw-year total, to choose the output dtype
-    states = [g.bit_generator.state for g in draw_rngs]
     for flow_dtype in ((np.int16, np.int32) if most < 2**15 else (np.int32,)):
         # every flow in a year is at most the stock before or after it, so one bound serves
-        # all: flows int16 while every draw-year total fits (else the run is redone in int32
-        # from the same generator states: the same draws)
+        # all: flows int16 while every draw-year total fits (else the run is redone in int32:
+        # the streams are keyed, so the same draws)
         limit = 2**15 - 1 if flow_dtype is np.int16 and names else 2**62
         stock = np.empty((D, Y, AC), np.int32)
         flow_out = tuple(np.empty((D, Y, AC) if k in names else (0, 0, 0), flow_dtype) for k in KERNEL_FLOWS)
         seen = np.zeros(AC, bool)
-        for d, g in enumerate(draw_rngs):
-            g.bit_generator.state = states[d]
-            most = max(most, run_draws(g, d, d + 1, *args, stock, flow_out, record, seen, limit))
-            if most > limit:
-                break
+        most = max(most, run_draws(*args, stock, flow_out, record, seen, limit))
         if most <= limit:
             break
     out = {"stock": stock, **{k: v for k, v in zip(KERNEL_FLOWS, flow_out) if k in names}}
