@@ -177,9 +177,11 @@ def make_model(config: Config):
 def specialist_share_table(data: LocalAreaData, kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Share of children with plans in specialist or out-of-county settings, by NCY and need.
 
-    From the last census; used to turn a projection without settings (the prevalence
-    model) into demand for specialist places. A need x NCY with no children takes the
-    need's share over all ages, and failing that the authority's.
+    From the last census: a plain description of where children are, and a table that
+    :func:`senforecast.gap.gap_analysis` accepts as ``specialist_share`` for a projection
+    without settings (the pipeline itself splits such projections with
+    :class:`~senforecast.models.setting_split.SettingSplit`). A need x NCY with no children
+    takes the need's share over all ages, and failing that the authority's.
 
     Examples
     --------
@@ -211,18 +213,21 @@ def _gap(projection: Projection, data: LocalAreaData, config: Config, scenario: 
     from .gap import gap_analysis
 
     share = None
-    if "setting" not in projection.cells.columns or (projection.cells["setting"].astype(str) == "ALL").all():
-        if config.specialist_share is not None:
-            share = config.specialist_share
-        elif data.plans is None:
-            raise SenForecastError("this model projects no settings, so the gap analysis needs the share of "
-                                   "children who need a specialist place: add plans to [inputs] (the last "
-                                   "census's share is used) or set [gap] specialist_share = 0.25")
-        else:
-            share = specialist_share_table(data, config.kinds)
-            share = share[share["ncy"].isin(projection.cells["ncy"].astype(int).unique())]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InputWarning)
+        if "setting" not in projection.cells.columns or (projection.cells["setting"].astype(str) == "ALL").all():
+            if config.specialist_share is not None:
+                share = config.specialist_share
+            elif data.plans is None:
+                raise SenForecastError("this model projects no settings, so the gap analysis needs the share of "
+                                       "children who need a specialist place: add plans to [inputs] (each need "
+                                       "and phase's setting mix is used) or set [gap] specialist_share = 0.25")
+            else:
+                # demand by setting: each need and phase's setting mix of the last censuses, with its
+                # uncertainty and year-to-year movement, splits the projected children draw by draw
+                from .models.setting_split import SettingSplit
+
+                projection = SettingSplit().fit(data).split(projection, seed=config.seed)
         g = gap_analysis(projection, data.provision, scenario=scenario, confidence=config.confidence,
                          kinds=config.kinds or None, specialist_share=share, seed=config.seed,
                          ooc_placements=config.ooc_placements)
@@ -465,8 +470,10 @@ def assumptions(result: PipelineResult) -> pd.DataFrame:
                   "joins or leaves with rates fitted to past censuses (Bayesian priors pooled across "
                   "states); new plans per head of population.",
         "prevalence": "Prevalence model: children with plans per head of population by area, NCY and need, "
-                      "trended with count GLMs and partial pooling across small areas; the share needing a "
-                      "specialist place is held at the last census's share by NCY and need.",
+                      "trended with count GLMs and partial pooling across small areas; children are split into "
+                      "settings by each need and phase's setting mix of the last three censuses "
+                      "(SettingSplit: pooled across groups, with its uncertainty and year-to-year movement), "
+                      "or thinned by [gap] specialist_share when one is set.",
     }[cfg.model]
     rows = [
         ("authority", cfg.name),
