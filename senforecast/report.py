@@ -143,6 +143,18 @@ def _interval(t: pd.DataFrame, prefix: str, lo: str = "p05", hi: str = "p95", mo
     return t.apply(one, axis=1)
 
 
+def _change(t: pd.DataFrame, col: str, lo: str, hi: str, money_: bool = False) -> pd.Series:
+    """``+median (lo to hi)`` of a paired change column, signed; the median alone without an interval."""
+    def f(v: float) -> str:
+        if pd.isna(v):
+            return ""
+        return money(v, sign=True) if money_ else (f"{v:+,.0f}" if round(v) else "0")
+
+    if f"{col}_{lo}" not in t.columns:
+        return t[col].map(f)
+    return t.apply(lambda r: f"{f(r[col])} ({f(r[f'{col}_{lo}'])} to {f(r[f'{col}_{hi}'])})", axis=1)
+
+
 def _bullets(items: Iterable[str]) -> str:
     return "<ul>" + "".join(f"<li>{_esc(i)}</li>" for i in items) + "</ul>"
 
@@ -339,7 +351,11 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
         if "ooc_median" in sc.columns:
             sc_tab = sc_tab.assign(ooc=_interval(sc, "ooc_", lo_l, hi_l),
                                    cost=_interval(sc, "total_cost_", lo_l, hi_l, True))
-            scols += ["ooc", "cost", "ooc_change", "total_cost_change"]
+            scols += ["ooc", "cost"]
+            if "ooc_change" in sc.columns:
+                sc_tab = sc_tab.assign(ooc_change=_change(sc, "ooc_change", lo_l, hi_l),
+                                       total_cost_change=_change(sc, "total_cost_change", lo_l, hi_l, True))
+                scols += ["ooc_change", "total_cost_change"]
         descr = [f"{s.name}: {s.description}" if s.description else s.name for s in cfg.scenarios]
         section("Scenarios", _bullets(descr),
                 fig("scenarios_out_of_county", "Children out of county under each scenario."),
@@ -347,8 +363,9 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
                 table_html(sc_tab, scols, rename={"short": "places short", "ooc": "out of county",
                                                   "cost": "cost of places", "ooc_change": "change in out of county",
                                                   "total_cost_change": "change in cost"}),
-                '<p class="note">Changes are medians of the per-draw differences from the baseline in the same '
-                "simulated futures.</p>")
+                '<p class="note">Changes are medians (and intervals) of the per-draw differences from the '
+                "baseline in the same simulated futures: every scenario shares the baseline's random numbers, "
+                "so a change is the scenario's effect, not simulation noise.</p>")
     else:
         section("Scenarios", "<p>No scenarios in this run (add [[scenarios]] to the config).</p>")
 

@@ -95,7 +95,8 @@ def compare_scenarios(
     DataFrame
         Long: ``scenario, year``, measures (see :func:`scenario_table`) and
         ``ooc_change``/``total_cost_change`` (median difference from the first scenario in the
-        same draws). Wide: medians pivoted by scenario.
+        same draws) with their interval (e.g. ``ooc_change_p05``, ``ooc_change_p95`` at the
+        gap's confidence). Wide: medians pivoted by scenario.
 
     Examples
     --------
@@ -155,10 +156,14 @@ def compare_scenarios(
         if g.allocation is None or first.allocation is None:
             continue
         if g.demand.shape[0] == first.demand.shape[0] and np.array_equal(g.years, first.years):
-            # paired draws (same seed): the median of the difference, not a difference of medians
-            t["ooc_change"] = np.median(g.ooc_total - first.ooc_total, axis=0)
-            t["total_cost_change"] = np.median(
-                (g.ooc_cost + g.local_cost) - (first.ooc_cost + first.local_cost), axis=0)
+            # paired draws (same seed, common random numbers): quantiles of the per-draw
+            # difference, not differences of quantiles
+            changes = {"ooc_change": g.ooc_total - first.ooc_total,
+                       "total_cost_change": (g.ooc_cost + g.local_cost) - (first.ooc_cost + first.local_cost)}
+            for col, diff in changes.items():
+                t[col] = np.median(diff, axis=0)
+                for q in g.quantiles:
+                    t[f"{col}_{quantile_label(q)}"] = np.quantile(diff, q, axis=0)
     out = pd.concat(tables, ignore_index=True)
     if wide:
         meds = [c for c in out.columns if c.endswith("_median")]

@@ -139,6 +139,12 @@ def test_opening_a_base_lowers_out_of_county_and_cost(gap):
     assert set(t["scenario"]) == {"baseline", "new base"}
     nb = t[t["scenario"] == "new base"]
     assert (nb["ooc_change"] <= 0).all() and (nb["ooc_change"].iloc[2:] < 0).any()
+    # the change's interval is of the per-draw differences: it holds the median, and adding
+    # places never raises anyone's out-of-county count, so even its upper end is not above 0
+    lo, hi = (f"ooc_change_p{round(q * 100):02d}" for q in gap.quantiles)
+    assert (nb[lo] <= nb["ooc_change"]).all() and (nb["ooc_change"] <= nb[hi]).all() and (nb[hi] <= 0).all()
+    d = (better.ooc_total - gap.ooc_total)[:, -1]
+    assert nb[lo].iloc[-1] == pytest.approx(np.quantile(d, gap.quantiles[0]))
 
 
 def test_specialist_share_thins_binomially_and_reproduces():
