@@ -1,11 +1,13 @@
 """Monte Carlo of the cohort model: draws of every area and state, year by year.
 
-A *cell* is a possible (NCY, state). Everything a draw shares between its cells is drawn
-here with numpy (rates of each draw, year effects, joiner rates by draw, year and NCY,
-joiner mixes); the compiled loop of :mod:`senforecast.models.cohort_kernel` then moves the
-children: per draw, year and occupied cell a binomial for leavers and one for movers, and a
-categorical draw for each mover's destination and each joiner's state (Dirichlet-multinomial
-where the mix is uncertain).
+A *cell* is a possible (NCY, state). What a draw shares between its cells is drawn here
+with numpy (year effects, joiner rates by draw, year and NCY, joiner mixes, the joiner trend
+and area factors); the compiled loop of :mod:`senforecast.models.cohort_kernel` then draws
+each cell's leaving and moving rates and moves the children: per draw, year and occupied
+cell one uniform per child decides leave / move / stay, and a categorical draw places each
+mover and each joiner (Dirichlet-multinomial where the mix is uncertain). The kernel's random
+numbers come from streams keyed by draw, year, area and the cell's labels, so runs with the
+same seed share them wherever their counts agree (common random numbers across scenarios).
 
 Nobody disappears: a child whose next state is not valid (aged out of the setting's range,
 setting closed, need not taken) is *routed*: moved to a valid destination drawn from the
