@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .projection import quantile_label
+
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import PipelineResult
 
@@ -209,9 +211,16 @@ def key_findings(result: "PipelineResult") -> list[str]:
                 continue
             # the year the scenario changes cost most (a change can fade once demand falls)
             r = part.loc[part["total_cost_change"].abs().idxmax()]
+            lo_l, hi_l = (quantile_label(q) for q in g.quantiles)
+            ooc_i = cost_i = ""
+            if f"ooc_change_{lo_l}" in part.columns:
+                width = f"{g.confidence:.0%} interval"
+                ooc_i = f" ({width} {r[f'ooc_change_{lo_l}']:+,.0f} to {r[f'ooc_change_{hi_l}']:+,.0f})"
+                cost_i = (f" ({money(r[f'total_cost_change_{lo_l}'], sign=True)} to "
+                          f"{money(r[f'total_cost_change_{hi_l}'], sign=True)})")
             out.append(f"Scenario '{name}': largest change in {int(r['year'])}, {r['ooc_change']:+,.0f} children "
-                       f"out of county and {money(r['total_cost_change'], sign=True)} a year in the cost of places "
-                       "compared with the baseline (paired medians).")
+                       f"out of county{ooc_i} and {money(r['total_cost_change'], sign=True)}{cost_i} a year in the "
+                       "cost of places compared with the baseline (medians of the paired differences).")
     bt = result.backtest
     if bt is not None:
         t = bt.table("total")
