@@ -297,9 +297,7 @@ def run_england_backtest(
     age_panel = SeriesPanel.from_table(age, "age_group")
     pooled = PooledTrendModel(dim="age_group", window=window)
     pooled.panel_ = age_panel
-    flow = AgeFlowModel(window=window)
-    flow.panel_ = age_panel
-    flow._index = flow._cube_index(age_panel)
+    flow = AgeFlowModel(window=window).for_panel(age_panel)
     unpooled = PooledTrendModel(dim="age_group", window=window, pooling="none")
     unpooled.panel_ = age_panel
     f_age = dict(BASELINES, pooled_trend=pooled.forecast_array, age_flow=flow.forecast_array,

@@ -200,6 +200,22 @@ class AgeFlowModel:
         gi = panel.keys[panel.dim].map({g: i for i, g in enumerate(groups)})
         return areas.get_indexer(panel.keys["area"]), gi.to_numpy(), groups
 
+    def for_panel(self, panel: SeriesPanel) -> "AgeFlowModel":
+        """Set the panel whose rows :meth:`forecast_array` forecasts, without fitting rates
+        (a backtest forecasts from many origins of one panel); returns self.
+
+        Examples
+        --------
+        >>> from senforecast.england import load_england_ehcp
+        >>> panel = SeriesPanel.from_table(load_england_ehcp().age, "age_group")
+        >>> m = AgeFlowModel().for_panel(panel)
+        >>> m.forecast_array(panel.values, 5, 2).shape == (len(panel.values), 2)
+        True
+        """
+        self.panel_ = panel
+        self._index = self._cube_index(panel)
+        return self
+
     def forecast_array(self, Y: np.ndarray, t: int, horizon: int) -> np.ndarray:
         """Point forecasts of every panel row (age groups, and 'total' as their scaled sum)."""
         ai, gi, groups = self._index
@@ -223,8 +239,7 @@ class AgeFlowModel:
         """Fit on a tidy ``year, area, age_group, count`` table (all age groups, optionally ``total``)."""
         if "age_group" not in table.columns:
             raise SenForecastError("AgeFlowModel needs an 'age_group' column (0-4, 5-10, 11-15, 16-19, 20-25)")
-        self.panel_ = SeriesPanel.from_table(table, "age_group")
-        self._index = self._cube_index(self.panel_)
+        self.for_panel(SeriesPanel.from_table(table, "age_group"))
         Y = self.panel_.values
         t = Y.shape[1] - 1
         ai, gi, groups = self._index
