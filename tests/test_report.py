@@ -19,7 +19,7 @@ from senforecast.config import demo_config
 from senforecast.datasets import demo_dir
 from senforecast.errors import SenForecastError
 from senforecast.pipeline import run_pipeline, specialist_share_table
-from senforecast.pipeline_tables import scenario_chart
+from senforecast.plotting import scenario_chart
 from senforecast.report import SECTIONS, figure_html, key_findings, render_report, table_html
 
 
