@@ -106,7 +106,9 @@ class Config:
         children into it.
     specialist_share : float, optional
         For a model without settings (prevalence): the share of children with a plan who need
-        a specialist place. Default: the last census's share by NCY and need (needs plans).
+        a specialist place. Default: none; the projected children are split into settings by
+        each need and phase's setting mix of the last censuses
+        (:class:`~senforecast.models.setting_split.SettingSplit`; needs plans).
     scenarios : tuple of Scenario
         Compared with the baseline (which is always run).
     backtest : bool

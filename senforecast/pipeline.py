@@ -208,26 +208,39 @@ def specialist_share_table(data: LocalAreaData, kinds: Mapping[str, str] | None 
     return cell.fillna(fill).rename("share").reset_index()
 
 
+def _has_settings(projection: Projection) -> bool:
+    return "setting" in projection.cells.columns and not (projection.cells["setting"].astype(str) == "ALL").all()
+
+
+def _with_settings(projection: Projection, data: LocalAreaData, config: Config, notes: list[str]) -> Projection:
+    """A projection without settings (the prevalence model's) split into settings by each need
+    and phase's setting mix of the last censuses (:class:`SettingSplit`: pooled, with its
+    uncertainty and year-to-year movement), unless ``[gap] specialist_share`` is set or there
+    are no plans to learn the mix from."""
+    if _has_settings(projection) or config.specialist_share is not None or data.plans is None:
+        return projection
+    from .models.setting_split import SettingSplit
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        split = SettingSplit().fit(data).split(projection, seed=config.seed)
+    _collect([w for w in caught if issubclass(w.category, InputWarning)], notes)
+    return split
+
+
 def _gap(projection: Projection, data: LocalAreaData, config: Config, scenario: Scenario | None,
          notes: list[str]):
     from .gap import gap_analysis
 
     share = None
+    if not _has_settings(projection):
+        if config.specialist_share is None:
+            raise SenForecastError("this model projects no settings, so the gap analysis needs the share of "
+                                   "children who need a specialist place: add plans to [inputs] (each need "
+                                   "and phase's setting mix is used) or set [gap] specialist_share = 0.25")
+        share = config.specialist_share
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InputWarning)
-        if "setting" not in projection.cells.columns or (projection.cells["setting"].astype(str) == "ALL").all():
-            if config.specialist_share is not None:
-                share = config.specialist_share
-            elif data.plans is None:
-                raise SenForecastError("this model projects no settings, so the gap analysis needs the share of "
-                                       "children who need a specialist place: add plans to [inputs] (each need "
-                                       "and phase's setting mix is used) or set [gap] specialist_share = 0.25")
-            else:
-                # demand by setting: each need and phase's setting mix of the last censuses, with its
-                # uncertainty and year-to-year movement, splits the projected children draw by draw
-                from .models.setting_split import SettingSplit
-
-                projection = SettingSplit().fit(data).split(projection, seed=config.seed)
         g = gap_analysis(projection, data.provision, scenario=scenario, confidence=config.confidence,
                          kinds=config.kinds or None, specialist_share=share, seed=config.seed,
                          ooc_placements=config.ooc_placements)
@@ -273,6 +286,7 @@ def run_pipeline(config: Config | None = None, *, progress: Progress | None = No
         model = make_model(config).fit(data)
     with step(f"projecting {config.horizon} years x {config.draws} draws"):
         projection = model.project(config.horizon, n_draws=config.draws, seed=config.seed)
+        projection = _with_settings(projection, data, config, notes)
     with step("gap analysis against the provision register"):
         gap = _gap(projection, data, config, None, notes)
     result = PipelineResult(config=config, data=data, model=model, projection=projection, gap=gap,
@@ -311,6 +325,7 @@ def _run_scenarios(result: PipelineResult, notes: list[str]) -> None:
         if _has_demand_side(s):
             # same seed as the baseline: differences are the scenario, not simulation noise
             proj = result.model.project(cfg.horizon, scenario=s, n_draws=cfg.draws, seed=cfg.seed)
+            proj = _with_settings(proj, result.data, cfg, notes)
         result.scenario_gaps[s.name] = _gap(proj, result.data, cfg, s, notes)
     result.scenarios = compare_scenarios(result.scenario_gaps)
 

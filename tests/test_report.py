@@ -69,8 +69,10 @@ def test_runs_without_scenarios_or_backtest_say_so(prevalence_run):
     page = render_report(prevalence_run)
     assert "No scenarios in this run" in page and "Backtest not run" in page
     assert "Backtest scores" not in prevalence_run.tables and "Scenarios" not in prevalence_run.tables
-    # the prevalence model has no settings: no return tables, and the report says why
-    assert any("statutory tables not made" in w for w in prevalence_run.warnings)
+    # the prevalence model's children are split into settings, so the returns are made too
+    assert "Return - by provision type" in prevalence_run.tables
+    assert not any("statutory tables not made" in w for w in prevalence_run.warnings)
+    assert any("SettingSplit" in w for w in prevalence_run.warnings)  # groups never seen are named
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():
@@ -83,17 +85,19 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
 
 
 def test_prevalence_demand_comes_from_a_setting_split_of_the_projected_children(prevalence_run):
-    """Children without a setting are split into settings by the recent censuses' mix: demand
-    never exceeds the children projected, and its share of them matches the share of children
-    in specialist or out-of-county settings at the last census (weighted by NCY and need)."""
+    """Children projected without a setting are split into settings by the recent censuses' mix:
+    the split keeps every child, demand never exceeds them, and its share of them matches the
+    share of children in specialist or out-of-county settings at the last census (by NCY and need)."""
     res = prevalence_run
-    n = res.projection.draws.astype(float)  # (draw, year, cell), no settings
+    assert res.projection.meta["setting_split"] and set(res.projection.cells["setting"]) != {"ALL"}
+    unsplit = res.projection.aggregate(["area", "ncy", "need"])  # the prevalence model's own cells
+    n = unsplit.draws.astype(float)  # (draw, year, cell)
     children = n.sum(axis=2)
     demand = res.gap.demand.sum(axis=2)
     assert (demand <= children).all() and (demand > 0).all()
     assert np.ptp(demand / children, axis=0).min() > 0  # the mix is uncertain: shares vary by draw
     share = specialist_share_table(res.data, res.config.kinds).set_index(["ncy", "need"])["share"]
-    cells = res.projection.cells
+    cells = unsplit.cells
     s = share.reindex(pd.MultiIndex.from_arrays([cells["ncy"].astype(int), cells["need"].astype(str)])).to_numpy()
     expected = (n.mean(axis=0) * s).sum(axis=1) / children.mean(axis=0)
     got = demand.mean(axis=0) / children.mean(axis=0)
@@ -101,10 +105,9 @@ def test_prevalence_demand_comes_from_a_setting_split_of_the_projected_children(
     # a share given in the config replaces the split: demand ~ Binomial(children, 0.2)
     from senforecast.pipeline import _gap
 
-    fixed = _gap(res.projection, res.data, res.config.replace(specialist_share=0.2), None, [])
-    total = n.sum(axis=2)
-    diff = (fixed.demand.sum(axis=2) - 0.2 * total).mean(axis=0)
-    assert np.all(np.abs(diff) < 4 * np.sqrt(0.2 * 0.8 * total.mean(axis=0) / n.shape[0]))
+    fixed = _gap(unsplit, res.data, res.config.replace(specialist_share=0.2), None, [])
+    diff = (fixed.demand.sum(axis=2) - 0.2 * children).mean(axis=0)
+    assert np.all(np.abs(diff) < 4 * np.sqrt(0.2 * 0.8 * children.mean(axis=0) / n.shape[0]))
 
 
 def test_specialist_share_table_covers_every_age_and_need():
