@@ -19,10 +19,10 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
+from ..errors import InputValidationError, Problem, ValidationReport
 from ..schema import YEAR_MAX, YEAR_MIN, parse_ncy, parse_year_label
 from ..suppression import parse_counts
-from ._source import RawTable, Source, read_raw
+from ._source import RawTable, Source, _warn, read_raw
 from .columns import normalise
 
 BREAKDOWNS: dict[str, frozenset[str]] = {
@@ -83,14 +83,6 @@ def _plausible_year(value: object) -> int | None:
     """A census year from a label, or None (numbers outside 1990-2100 are not years here)."""
     y = parse_year_label(value)[0]
     return y if y is not None and YEAR_MIN <= y <= YEAR_MAX else None
-
-
-def _warn(report: ValidationReport | None, problem: Problem, key: str | None = None, n: int = 1) -> None:
-    warnings.warn(str(problem), InputWarning, stacklevel=4)
-    if report is not None:
-        report.warn(problem)
-        if key:
-            report.count(key, n)
 
 
 def _canonical_breakdowns(names: Sequence[str]) -> dict[str, str]:

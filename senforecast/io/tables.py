@@ -1,17 +1,16 @@
 """Readers of the six canonical input tables (CSV or Excel, or a DataFrame)."""
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
+from ..errors import InputValidationError, Problem, ValidationReport
 from ..ncy import NCY_MAX, NCY_MIN, age_to_ncy
 from ..schema import TABLE_COLUMNS, parse_ncy, validate_table
-from ._source import Source, read_raw
+from ._source import Source, _warn, read_raw
 from .columns import resolve_columns
 
 Codes = Iterable[str] | str | None
@@ -31,14 +30,6 @@ class ReadResult:
     table: pd.DataFrame
     rows: list[int]
     file: str
-
-
-def _warn(report: ValidationReport | None, problem: Problem, key: str | None = None, n: int = 1) -> None:
-    warnings.warn(str(problem), InputWarning, stacklevel=4)
-    if report is not None:
-        report.warn(problem)
-        if key:
-            report.count(key, n)
 
 
 def scheme_codes(need_scheme) -> list[str] | None:
