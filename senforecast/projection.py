@@ -168,10 +168,6 @@ class Projection:
         labels = labels.sort_values("_g").drop(columns="_g").reset_index(drop=True)
         return codes, labels
 
-    @staticmethod
-    def _collapse(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-        return group_sum(arr, codes, n_groups)
-
     # ------------------------------------------------------------ aggregation
     def aggregate(self, by: str | Iterable[str] | None = None) -> "Projection":
         """Sum cells over every dimension not in ``by``.
@@ -205,14 +201,26 @@ class Projection:
             else:
                 hist = None
         return Projection(
-            self._collapse(self.draws, codes, n),
+            group_sum(self.draws, codes, n),
             self.years,
             labels.drop(columns=[c for c in labels.columns if c not in DIMS]),
             history=hist,
-            flows={k: self._collapse(v, codes, n) for k, v in self.flows.items()},
+            flows={k: group_sum(v, codes, n) for k, v in self.flows.items()},
             unit=self.unit,
             meta=self.meta,
         )
+
+    def has_dim(self, dim: str) -> bool:
+        """Whether the cells vary on ``dim`` (a model without a dimension puts ``"ALL"`` there).
+
+        Examples
+        --------
+        >>> cells = pd.DataFrame({"need": ["ASD", "SLD"], "setting": ["ALL", "ALL"]})
+        >>> p = Projection(np.ones((2, 1, 2), int), [2026], cells)
+        >>> p.has_dim("need"), p.has_dim("setting"), p.has_dim("area")
+        (True, False, False)
+        """
+        return dim in self.cells.columns and not self.cells[dim].astype(str).eq("ALL").all()
 
     def total(self) -> np.ndarray:
         """Draws of the grand total, shape (n_draws, n_years)."""
@@ -331,7 +339,7 @@ class Projection:
         codes, labels = self._grouping(by)
         frames = []
         for name, arr in self.flows.items():
-            f = self._tidy(self._collapse(arr, codes, len(labels)), labels, quantiles)
+            f = self._tidy(group_sum(arr, codes, len(labels)), labels, quantiles)
             f.insert(0, "flow", name)
             frames.append(f)
         return pd.concat(frames, ignore_index=True)

@@ -25,9 +25,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# flows the kernel records, in the order of its ``flow_out`` arrays
-KERNEL_FLOWS: tuple[str, ...] = ("joiners", "leavers", "movers", "routed", "redirected")
-
 # stream purposes (part of each stream's key)
 LEAVE_RATE, MOVE_RATE, TRANSITION, DESTINATION, JOINERS, JOINER_STATES, JOINER_MIX, REDIRECT = range(8)
 
@@ -235,7 +232,8 @@ def run_draws(draw_keys, cell_keys, stock0, resample, leave_ab, move_ab, leave_f
     ``join_ok, join_w (Y, A, Kj)``; ``q_join (D, A, Kj)`` each draw's joiner mix (unused
     when ``fresh_join_mix``: then drawn each year); redirects ``red_n (Y,)``, ``red_to (Y,
     R, C)``, ``red_share, red_join, red_stay (Y, R)``; outputs ``stock_out (D, Y, AC)``,
-    ``flow_out`` a tuple of five (D, Y, AC) arrays in :data:`KERNEL_FLOWS` order written
+    ``flow_out`` a tuple of five (D, Y, AC) arrays in the order of
+    :data:`senforecast.models.cohort_sim.FLOWS` (joiners, leavers, movers, routed, redirected), written
     where ``record`` is True; ``seen (AC,)`` set where anything is written. Returns the
     largest draw-year stock, stopping early (returning it) once it passes ``limit``.
     """

@@ -302,7 +302,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     >>> bool((again == out["stock"]).all())  # a seed reproduces
     True
     """
-    from .cohort_kernel import KERNEL_FLOWS, run_draws
+    from .cohort_kernel import run_draws  # numba loads on first projection, not on import
 
     Y, C = plan.cell_valid.shape
     Ar = plan.stock0.shape[0]
@@ -373,7 +373,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
             (plan.mover_mult * has_dest).astype(float), p_join, plan.joiner_mult.astype(float), trend_f, area_f,
             plan.population.astype(np.int64), jcell.astype(np.int64), plan.join_alpha.astype(float), join_ok,
             np.asarray(plan.joiner_weight, float), q_join, resample, *_redirect_arrays(plan, C))
-    record = np.array([k in names for k in KERNEL_FLOWS])
+    record = np.array([k in names for k in FLOWS])
     most = int(plan.stock0.sum())  # largest draw-year total, to choose the output dtype
     for flow_dtype in ((np.int16, np.int32) if most < 2**15 else (np.int32,)):
         # every flow in a year is at most the stock before or after it, so one bound serves
@@ -381,12 +381,12 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         # the streams are keyed, so the same draws)
         limit = 2**15 - 1 if flow_dtype is np.int16 and names else 2**62
         stock = np.empty((D, Y, AC), np.int32)
-        flow_out = tuple(np.empty((D, Y, AC) if k in names else (0, 0, 0), flow_dtype) for k in KERNEL_FLOWS)
+        flow_out = tuple(np.empty((D, Y, AC) if k in names else (0, 0, 0), flow_dtype) for k in FLOWS)
         seen = np.zeros(AC, bool)
         most = max(most, run_draws(*args, stock, flow_out, record, seen, limit))
         if most <= limit:
             break
-    out = {"stock": stock, **{k: v for k, v in zip(KERNEL_FLOWS, flow_out) if k in names}}
+    out = {"stock": stock, **{k: v for k, v in zip(FLOWS, flow_out) if k in names}}
     used = np.flatnonzero(seen)
     if used.size < AC:
         out = {k: compact_columns(v, used) for k, v in out.items()}
