@@ -208,16 +208,12 @@ def specialist_share_table(data: LocalAreaData, kinds: Mapping[str, str] | None 
     return cell.fillna(fill).rename("share").reset_index()
 
 
-def _has_settings(projection: Projection) -> bool:
-    return "setting" in projection.cells.columns and not (projection.cells["setting"].astype(str) == "ALL").all()
-
-
 def _with_settings(projection: Projection, data: LocalAreaData, config: Config, notes: list[str]) -> Projection:
     """A projection without settings (the prevalence model's) split into settings by each need
     and phase's setting mix of the last censuses (:class:`SettingSplit`: pooled, with its
     uncertainty and year-to-year movement), unless ``[gap] specialist_share`` is set or there
     are no plans to learn the mix from."""
-    if _has_settings(projection) or config.specialist_share is not None or data.plans is None:
+    if projection.has_dim("setting") or config.specialist_share is not None or data.plans is None:
         return projection
     from .models.setting_split import SettingSplit
 
@@ -233,7 +229,7 @@ def _gap(projection: Projection, data: LocalAreaData, config: Config, scenario: 
     from .gap import gap_analysis
 
     share = None
-    if not _has_settings(projection):
+    if not projection.has_dim("setting"):
         if config.specialist_share is None:
             raise SenForecastError("this model projects no settings, so the gap analysis needs the share of "
                                    "children who need a specialist place: add plans to [inputs] (each need "

@@ -173,7 +173,7 @@ def statutory_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     True
     """
     p, cfg = result.projection, result.config
-    if "setting" not in p.cells.columns or (p.cells["setting"].astype(str) == "ALL").all():
+    if not p.has_dim("setting"):
         result.warnings.append("statutory tables not made: the model does not project settings")
         return {}
     out = {}

@@ -478,11 +478,9 @@ class SettingSplit:
         """
         if not hasattr(self, "_levels"):
             raise ModelError("SettingSplit is not fitted: call .fit(data) first")
-        cells = projection.cells.copy()
-        if "setting" in cells.columns:
-            if not cells["setting"].astype(str).eq("ALL").all():
-                raise ModelError("the projection already has settings; split takes one with setting 'ALL'")
-            cells = cells.drop(columns="setting")
+        if projection.has_dim("setting"):
+            raise ModelError("the projection already has settings; split takes one with setting 'ALL'")
+        cells = projection.cells.drop(columns="setting", errors="ignore")
         for d in ("area", "ncy", "need"):
             if d not in cells.columns:
                 cells[d] = "ALL"
