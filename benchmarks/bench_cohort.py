@@ -11,9 +11,9 @@ import argparse
 import os
 import time
 
-from senforecast.datasets import load_demo
-from senforecast.models.cohort import CohortModel
-from senforecast.witan import load_witan_demo
+from senforecast.datasets.demo import load_demo
+from senforecast.models.cohort.model import CohortModel
+from senforecast.io.witan import load_witan_demo
 
 
 def _cpu_model() -> str:

@@ -6,10 +6,10 @@ Python process, so its wall time excludes imports and its peak memory is the pea
 set size (``resource.ru_maxrss``) of that process and of any worker processes it starts,
 with the size of a process that has only imported the library shown separately.
 
-Data are synthetic authorities from :mod:`senforecast.synthetic` (a known Markov process):
+Data are synthetic authorities from :mod:`senforecast.datasets.synthetic` (a known Markov process):
 plan files of 10k, 100k and 1M rows over 6 censuses; authorities of 3,000 and 20,000 plans;
 a national set of 150 authorities averaging 4,000 plans (about 600,000), each generated,
-fitted and projected in a worker of :func:`senforecast.runs.project_many` and reduced there
+fitted and projected in a worker of :func:`senforecast.pipeline.runs.project_many` and reduced there
 to national totals by need and setting.
 """
 from __future__ import annotations
@@ -77,9 +77,9 @@ class _Clock:
 # Each step runs in its own process and returns (seconds, details dict).
 
 def step_baseline() -> tuple[float, dict]:
-    import senforecast.gap  # noqa: F401 - the imports every other step pays for
+    import senforecast.planning.gap  # noqa: F401 - the imports every other step pays for
     import senforecast.io  # noqa: F401
-    import senforecast.models.cohort  # noqa: F401
+    import senforecast.models.cohort.model  # noqa: F401
     return None, {}
 
 
@@ -94,7 +94,7 @@ def step_read_plans(path: str) -> tuple[float, dict]:
 def step_transitions(path: str) -> tuple[float, dict]:
     import pandas as pd
 
-    from senforecast.transitions import build_transitions
+    from senforecast.core.transitions import build_transitions
     _quiet()
     plans = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_pickle(path)
     with _Clock() as c:
@@ -103,12 +103,12 @@ def step_transitions(path: str) -> tuple[float, dict]:
 
 
 def _authority(n_plans: int, seed: int = 0):
-    from senforecast.synthetic import synthetic_authority
+    from senforecast.datasets.synthetic import synthetic_authority
     return synthetic_authority(n_plans, n_years=6, seed=seed, code=f"LA{n_plans}")
 
 
 def step_fit(n_plans: int) -> tuple[float, dict]:
-    from senforecast.models.cohort import CohortModel
+    from senforecast.models.cohort.model import CohortModel
     _quiet()
     d = _authority(n_plans)
     with _Clock() as first:
@@ -120,7 +120,7 @@ def step_fit(n_plans: int) -> tuple[float, dict]:
 
 
 def step_project(n_plans: int, n_draws: int, years: int = 10, flows: bool = True) -> tuple[float, dict]:
-    from senforecast.models.cohort import CohortModel
+    from senforecast.models.cohort.model import CohortModel
     _quiet()
     m = CohortModel().fit(_authority(n_plans))
     # the first projection in a process loads the compiled kernel from numba's disk cache
@@ -137,8 +137,8 @@ def step_project(n_plans: int, n_draws: int, years: int = 10, flows: bool = True
 
 def step_naive(n_plans: int, n_draws: int, years: int = 10) -> tuple[float, dict]:
     from benchmarks.naive_cohort import naive_simulate, plan_for
-    from senforecast.models.cohort import CohortModel
-    from senforecast.models.cohort_sim import simulate
+    from senforecast.models.cohort.model import CohortModel
+    from senforecast.models.cohort.sim import simulate
     _quiet()
     m = CohortModel().fit(_authority(n_plans))
     plan = plan_for(m, years)
@@ -154,8 +154,8 @@ def step_naive(n_plans: int, n_draws: int, years: int = 10) -> tuple[float, dict
 
 
 def step_gap(n_plans: int, n_draws: int, years: int = 10) -> tuple[float, dict]:
-    from senforecast.gap import gap_analysis
-    from senforecast.models.cohort import CohortModel
+    from senforecast.planning.gap import gap_analysis
+    from senforecast.models.cohort.model import CohortModel
     _quiet()
     d = _authority(n_plans)
     p = CohortModel().fit(d).project(years=years, n_draws=n_draws, seed=1)
@@ -166,14 +166,14 @@ def step_gap(n_plans: int, n_draws: int, years: int = 10) -> tuple[float, dict]:
 
 
 def _national_item(seed: int, i: int, size: int):
-    from senforecast.synthetic import synthetic_authority
+    from senforecast.datasets.synthetic import synthetic_authority
     return synthetic_authority(size, n_years=6, seed=np.random.SeedSequence(seed).spawn(i + 1)[i],
                                code=f"LA{i + 1:03d}")
 
 
 def _by_need_setting_kind(projection):
     # reduce in the worker: national tables by need and setting kind (codes differ by authority)
-    from senforecast.runs import totals_by
+    from senforecast.pipeline.runs import totals_by
     setting = projection.cells["setting"].astype(str)
     kind = setting.str.extract(r"-([A-Z]+)\d*$")[0].fillna("OTHER")
     projection.cells = projection.cells.assign(setting=kind.to_numpy())
@@ -182,7 +182,7 @@ def _by_need_setting_kind(projection):
 
 def step_national(n_authorities: int, mean_plans: int, n_draws: int, years: int = 10,
                   workers: int = 2, flows: bool = False) -> tuple[float, dict]:
-    from senforecast.runs import project_many
+    from senforecast.pipeline.runs import project_many
     _quiet()
     rng = np.random.default_rng(0)
     sizes = rng.lognormal(0, 0.6, n_authorities)
@@ -199,9 +199,9 @@ def step_national(n_authorities: int, mean_plans: int, n_draws: int, years: int 
 
 def step_scenarios(n_plans: int, n_scenarios: int, n_draws: int, years: int = 10,
                    workers: int = 2) -> tuple[float, dict]:
-    from senforecast.models.cohort import CohortModel
-    from senforecast.runs import run_scenarios, totals_by
-    from senforecast.scenarios import RateChange, Scenario
+    from senforecast.models.cohort.model import CohortModel
+    from senforecast.pipeline.runs import run_scenarios, totals_by
+    from senforecast.core.scenarios import RateChange, Scenario
     _quiet()
     m = CohortModel().fit(_authority(n_plans))
     grid = [Scenario(f"joiners x{1 + 0.05 * i:.2f}, leavers x{1 - 0.03 * i:.2f}", joiner_multiplier=1 + 0.05 * i,

@@ -14,8 +14,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from senforecast.errors import InputWarning
-from senforecast.transitions import build_transitions, transition_anomalies
+from senforecast.core.errors import InputWarning
+from senforecast.core.transitions import build_transitions, transition_anomalies
 
 
 def synthetic_plans(n: int, seed: int = 0) -> pd.DataFrame:

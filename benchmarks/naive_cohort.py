@@ -1,6 +1,6 @@
 """A straightforward per-cohort Python loop implementation of the cohort model's projection.
 
-The yardstick for :func:`senforecast.models.cohort_sim.simulate`: the same model (rates drawn
+The yardstick for :func:`senforecast.models.cohort.sim.simulate`: the same model (rates drawn
 once per draw, joiner rates varying between years around a trend with area factors drawn
 once per draw, leaver, mover and joiner odds varying between years by NCY, Dirichlet-multinomial
 destinations and joiner states, routing of children whose state is not valid next year),
@@ -8,16 +8,16 @@ written the obvious
 way - a loop over draws, years, areas and occupied cohorts (area, NCY, need, setting) with
 one binomial / multinomial call per cohort. Baseline scenario only (no redirects).
 
-It runs on the fitted model's own :class:`~senforecast.models.cohort_sim.SimPlan` (built by
+It runs on the fitted model's own :class:`~senforecast.models.cohort.sim.SimPlan` (built by
 the private ``CohortModel._plan``), so both implementations see identical parameters.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from senforecast.models.cohort import CohortModel
-from senforecast.models.cohort_sim import SimPlan
-from senforecast.scenarios import BASELINE
+from senforecast.models.cohort.model import CohortModel
+from senforecast.models.cohort.sim import SimPlan
+from senforecast.core.scenarios import BASELINE
 
 
 def plan_for(model: CohortModel, years: int) -> SimPlan:

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python data/make_demo.py            # writes senforecast/datasets_data/demo/*.csv
+    python data/make_demo.py            # writes senforecast/datasets/data/demo/*.csv
 
 The authority is built around figures published in a Welsh authority's ALN/SEN strategy
 (see ``data/README.md`` for which numbers are published and which are invented):
@@ -55,7 +55,7 @@ FIRST_SIM_YEAR, FIRST_CENSUS, LAST_CENSUS, LAST_PROJECTION = 2005, 2019, 2025, 2
 NCY_MIN, NCY_MAX = -1, 13
 POP_NCY_MIN = -3
 
-OUT = Path(__file__).resolve().parent.parent / "senforecast" / "datasets_data" / "demo"
+OUT = Path(__file__).resolve().parent.parent / "senforecast" / "datasets" / "data" / "demo"
 
 # --- planning areas: four secondary clusters (invented names; sizes invented) -----------------
 AREAS = ["Aberafon", "Bryn-coed", "Caerwen", "Dolwyn"]

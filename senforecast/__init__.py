@@ -1,10 +1,11 @@
 """senforecast: forecast demand for specialist SEN/ALN places and the gap to capacity."""
 from __future__ import annotations
 
-from .data import NO_PLAN, LocalAreaData
-from .errors import InputValidationError, InputWarning, Problem, SenForecastError
+from .core.codes import NO_PLAN
+from .core.data import LocalAreaData
+from .core.errors import InputValidationError, InputWarning, Problem, SenForecastError
 from .projection import Projection
-from .scenarios import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
+from .core.scenarios import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
 
 __version__ = "0.1.0"
 
@@ -28,8 +29,7 @@ def __getattr__(name: str):
     # Submodules load on first use so `import senforecast` stays fast.
     import importlib
 
-    if name in {"io", "datasets", "codes", "ncy", "models", "gap", "capacity", "plotting",
-                "export", "report", "backtest", "metrics", "allocation", "england", "transitions",
-                "scenario_compare", "witan", "pipeline", "config", "cli", "runs", "synthetic"}:
+    if name in {"core", "io", "models", "evaluation", "planning", "plotting", "reporting", "pipeline",
+                "datasets", "england"}:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'senforecast' has no attribute {name!r}")

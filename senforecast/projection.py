@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .errors import SenForecastError
+from .core.errors import SenForecastError
 
 DIMS: tuple[str, ...] = ("area", "ncy", "need", "setting")
 DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -415,7 +415,7 @@ class Projection:
 
     @property
     def plot(self):
-        """Charts of this projection (see :mod:`senforecast.plotting`)."""
-        from .plotting import ProjectionPlots
+        """Charts of this projection (see :mod:`senforecast.plotting.charts`)."""
+        from .plotting.charts import ProjectionPlots
 
         return ProjectionPlots(self)

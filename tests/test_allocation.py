@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from senforecast.allocation import (
+from senforecast.planning.allocation import (
     REASON_FULL, REASON_NO_AGE, REASON_NO_NEED, allocate, eligibility, placement_cost, solve_transport,
 )
-from senforecast.capacity import capacity_timeline
+from senforecast.planning.capacity import capacity_timeline
 
 
 def _brute_force(demand, capacity, eligible, cost):

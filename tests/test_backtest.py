@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from senforecast import metrics
-from senforecast.backtest import BacktestResult, backtest, compare_models, ensemble, truncate_data
-from senforecast.data import NO_PLAN, LocalAreaData
-from senforecast.errors import ModelError
+from senforecast.evaluation import metrics
+from senforecast.evaluation.backtest import BacktestResult, backtest, compare_models, ensemble, truncate_data
+from senforecast.core.data import NO_PLAN, LocalAreaData
+from senforecast.core.errors import ModelError
 from senforecast.models.baselines import LastValue, LinearTrend, observed_counts
 from senforecast.models.prevalence import PrevalenceModel
 from senforecast.projection import Projection
@@ -196,7 +196,7 @@ def test_backtest_result_plots_with_agg():
 
 
 def test_ensemble_model_backtests_like_any_model():
-    from senforecast.backtest import EnsembleModel
+    from senforecast.evaluation.backtest import EnsembleModel
 
     data = synthetic_growth(seed=3, n_years=8)
     ens = EnsembleModel({"prev": PrevalenceModel(), "last": LastValue()}, weights={"prev": 1, "last": 1})

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from senforecast.data import NO_PLAN, LocalAreaData
-from senforecast.errors import ModelError
+from senforecast.core.data import NO_PLAN, LocalAreaData
+from senforecast.core.errors import ModelError
 from senforecast.models.baselines import LastValue, LinearTrend, LogLinearTrend, observed_counts
 
 

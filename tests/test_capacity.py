@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from senforecast import InputValidationError, ProvisionChange, Scenario, SenForecastError
-from senforecast.capacity import (
+from senforecast.planning.capacity import (
     apply_provision_changes, capacity_timeline, local_bases, out_of_county_cost, parse_designation, takes_need,
 )
 

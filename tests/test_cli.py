@@ -14,10 +14,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from senforecast import cli
-from senforecast.config import ConfigError, config_from_dict, demo_config, load_config
-from senforecast.datasets import demo_dir
-from senforecast.report import SECTIONS
+from senforecast.pipeline import cli
+from senforecast.pipeline.config import ConfigError, config_from_dict, demo_config, load_config
+from senforecast.datasets.demo import demo_dir
+from senforecast.reporting.html import SECTIONS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -231,8 +231,8 @@ def test_run_with_own_headers(tmp_path, capsys):
 def test_ooc_placements_setting_is_checked_and_changes_the_gap(tmp_path):
     """[gap] ooc_placements is validated, and 'stay' keeps the model's out-of-county children
     out of county, so it never counts fewer out of county than 'reallocate' on the same draws."""
-    from senforecast.config import ConfigError, config_from_dict, demo_config
-    from senforecast.pipeline import run_pipeline
+    from senforecast.pipeline.config import ConfigError, config_from_dict, demo_config
+    from senforecast.pipeline.run import run_pipeline
 
     with pytest.raises(ConfigError, match="ooc_placements"):
         config_from_dict({"inputs": {"plans": "p.csv"}, "gap": {"ooc_placements": "sometimes"}}, base_dir=tmp_path)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from senforecast.codes import NeedScheme, get_scheme, list_schemes, map_needs
-from senforecast.errors import InputWarning, SenForecastError
+from senforecast.core.codes import NeedScheme, get_scheme, list_schemes, map_needs
+from senforecast.core.errors import InputWarning, SenForecastError
 
 WALES_15 = {"MLD", "GLD", "SLD", "PMLD", "DYSL", "DYSC", "DYSP", "ADHD", "BESD", "ASD", "SLCD",
             "HI", "VI", "MSI", "PMED"}

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from senforecast import LocalAreaData
-from senforecast.data import NO_PLAN
-from senforecast.models.cohort import CohortModel
+from senforecast.core.data import NO_PLAN
+from senforecast.models.cohort.model import CohortModel
 
 SETTINGS = ["MS", "SS"]
 NCYS = np.arange(0, 6)  # at the last NCY everyone ages out

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from senforecast import LocalAreaData
-from senforecast.data import NO_PLAN
-from senforecast.models.cohort import CohortModel
-from senforecast.models.cohort_fit import year_effect_variance
+from senforecast.core.data import NO_PLAN
+from senforecast.models.cohort.model import CohortModel
+from senforecast.models.cohort.fit import year_effect_variance
 
 NEEDS = ["ASD", "SLD"]
 SETTINGS = ["MS", "RB", "SS"]

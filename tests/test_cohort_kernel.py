@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from senforecast.models import cohort_kernel as ck
-from senforecast.models.cohort_sim import SimPlan, compact_columns, simulate, year_factor
+from senforecast.models.cohort import kernel as ck
+from senforecast.models.cohort.sim import SimPlan, compact_columns, simulate, year_factor
 
 FIXED = 1e7  # Beta(p * FIXED, (1 - p) * FIXED): a rate known to ~1e-4
 

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from senforecast import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
-from senforecast.errors import SenForecastError
-from senforecast.models.cohort import CohortModel
-from senforecast.witan import load_witan_demo
+from senforecast.core.errors import SenForecastError
+from senforecast.models.cohort.model import CohortModel
+from senforecast.io.witan import load_witan_demo
 
 N = 300
 

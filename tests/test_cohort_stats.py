@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from senforecast import LocalAreaData
-from senforecast.data import NO_PLAN
-from senforecast.models.cohort import CohortModel
+from senforecast.core.data import NO_PLAN
+from senforecast.models.cohort.model import CohortModel
 
 NEEDS = ["ASD", "SLD"]
 SETTINGS = ["MS", "RB", "SS"]
@@ -230,7 +230,7 @@ def test_children_leaving_a_settings_age_range_are_routed_not_lost():
 
 
 def test_witan_demo_conserves_every_child():
-    from senforecast.witan import load_witan_demo
+    from senforecast.io.witan import load_witan_demo
 
     m = CohortModel(mode="witan").fit(load_witan_demo())
     proj = m.project(years=5, n_draws=100, seed=0)
@@ -253,7 +253,7 @@ def test_joiner_rates_scale_with_population():
 
 
 def test_errors_are_plain():
-    from senforecast.errors import ModelError
+    from senforecast.core.errors import ModelError
 
     with pytest.raises(ModelError, match="not fitted"):
         CohortModel().project(years=1)
@@ -266,7 +266,7 @@ def test_errors_are_plain():
 
 
 def test_need_changes_are_modelled_only_when_asked():
-    from senforecast.errors import ModelError
+    from senforecast.core.errors import ModelError
 
     data, *_ = make_history(true_parameters(7), seed=7, n_history=4)
     t = data.transitions.copy()
@@ -291,7 +291,7 @@ def test_need_changes_are_modelled_only_when_asked():
 
 
 def test_demo_joiner_trend_and_area_factors_are_recovered():
-    from senforecast.datasets import load_demo, load_demo_parameters
+    from senforecast.datasets.demo import load_demo, load_demo_parameters
 
     truth = load_demo_parameters()
     m = CohortModel().fit(load_demo())

@@ -6,8 +6,8 @@ The expected numbers are those of witan.send's own test suite
 import numpy as np
 import pytest
 
-from senforecast.models.cohort import CohortModel
-from senforecast.witan import load_witan_demo
+from senforecast.models.cohort.model import CohortModel
+from senforecast.io.witan import load_witan_demo
 
 
 @pytest.fixture(scope="module")

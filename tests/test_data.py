@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from senforecast import LocalAreaData
-from senforecast.errors import InputWarning, SenForecastError
-from senforecast.transitions import build_transitions
+from senforecast.core.errors import InputWarning, SenForecastError
+from senforecast.core.transitions import build_transitions
 
 
 def make_plans(seed=0, n=300):

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import senforecast as sf
-from senforecast.codes import get_scheme, map_needs
-from senforecast.datasets import load_demo, load_demo_parameters
+from senforecast.core.codes import get_scheme, map_needs
+from senforecast.datasets.demo import load_demo, load_demo_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 BASES = {  # published places and on roll; age ranges as NCY (ages 4-11 -> 0-6, 7-11 -> 2-6, 11-18 -> 7-13)
@@ -64,13 +64,13 @@ def test_five_bases_have_the_published_places_and_about_the_published_roll(demo)
         assert on_roll <= places
         assert abs(on_roll - roll) <= max(3, 0.2 * roll), (s, on_roll, roll)
     assert (demo.provision["cost_per_place"] > 1000).all()
-    assert demo.provision["kind"].isin(sf.codes.SETTING_KINDS).all()
+    assert demo.provision["kind"].isin(sf.core.codes.SETTING_KINDS).all()
 
 
 def test_out_of_county_counts_are_near_the_published_figures(demo):
     kind = demo.plans["setting"].map(demo.provision.drop_duplicates("setting").set_index("setting")["kind"])
     last = demo.plans["year"] == demo.plans["year"].max()
-    ooc = last & kind.isin(sf.codes.OUT_OF_COUNTY_KINDS)
+    ooc = last & kind.isin(sf.core.codes.OUT_OF_COUNTY_KINDS)
     ooc_special = ooc & ~demo.plans["setting"].eq("OLA-MS")
     assert abs(ooc.sum() - 105) <= 0.2 * 105
     assert abs(ooc_special.sum() - 85) <= 0.2 * 85

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from senforecast.errors import InputValidationError
+from senforecast.core.errors import InputValidationError
 from senforecast.england import (AGE_GROUPS, SETTINGS, find_code_changes, harmonise_areas, load_england_ehcp,
                                  read_ehcp)
 

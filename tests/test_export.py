@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from senforecast import SenForecastError
-from senforecast.export import neutralise, round_counts, suppress, suppression_mask, to_csv, to_excel
+from senforecast.reporting.export import neutralise, round_counts, suppress, suppression_mask, to_csv, to_excel
 
 INJECTIONS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "\r=x", '=HYPERLINK("http://evil","x")']
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from senforecast.errors import SenForecastError
+from senforecast.core.errors import SenForecastError
 from senforecast.io import (
     read_census,
     read_costs,

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from senforecast import InputWarning, Projection, ProvisionChange, Scenario, SenForecastError
-from senforecast.gap import designation_groups, gap_analysis, group_designations, specialist_demand
-from senforecast.ncy import phase
-from senforecast.scenario_compare import compare_scenarios
+from senforecast.planning.gap import designation_groups, gap_analysis, group_designations, specialist_demand
+from senforecast.core.ncy import phase
+from senforecast.planning.scenario_compare import compare_scenarios
 
 YEARS = list(range(2026, 2031))
 NEEDS = ("ASD", "SLD", "SEMH")
@@ -234,7 +234,7 @@ def test_designation_groups_partition_places_and_children(reg):
         np.testing.assert_allclose(g["demand_mean"], t["demand_mean"])
         np.testing.assert_allclose(g["capacity"], t["capacity"])
     # a child is counted under the group of the bases that can take them, when there are any
-    from senforecast.allocation import eligibility
+    from senforecast.planning.allocation import eligibility
     elig = eligibility(gap.groups, gap.bases)
     labels = gap.bases["designation_group"].to_numpy()
     for k in np.flatnonzero(elig.any(axis=1)):

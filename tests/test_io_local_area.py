@@ -6,8 +6,8 @@ import warnings
 import pandas as pd
 import pytest
 
-from senforecast.data import LocalAreaData
-from senforecast.errors import InputValidationError, InputWarning
+from senforecast.core.data import LocalAreaData
+from senforecast.core.errors import InputValidationError, InputWarning
 from senforecast.io import read_local_area
 
 NEEDS = ["ASD", "MLD", "SLCN"]

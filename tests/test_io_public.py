@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from senforecast.errors import InputValidationError, InputWarning, ValidationReport
+from senforecast.core.errors import InputValidationError, InputWarning, ValidationReport
 from senforecast.io import read_sen_england, read_statswales
 from senforecast.io.public import is_total_label
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from senforecast.errors import InputValidationError, InputWarning, ValidationReport
+from senforecast.core.errors import InputValidationError, InputWarning, ValidationReport
 from senforecast.io import (
     read_census,
     read_costs,

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from senforecast.io import read_plans, read_sen_england
-from senforecast.ncy import NCY_MAX, NCY_MIN
-from senforecast.schema import parse_ncy
+from senforecast.core.ncy import NCY_MAX, NCY_MIN
+from senforecast.core.schema import parse_ncy
 from test_io_tables import problems_of  # tests/ is on the path (no __init__.py)
 
 NEEDS = ["ASD", "MLD"]

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from senforecast.datasets import demo_dir
+from senforecast.datasets.demo import demo_dir
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 RUN_ELSEWHERE = {"05_england_backtest.ipynb"}  # tests/test_england_notebook.py

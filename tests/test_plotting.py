@@ -232,7 +232,7 @@ def test_probability_chart_switches_to_small_multiples_beyond_eight_groups():
 
 
 def test_gap_plots_on_a_real_gap_analysis():
-    from senforecast.gap import gap_analysis
+    from senforecast.planning.gap import gap_analysis
 
     rng = np.random.default_rng(7)
     reg = pd.DataFrame({"setting": ["RB1", "RB2", "IND"], "kind": ["resource_base", "resource_base", "independent"],
@@ -252,8 +252,8 @@ def test_gap_plots_on_a_real_gap_analysis():
 def test_unplaced_heatmap_counts_every_area_and_matches_allocation():
     """The by-area map shows each projected area (zero when nobody is unplaced) and its cells
     add up to the gap analysis' out-of-county total for the year."""
-    from senforecast.datasets import load_demo
-    from senforecast.gap import gap_analysis
+    from senforecast.datasets.demo import load_demo
+    from senforecast.planning.gap import gap_analysis
     from senforecast.models import CohortModel
 
     data = load_demo()

@@ -11,8 +11,8 @@ import pytest
 
 from senforecast import Projection, SenForecastError
 from senforecast import plotting as P
-from senforecast.gap import gap_analysis
-from senforecast.scenario_compare import compare_scenarios
+from senforecast.planning.gap import gap_analysis
+from senforecast.planning.scenario_compare import compare_scenarios
 
 
 def _table(measure="ooc", lo="p05", hi="p95", scale=1.0):
@@ -98,6 +98,6 @@ def test_band_of_a_real_comparison_at_80_percent_confidence():
 
 
 def test_still_importable_from_pipeline_tables():
-    from senforecast.pipeline_tables import scenario_chart
+    from senforecast.reporting.tables import scenario_chart
 
     assert scenario_chart is P.scenario_chart

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from senforecast.data import LocalAreaData
-from senforecast.errors import ModelError
+from senforecast.core.data import LocalAreaData
+from senforecast.core.errors import ModelError
 from senforecast.models.prevalence import PrevalenceModel, decompose_change
-from senforecast.scenarios import Scenario
+from senforecast.core.scenarios import Scenario
 
 AREAS = ("N", "S", "E")
 NEEDS = ("ASD", "SEMH", "SLD", "MLD")

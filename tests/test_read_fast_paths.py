@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from senforecast import schema
-from senforecast.errors import InputValidationError, SenForecastError, ValidationReport
+from senforecast.core import schema
+from senforecast.core.errors import InputValidationError, SenForecastError, ValidationReport
 from senforecast.io import read_plans
 from senforecast.io._source import _HEAD_ROWS, _plain_csv_grid, read_raw
-from senforecast.schema import TABLE_COLUMNS, _as_number, _Parsed, parse_ncy, parse_year_label
+from senforecast.core.schema import TABLE_COLUMNS, _as_number, _Parsed, parse_ncy, parse_year_label
 
 # --- reference: the cell rules applied to one cell at a time ------------------------------------
 

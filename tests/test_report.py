@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from senforecast.config import demo_config
-from senforecast.datasets import demo_dir
-from senforecast.errors import SenForecastError
-from senforecast.pipeline import run_pipeline, specialist_share_table
-from senforecast.plotting import scenario_chart
-from senforecast.report import SECTIONS, figure_html, key_findings, render_report, table_html
+from senforecast.pipeline.config import demo_config
+from senforecast.datasets.demo import demo_dir
+from senforecast.core.errors import SenForecastError
+from senforecast.pipeline.run import run_pipeline, specialist_share_table
+from senforecast.plotting.charts import scenario_chart
+from senforecast.reporting.html import SECTIONS, figure_html, key_findings, render_report, table_html
 
 
 def _small(**changes):
@@ -103,7 +103,7 @@ def test_prevalence_demand_comes_from_a_setting_split_of_the_projected_children(
     got = demand.mean(axis=0) / children.mean(axis=0)
     assert np.all(np.abs(got - expected) < 0.02), (got, expected)
     # a share given in the config replaces the split: demand ~ Binomial(children, 0.2)
-    from senforecast.pipeline import _gap
+    from senforecast.pipeline.run import _gap
 
     fixed = _gap(unsplit, res.data, res.config.replace(specialist_share=0.2), None, [])
     diff = (fixed.demand.sum(axis=2) - 0.2 * children).mean(axis=0)
@@ -111,7 +111,7 @@ def test_prevalence_demand_comes_from_a_setting_split_of_the_projected_children(
 
 
 def test_specialist_share_table_covers_every_age_and_need():
-    from senforecast.datasets import load_demo
+    from senforecast.datasets.demo import load_demo
 
     data = load_demo()
     t = specialist_share_table(data, {"OLA-MS": "mainstream"})
@@ -196,7 +196,7 @@ def test_written_tables_suppress_small_counts_when_asked(cohort_run, tmp_path):
     """`suppress_below` reaches the workbook and the CSVs; the unsuppressed run shows the count."""
     from dataclasses import replace
 
-    from senforecast.pipeline import write_outputs
+    from senforecast.pipeline.run import write_outputs
 
     quick = replace(cohort_run, figures={}, tables=dict(cohort_run.tables))  # no charts: fast
     plain = write_outputs(quick, tmp_path / "plain")

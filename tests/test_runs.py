@@ -1,4 +1,4 @@
-"""Many runs on executors (senforecast.runs) and the synthetic authorities they are benchmarked on."""
+"""Many runs on executors (senforecast.pipeline.runs) and the synthetic authorities they are benchmarked on."""
 from __future__ import annotations
 
 import functools
@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from senforecast.errors import SenForecastError
-from senforecast.models.cohort import CohortModel
-from senforecast.runs import SerialExecutor, project_many, run_scenarios, spawn_seeds, totals_by
-from senforecast.scenarios import RateChange, Scenario
-from senforecast.synthetic import LEAVER_PROB, MOVER_PROB, synthetic_authority, synthetic_national
-from senforecast.transitions import build_transitions
+from senforecast.core.errors import SenForecastError
+from senforecast.models.cohort.model import CohortModel
+from senforecast.pipeline.runs import SerialExecutor, project_many, run_scenarios, spawn_seeds, totals_by
+from senforecast.core.scenarios import RateChange, Scenario
+from senforecast.datasets.synthetic import LEAVER_PROB, MOVER_PROB, synthetic_authority, synthetic_national
+from senforecast.core.transitions import build_transitions
 
 
 def _fit(d):
@@ -140,7 +140,7 @@ def test_clear_errors(models):
         project_many([models[0], "LA001"], executor="serial", n_draws=2, years=1)
     with pytest.raises(SenForecastError, match="list or dict"):
         project_many(models[0], executor="serial")
-    with pytest.raises(SenForecastError, match="not senforecast.scenarios.Scenario"):
+    with pytest.raises(SenForecastError, match="not senforecast.core.scenarios.Scenario"):
         run_scenarios(models[0], [Scenario("x"), "y"], executor="serial")
 
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from senforecast.codes import SETTING_KINDS
-from senforecast.errors import InputValidationError, InputWarning, SenForecastError, ValidationReport
-from senforecast.schema import TABLE_COLUMNS, TABLES, column_names, parse_year_label, table_schema, validate_table
+from senforecast.core.codes import SETTING_KINDS
+from senforecast.core.errors import InputValidationError, InputWarning, SenForecastError, ValidationReport
+from senforecast.core.schema import TABLE_COLUMNS, TABLES, column_names, parse_year_label, table_schema, validate_table
 
 NEEDS = ["ASD", "MLD", "SLD", "SEMH"]
 
@@ -155,7 +155,7 @@ def _reference_cell(v, kind):
     """The cell-by-cell rules, written out plainly, as the reference for the vectorised parser."""
     import math
 
-    from senforecast.schema import _as_number, _is_blank, parse_ncy
+    from senforecast.core.schema import _as_number, _is_blank, parse_ncy
 
     if _is_blank(v):
         return None
@@ -184,7 +184,7 @@ cells = st.one_of(
 @given(values=st.lists(cells, min_size=1, max_size=25),
        kind=st.sampled_from(["year", "opt_year", "ncy", "count", "amount"]))
 def test_vectorised_parsing_matches_the_cell_rules(values, kind):
-    from senforecast.schema import _parse_column
+    from senforecast.core.schema import _parse_column
 
     parsed = _parse_column(pd.Series(values, dtype=object), kind)
     bad_positions = {i for i, _ in parsed.bad}
@@ -193,7 +193,7 @@ def test_vectorised_parsing_matches_the_cell_rules(values, kind):
         got = parsed.series.iloc[i]
         if want is None:
             assert pd.isna(got)
-            from senforecast.schema import _is_blank
+            from senforecast.core.schema import _is_blank
 
             assert (i in bad_positions) != _is_blank(v)
         else:

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from senforecast import InputWarning, Projection
-from senforecast.data import LocalAreaData
-from senforecast.errors import ModelError
+from senforecast.core.data import LocalAreaData
+from senforecast.core.errors import ModelError
 from senforecast.models import SettingSplit
-from senforecast.ncy import phase
+from senforecast.core.ncy import phase
 
 SETTINGS = np.array(["IND", "MS", "RB", "SS"])
 NEEDS = ("ASD", "SLD", "BESD", "HI")
@@ -197,8 +197,8 @@ def test_split_rejects_settings_and_needs_a_fit(fitted):
 
 
 def test_demo_prevalence_projection_split_feeds_the_gap_analysis():
-    from senforecast.datasets import load_demo
-    from senforecast.gap import DEMAND_KINDS, gap_analysis, setting_kinds
+    from senforecast.datasets.demo import load_demo
+    from senforecast.planning.gap import DEMAND_KINDS, gap_analysis, setting_kinds
     from senforecast.models import PrevalenceModel
 
     data = load_demo()

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from senforecast import InputWarning, Projection
-from senforecast.statutory import NCY_GROUPS, PROVISION_TYPES, scap_table, to_wide, welsh_need_table
+from senforecast.planning.statutory import NCY_GROUPS, PROVISION_TYPES, scap_table, to_wide, welsh_need_table
 
 REG = pd.DataFrame({
     "setting": ["SS1", "RB1", "IND", "OLA", "MS"],

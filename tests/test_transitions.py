@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from senforecast import NO_PLAN
-from senforecast.errors import InputValidationError, InputWarning, ValidationReport
-from senforecast.transitions import (TRANSITION_COLUMNS, build_transitions, stocks_from_transitions,
+from senforecast.core.errors import InputValidationError, InputWarning, ValidationReport
+from senforecast.core.transitions import (TRANSITION_COLUMNS, build_transitions, stocks_from_transitions,
                                      transition_anomalies)
 
 YEARS = list(range(2019, 2024))

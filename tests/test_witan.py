@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from senforecast import NO_PLAN
-from senforecast.errors import InputValidationError
-from senforecast.witan import (
+from senforecast.core.errors import InputValidationError
+from senforecast.io.witan import (
     load_witan_demo,
     read_witan_population,
     read_witan_transitions,
@@ -36,7 +36,7 @@ def test_demo_tables_follow_contract(demo):
 
 
 def test_every_child_row_is_counted(demo):
-    raw = pd.read_csv(Path(__file__).parents[1] / "senforecast/datasets_data/witan_demo/transitions.csv")
+    raw = pd.read_csv(Path(__file__).parents[1] / "senforecast/datasets/data/witan_demo/transitions.csv")
     t = demo.transitions
     assert t["count"].sum() == len(raw)
     for year, n in raw.groupby("calendar-year").size().items():
@@ -52,7 +52,7 @@ def test_seed_year_population_is_2153_children_in_378_states(demo):
 
 @pytest.mark.skipif(not SHARED.exists(), reason="shared anchors not mounted")
 def test_bundled_copy_matches_the_source():
-    bundled = Path(__file__).parents[1] / "senforecast/datasets_data/witan_demo"
+    bundled = Path(__file__).parents[1] / "senforecast/datasets/data/witan_demo"
     for name in ("transitions.csv", "population.csv", "valid-states.csv", "costs.csv"):
         assert (bundled / name).read_bytes() == (SHARED / name).read_bytes()
 

@@ -13,7 +13,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import metrics
+from ..evaluation import metrics
 from .flow import AgeFlowModel
 from .intervals import GroupedCalibration
 from .pooled import PooledTrendModel, calibration_errors

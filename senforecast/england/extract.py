@@ -1,7 +1,7 @@
 """The compact extract of the DfE EHC plans release shipped with senforecast.
 
 ``build_extract`` turns the publisher's files into three small CSVs under
-``senforecast/datasets_data/england/`` (only the columns the library needs);
+``senforecast/datasets/data/england/`` (only the columns the library needs);
 ``load_england_ehcp`` reads them back, so notebooks and tests need no download.
 Source: Department for Education, "Education, health and care plans", reporting year 2022,
 Open Government Licence v3.0 (see the README next to the files).
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ValidationReport
+from ..core.errors import ValidationReport
 from .areas import find_code_changes, harmonise_areas
 from .reader import EHCPTables, read_ehcp
 
@@ -21,7 +21,7 @@ EXTRACT_FILES = ("areas.csv", "ehcp_age.csv", "ehcp_setting.csv")
 
 
 def _extract_dir() -> Path:
-    return Path(str(resources.files("senforecast") / "datasets_data" / "england"))
+    return Path(str(resources.files("senforecast.datasets") / "data" / "england"))
 
 
 def build_extract(*release_files: str | Path, out_dir: str | Path | None = None) -> EHCPTables:
@@ -32,7 +32,7 @@ def build_extract(*release_files: str | Path, out_dir: str | Path | None = None)
     *release_files : path
         ``sen2_age_caseload.csv``, ``sen2_estab_caseload.csv`` (or a later-layout file).
     out_dir : path, optional
-        Where to write; default the package's ``datasets_data/england``.
+        Where to write; default the package's ``datasets/data/england``.
 
     Returns
     -------

@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ModelError, SenForecastError
+from ..core.errors import ModelError, SenForecastError
 from ..projection import Projection
 from .intervals import GroupedCalibration
 from .pooled import MAX_LOG_GROWTH, calibration_errors, shrinkage_weight

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputValidationError, Problem, ValidationReport
-from ..suppression import parse_counts
+from ..core.errors import InputValidationError, Problem, ValidationReport
+from ..io.markers import parse_counts
 
 AGE_GROUPS: tuple[str, ...] = ("0-4", "5-10", "11-15", "16-19", "20-25")
 """Age groups of the release (age at 31 August), youngest first; ``total`` is all ages."""

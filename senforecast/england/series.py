@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ModelError, SenForecastError
+from ..core.errors import ModelError, SenForecastError
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """Readers of input files: the canonical tables (CSV/Excel) and published aggregates.
 
 Every reader validates what it reads and raises one
-:class:`~senforecast.errors.InputValidationError` listing every problem with its file, row and
-column; recoverable issues are warned about (:class:`~senforecast.errors.InputWarning`) and
-counted in an optional :class:`~senforecast.errors.ValidationReport`.
+:class:`~senforecast.core.errors.InputValidationError` listing every problem with its file, row and
+column; recoverable issues are warned about (:class:`~senforecast.core.errors.InputWarning`) and
+counted in an optional :class:`~senforecast.core.errors.ValidationReport`.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Nothing here knows about the canonical tables: a :class:`RawTable` is the header (one or
 more candidate names per column) and the cell values as text, each data row labelled with
 the row number the analyst sees in Excel. Anything that cannot be read raises
-:class:`~senforecast.errors.InputValidationError` naming the file.
+:class:`~senforecast.core.errors.InputValidationError` naming the file.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from typing import Iterable, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
+from ..core.errors import InputValidationError, InputWarning, Problem, ValidationReport
 
 Source = Union[str, os.PathLike, pd.DataFrame]
 

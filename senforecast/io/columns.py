@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping
 
-from ..errors import Problem
+from ..core.errors import Problem
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "pupil_id": ("pupil_id", "upn", "pupil", "pupilid", "child_id", "childid", "person_id", "id",

@@ -7,8 +7,8 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..data import LocalAreaData
-from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
+from ..core.data import LocalAreaData
+from ..core.errors import InputValidationError, InputWarning, Problem, ValidationReport
 from ._source import Source
 from .tables import ReadResult, read_table, scheme_codes
 
@@ -59,7 +59,7 @@ def read_local_area(
     plans, population, provision, census, placements, costs : path or DataFrame, optional
         The tables to read (see ``docs/contracts.md``).
     need_scheme : str or iterable of str, optional
-        Name of a need-code scheme (``senforecast.codes.get_scheme``) or the allowed need codes.
+        Name of a need-code scheme (``senforecast.core.codes.get_scheme``) or the allowed need codes.
         Without it need codes are not checked.
     columns : dict, optional
         Header mapping ``{header in file: canonical name}`` used for every file, or

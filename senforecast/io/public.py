@@ -19,9 +19,9 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import InputValidationError, Problem, ValidationReport
-from ..schema import YEAR_MAX, YEAR_MIN, parse_ncy, parse_year_label
-from ..suppression import parse_counts
+from ..core.errors import InputValidationError, Problem, ValidationReport
+from ..core.schema import YEAR_MAX, YEAR_MIN, parse_ncy, parse_year_label
+from .markers import parse_counts
 from ._source import RawTable, Source, _warn, read_raw
 from .columns import normalise
 
@@ -98,7 +98,7 @@ def _canonical_breakdowns(names: Sequence[str]) -> dict[str, str]:
 
 
 def _is_numeric_column(values: pd.Series) -> bool:
-    from ..suppression import SUPPRESSION_MARKERS
+    from .markers import SUPPRESSION_MARKERS
 
     vals = values.dropna()
     if vals.empty:

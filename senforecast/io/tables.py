@@ -7,9 +7,9 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import InputValidationError, Problem, ValidationReport
-from ..ncy import NCY_MAX, NCY_MIN, age_to_ncy
-from ..schema import TABLE_COLUMNS, parse_ncy, validate_table
+from ..core.errors import InputValidationError, Problem, ValidationReport
+from ..core.ncy import NCY_MAX, NCY_MIN, age_to_ncy
+from ..core.schema import TABLE_COLUMNS, parse_ncy, validate_table
 from ._source import Source, _warn, read_raw
 from .columns import resolve_columns
 
@@ -33,7 +33,7 @@ class ReadResult:
 
 
 def scheme_codes(need_scheme) -> list[str] | None:
-    """Need codes of a scheme given by name (via ``senforecast.codes.get_scheme``) or as codes.
+    """Need codes of a scheme given by name (via ``senforecast.core.codes.get_scheme``) or as codes.
 
     Returns None when the scheme is None or ``get_scheme`` is not available, in which case
     need codes are not checked.
@@ -48,7 +48,7 @@ def scheme_codes(need_scheme) -> list[str] | None:
     if need_scheme is None:
         return None
     if isinstance(need_scheme, str):
-        from .. import codes
+        from ..core import codes
 
         get_scheme = getattr(codes, "get_scheme", None)
         if get_scheme is None:
@@ -62,7 +62,7 @@ def _setting_codes(settings) -> list[str] | None:
         return None
     if isinstance(settings, pd.DataFrame):
         settings = settings["setting"]
-    from ..codes import SETTING_KINDS
+    from ..core.codes import SETTING_KINDS
 
     # a plan may name a register code or a setting type such as 'mainstream'
     return sorted(set(map(str, settings)) | set(SETTING_KINDS))

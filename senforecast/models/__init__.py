@@ -5,7 +5,7 @@ import importlib
 
 # name -> submodule; loaded on first use so `import senforecast.models` stays light
 _LAZY = {
-    "CohortModel": "cohort",
+    "CohortModel": "cohort.model",
     "PrevalenceModel": "prevalence",
     "decompose_change": "prevalence",
     "LastValue": "baselines",

@@ -26,8 +26,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..data import NO_PLAN, LocalAreaData
-from ..errors import InputWarning, ModelError
+from ..core.data import NO_PLAN, LocalAreaData
+from ..core.errors import InputWarning, ModelError
 from ..projection import DIMS, Projection
 
 __all__ = ["observed_counts", "projection_years", "count_panel", "CountBaseline", "LastValue", "LinearTrend",
@@ -357,7 +357,7 @@ class LastValue(CountBaseline):
     Examples
     --------
     >>> import pandas as pd
-    >>> from senforecast.data import LocalAreaData
+    >>> from senforecast.core.data import LocalAreaData
     >>> plans = pd.DataFrame({"pupil_id": list("abcde"), "year": [2022, 2023, 2023, 2024, 2024],
     ...     "ncy": 5, "need": "ASD", "setting": "MS", "area": "N"})
     >>> p = LastValue().fit(LocalAreaData(plans=plans)).project(years=2, n_draws=200, seed=1)
@@ -395,7 +395,7 @@ class LinearTrend(CountBaseline):
     Examples
     --------
     >>> import pandas as pd
-    >>> from senforecast.data import LocalAreaData
+    >>> from senforecast.core.data import LocalAreaData
     >>> rows = [(f"{y}-{i}", y) for y, n in [(2022, 10), (2023, 12), (2024, 14)] for i in range(n)]
     >>> plans = pd.DataFrame(rows, columns=["pupil_id", "year"]).assign(
     ...     ncy=5, need="ASD", setting="MS", area="N")
@@ -445,7 +445,7 @@ class LogLinearTrend(CountBaseline):
     Examples
     --------
     >>> import pandas as pd
-    >>> from senforecast.data import LocalAreaData
+    >>> from senforecast.core.data import LocalAreaData
     >>> rows = [(f"{y}-{i}", y) for y, n in [(2022, 100), (2023, 110), (2024, 121)] for i in range(n)]
     >>> plans = pd.DataFrame(rows, columns=["pupil_id", "year"]).assign(
     ...     ncy=5, need="ASD", setting="MS", area="N")

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from ..data import LocalAreaData
-from ..errors import InputWarning, ModelError
+from ..core.data import LocalAreaData
+from ..core.errors import InputWarning, ModelError
 from ..projection import DIMS, Projection
 from .baselines import count_panel, observed_counts, projection_years
 
@@ -180,7 +180,7 @@ class PrevalenceModel:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from senforecast.data import LocalAreaData
+    >>> from senforecast.core.data import LocalAreaData
     >>> rng = np.random.default_rng(0)
     >>> years = range(2018, 2025)
     >>> pop = pd.DataFrame([(y, "N", k, 1000) for y in range(2018, 2031) for k in range(1, 4)],

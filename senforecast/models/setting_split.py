@@ -51,9 +51,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ..data import NO_PLAN, LocalAreaData
-from ..errors import InputWarning, ModelError
-from ..ncy import phase
+from ..core.data import NO_PLAN, LocalAreaData
+from ..core.errors import InputWarning, ModelError
+from ..core.ncy import phase
 from ..projection import DIMS, Projection
 from .baselines import observed_counts
 
@@ -197,7 +197,7 @@ class SettingSplit:
     ----------
     by : sequence of str
         Dimensions whose setting mix is estimated separately, among ``area, ncy, need, phase``
-        (``phase`` from :func:`senforecast.ncy.phase`). Order them from coarse to fine: a group
+        (``phase`` from :func:`senforecast.core.ncy.phase`). Order them from coarse to fine: a group
         borrows strength from the group of ``by[:-1]``, which borrows from ``by[:-2]``, and so
         on up to the authority's overall mix.
     window : int, optional
@@ -235,7 +235,7 @@ class SettingSplit:
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from senforecast.data import LocalAreaData
+    >>> from senforecast.core.data import LocalAreaData
     >>> rng = np.random.default_rng(0)
     >>> need = np.tile(["ASD", "SLD"], 300)
     >>> setting = np.where(need == "ASD", rng.choice(["MS", "SS"], 600, p=[0.8, 0.2]),
@@ -289,7 +289,7 @@ class SettingSplit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from senforecast.data import LocalAreaData
+        >>> from senforecast.core.data import LocalAreaData
         >>> plans = pd.DataFrame({"pupil_id": list("abcd"), "year": 2025, "ncy": [1, 2, 8, 9],
         ...     "need": "ASD", "setting": ["MS", "MS", "MS", "SS"], "area": "N"})
         >>> s = SettingSplit(by=("phase",), window=1).fit(LocalAreaData(plans=plans))
@@ -464,7 +464,7 @@ class SettingSplit:
         Examples
         --------
         >>> import numpy as np, pandas as pd
-        >>> from senforecast.data import LocalAreaData
+        >>> from senforecast.core.data import LocalAreaData
         >>> from senforecast.projection import Projection
         >>> plans = pd.DataFrame({"pupil_id": list("abcdef"), "year": 2025, "ncy": 3,
         ...     "need": ["ASD"] * 3 + ["SLD"] * 3, "setting": ["MS", "MS", "SS", "SS", "SS", "MS"],

@@ -1,0 +1,559 @@
+"""Rolling-origin backtests, model comparison by skill, and ensembles of projections.
+
+A backtest pretends it is an earlier January: for each *origin* year it keeps only the data up
+to that census, refits a fresh copy of the model, projects the following years and scores the
+projection against what actually happened. Any object with ``fit(data)`` and
+``project(years=..., n_draws=..., seed=...)`` works (the cohort model, the prevalence model,
+the naive baselines, a user's own model).
+
+Population: the backtest keeps the *whole* population table, so the refitted model sees the
+true population of the years it projects (a perfect population forecast). Errors measured here
+are therefore the model's own errors, not population-projection errors, which a real forecast
+also carries.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from ..core.data import LocalAreaData
+from ..core.errors import ModelError
+from ..models.baselines import CountBaseline, LastValue, LinearTrend, observed_counts
+from ..projection import DIMS, Projection
+
+__all__ = ["backtest", "BacktestResult", "truncate_data", "compare_models", "ensemble", "EnsembleModel"]
+
+GROUPINGS: tuple[str, ...] = ("total", "need", "setting", "ncy", "area")
+_QS = {"p025": 0.025, "p10": 0.10, "median": 0.5, "p90": 0.90, "p975": 0.975}
+# metrics where lower is better, used for skill and ranking
+_LOWER_BETTER = ("mae", "wape", "mape", "crps", "interval_score80", "interval_score95")
+
+
+def truncate_data(data: LocalAreaData, origin: int) -> LocalAreaData:
+    """The data as it stood after the January census of ``origin``.
+
+    Keeps plans, census and placements of years up to ``origin`` and transitions that start
+    before it (a transition labelled ``y`` ends at census ``y + 1``). Population, provision and
+    costs are kept whole (see the module note on population).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> plans = pd.DataFrame({"pupil_id": ["a", "a", "a"], "year": [2022, 2023, 2024], "ncy": [1, 2, 3],
+    ...     "need": "ASD", "setting": "MS", "area": "N"})
+    >>> truncate_data(LocalAreaData(plans=plans), 2023).plans["year"].tolist()
+    [2022, 2023]
+    """
+    changes: dict[str, object] = {}
+    for name in ("plans", "census", "placements"):
+        t = getattr(data, name)
+        if t is not None and "year" in t.columns:
+            changes[name] = t[t["year"] <= origin].reset_index(drop=True)
+    if data.transitions is not None:
+        t = data.transitions
+        changes["transitions"] = t[t["year"] <= origin - 1].reset_index(drop=True)
+    # own copy of the report: refitting may record counts in it (e.g. transition anomalies)
+    changes["report"] = copy.deepcopy(data.report)
+    return dataclasses.replace(data, **changes)
+
+
+@dataclasses.dataclass
+class BacktestResult:
+    """Scores and the projections-versus-actuals of one model's rolling-origin backtest.
+
+    Attributes
+    ----------
+    model : str
+        Name of the model.
+    scores : DataFrame
+        One row per ``grouping`` (total, need, ...) and ``horizon`` (years after the origin):
+        ``n`` (cells x origins scored), ``mae``, ``wape``, ``mape``, ``bias``, ``coverage80``,
+        ``coverage95``, ``interval_score80``, ``interval_score95``, ``crps``.
+    scores_by_origin : DataFrame
+        The same by ``origin`` as well.
+    forecasts : DataFrame
+        ``model, grouping, group, origin, year, horizon, actual, mean, p025, p10, median, p90,
+        p975, crps``: every projection next to the actual, for charts.
+    skipped : list of str
+        Groupings not scored: the model does not break that dimension down (e.g. ``setting``
+        for the prevalence model), or the data has only one level of it (it equals the total).
+    origins, horizons : list of int
+        Census years projected from, and years ahead scored.
+
+    Examples
+    --------
+    On a steadily growing series the last-value baseline projects too low, more so two
+    years ahead than one:
+
+    >>> from senforecast.models.baselines import LastValue
+    >>> census = pd.DataFrame({"year": range(2015, 2021), "area": "N", "ncy": 5, "need": "ASD",
+    ...                        "count": [10, 12, 14, 16, 18, 20]})
+    >>> res = backtest(LastValue(), LocalAreaData(census=census), horizons=[1, 2], by=["total"])
+    >>> t = res.table()
+    >>> t["horizon"].tolist(), t["n"].tolist()  # origins 2017-2019; only two reach 2 years ahead
+    ([1, 2], [3, 2])
+    >>> bool((t["bias"] < 0).all() and t["wape"].is_monotonic_increasing)
+    True
+    >>> first = res.forecasts.iloc[0]
+    >>> int(first["origin"]), int(first["year"]), float(first["actual"])
+    (2017, 2018, 16.0)
+    """
+
+    model: str
+    scores: pd.DataFrame
+    scores_by_origin: pd.DataFrame
+    forecasts: pd.DataFrame
+    skipped: list[str]
+    origins: list[int]
+    horizons: list[int]
+
+    def table(self, grouping: str = "total",
+              metrics_: Sequence[str] = ("wape", "bias", "coverage80", "coverage95", "crps")) -> pd.DataFrame:
+        """Scores of one grouping, one row per horizon."""
+        s = self.scores[self.scores["grouping"] == grouping]
+        return s[["horizon", "n", *metrics_]].reset_index(drop=True)
+
+    def plot(self, grouping: str = "total", group: str = "total", **kwargs):
+        """Chart of projections from each origin against the actuals of one group.
+
+        Parameters
+        ----------
+        grouping : str
+            ``total`` or a dimension scored (``need``, ``ncy`` ...).
+        group : str
+            The group within it, e.g. ``"ASD"`` (``"total"`` for the total).
+        **kwargs
+            Passed to :func:`senforecast.plotting.charts.backtest_chart`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ..plotting.charts import backtest_chart
+
+        f = self.forecasts[(self.forecasts["grouping"] == grouping) & (self.forecasts["group"] == group)]
+        if f.empty:
+            raise ModelError(f"no backtest rows for {grouping} = {group!r}; groups are "
+                             f"{sorted(self.forecasts.loc[self.forecasts['grouping'] == grouping, 'group'].unique())}")
+        kwargs.setdefault("title", f"Backtest of {self.model}: {group if group != 'total' else 'all children'}")
+        return backtest_chart(f, **kwargs)
+
+
+def _crps_each(actual: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """CRPS per column (same formula as :func:`senforecast.evaluation.metrics.crps_draws`, not averaged)."""
+    x = np.sort(draws, axis=0).astype(float)
+    m = x.shape[0]
+    term1 = np.mean(np.abs(x - actual[None]), axis=0)
+    w = (2 * np.arange(1, m + 1) - m - 1)[:, None]
+    term2 = np.sum(w * x, axis=0) * 2 / m**2
+    return term1 - 0.5 * term2
+
+
+def _label(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    if not keys:
+        return pd.Series(["total"] * len(frame), index=frame.index)
+    return frame[keys].astype(str).agg(" / ".join, axis=1)
+
+
+def _resolves(proj: Projection, key: str, actual_levels: int) -> bool:
+    """Does the projection break the dimension down (not just 'ALL') where actuals do?"""
+    if key not in proj.dims:
+        return False
+    levels = set(proj.cells[key].astype(str))
+    return not (levels == {"ALL"} and actual_levels > 1)
+
+
+def _score_rows(f: pd.DataFrame, point: str) -> dict[str, float]:
+    a = f["actual"].to_numpy(float)
+    p = f[point].to_numpy(float)
+    out = {"n": len(f), "mae": metrics.mae(a, p)}
+    out["wape"] = metrics.wape(a, p) if np.abs(a).sum() > 0 else np.nan
+    out["mape"] = metrics.mape(a, p) if (a != 0).any() else np.nan
+    out["bias"] = metrics.bias(a, p) if np.abs(a).sum() > 0 else np.nan
+    out["coverage80"] = metrics.coverage(a, f["p10"], f["p90"])
+    out["coverage95"] = metrics.coverage(a, f["p025"], f["p975"])
+    out["interval_score80"] = metrics.interval_score(a, f["p10"], f["p90"], alpha=0.2)
+    out["interval_score95"] = metrics.interval_score(a, f["p025"], f["p975"], alpha=0.05)
+    out["crps"] = float(f["crps"].mean())
+    return out
+
+
+def _scores(forecasts: pd.DataFrame, keys: list[str], point: str) -> pd.DataFrame:
+    rows = []
+    for k, f in forecasts.groupby(keys, sort=True):
+        rows.append({**dict(zip(keys, k if isinstance(k, tuple) else (k,))), **_score_rows(f, point)})
+    return pd.DataFrame(rows)
+
+
+def backtest(
+    model,
+    data: LocalAreaData,
+    origins: Sequence[int] | None = None,
+    horizons: Sequence[int] = (1, 2, 3),
+    by: Sequence[str] = GROUPINGS,
+    *,
+    n_draws: int = 500,
+    seed: int = 0,
+    name: str | None = None,
+    min_history: int = 3,
+    point: str = "mean",
+) -> BacktestResult:
+    """Rolling-origin evaluation of a model on held-out census years.
+
+    Parameters
+    ----------
+    model : object with ``fit`` and ``project``
+        Copied (``copy.deepcopy``) and refitted at each origin; the original is not changed.
+    data : LocalAreaData
+    origins : sequence of int, optional
+        Last census year the model may see, one backtest per origin. Default: every year
+        with at least ``min_history`` censuses up to it and at least one later census.
+    horizons : sequence of int
+        Years after the origin to score (1 = the next January).
+    by : sequence of str
+        Groupings to score: ``"total"`` and any of ``need, setting, ncy, area``. A model that
+        does not resolve a dimension (e.g. the prevalence model and ``setting``) is not scored
+        on it (listed in ``skipped``).
+    n_draws : int
+        Draws per projection.
+    seed : int
+        Seed of the first origin's projection (origin i uses ``seed + i``).
+    name : str, optional
+        Model name in tables (default the class name).
+    min_history : int
+        Fewest censuses before a default origin.
+    point : {"mean", "median"}
+        Point forecast scored by MAE, WAPE, MAPE and bias.
+
+    Returns
+    -------
+    BacktestResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from senforecast.models.baselines import LastValue
+    >>> census = pd.DataFrame({"year": range(2015, 2021), "area": "N", "ncy": 5, "need": "ASD",
+    ...                        "count": [10, 12, 14, 16, 18, 20]})
+    >>> res = backtest(LastValue(), LocalAreaData(census=census), horizons=[1], by=["total"])
+    >>> res.origins, res.table()["wape"].round(2).tolist()  # errors 2+2+2 over 16+18+20
+    ([2017, 2018, 2019], [0.11])
+    """
+    name = name or type(model).__name__
+    bad = [b for b in by if b != "total" and b not in DIMS]
+    if bad:
+        raise ModelError(f"backtest groupings must be 'total' or in {list(DIMS)} (got {bad})")
+    if point not in ("mean", "median"):
+        raise ModelError(f"point must be 'mean' or 'median' (got {point!r})")
+    actuals = observed_counts(data, DIMS)
+    years = np.sort(actuals["year"].unique())
+    horizons = sorted(int(h) for h in horizons)
+    if origins is None:
+        origins = [int(y) for y in years[min_history - 1:] if y + horizons[0] <= years[-1]]
+    origins = [int(o) for o in origins]
+    if not origins:
+        raise ModelError(
+            f"{data.name}: no origin leaves {min_history} censuses to fit and a later one to score "
+            f"(census years {years.tolist()})"
+        )
+    levels = {d: actuals[d].astype(str).nunique() for d in DIMS}
+    frames, skipped = [], set()
+    for i, origin in enumerate(origins):
+        target = [origin + h for h in horizons if origin + h <= years[-1]]
+        if not target:
+            continue
+        fitted = copy.deepcopy(model).fit(truncate_data(data, origin))
+        proj = fitted.project(years=target, n_draws=n_draws, seed=seed + i)
+        act = actuals[actuals["year"].isin(target)]
+        for grouping in by:
+            keys = [] if grouping == "total" else [grouping]
+            # a dimension with one level in the data repeats the total; a model that does
+            # not break a dimension down cannot be scored on it
+            if keys and (levels[grouping] < 2 or not _resolves(proj, grouping, levels[grouping])):
+                skipped.add(grouping)
+                continue
+            frames.append(_compare(proj, act, keys, origin, grouping))
+    if not frames:
+        raise ModelError(f"{name}: nothing could be scored (groupings {list(by)})")
+    forecasts = pd.concat(frames, ignore_index=True)
+    forecasts.insert(0, "model", name)
+    scores = _scores(forecasts, ["grouping", "horizon"], point)
+    by_origin = _scores(forecasts, ["grouping", "origin", "horizon"], point)
+    order = {g: i for i, g in enumerate(by)}
+    scores = scores.sort_values(["grouping", "horizon"], key=lambda s: s.map(order) if s.name == "grouping" else s)
+    scores.insert(0, "model", name)
+    by_origin.insert(0, "model", name)
+    return BacktestResult(name, scores.reset_index(drop=True), by_origin, forecasts,
+                          sorted(skipped, key=lambda g: order[g]), origins, horizons)
+
+
+def _compare(proj: Projection, act: pd.DataFrame, keys: list[str], origin: int, grouping: str) -> pd.DataFrame:
+    """Projection summaries next to actuals for one grouping (outer join: a group missing on
+    one side counts as zero there)."""
+    agg = proj.aggregate(keys)
+    draws = agg.draws  # (d, y, g)
+    labels = _label(agg.cells, keys).to_numpy()
+    a = act.groupby(["year", *keys], as_index=False)["count"].sum()
+    a["group"] = _label(a, keys).to_numpy()
+    groups = np.array(sorted(set(labels) | set(a["group"])), dtype=object)
+    gi = {g: j for j, g in enumerate(groups)}
+    full = np.zeros((draws.shape[0], draws.shape[1], len(groups)))
+    for j, g in enumerate(labels):
+        full[:, :, gi[g]] += draws[:, :, j]
+    actual = np.zeros((len(proj.years), len(groups)))
+    yi = {int(y): i for i, y in enumerate(proj.years)}
+    for y, g, c in zip(a["year"], a["group"], a["count"]):
+        actual[yi[int(y)], gi[g]] += c
+    qs = np.quantile(full, list(_QS.values()), axis=0)  # (q, y, g)
+    out = pd.DataFrame({
+        "grouping": grouping,
+        "group": np.tile(groups, len(proj.years)),
+        "origin": origin,
+        "year": np.repeat(proj.years, len(groups)),
+        "horizon": np.repeat(proj.years - origin, len(groups)),
+        "actual": actual.reshape(-1),
+        "mean": full.mean(axis=0).reshape(-1),
+    })
+    for (lab, _), q in zip(_QS.items(), qs):
+        out[lab] = q.reshape(-1)
+    out["crps"] = _crps_each(actual.reshape(-1), full.reshape(full.shape[0], -1))
+    return out
+
+
+def _is_naive(model) -> bool:
+    return isinstance(model, CountBaseline)
+
+
+def compare_models(
+    models: Mapping[str, object],
+    data: LocalAreaData | None = None,
+    origins: Sequence[int] | None = None,
+    horizons: Sequence[int] = (1, 2, 3),
+    by: Sequence[str] = ("total",),
+    *,
+    metric: str = "crps",
+    naive: Sequence[str] | None = None,
+    add_baselines: bool = True,
+    n_draws: int = 500,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Backtest several models and rank them by skill at each horizon.
+
+    Parameters
+    ----------
+    models : mapping of name to model or BacktestResult
+        Models are backtested here; a ``BacktestResult`` is used as it is (so a slow model is
+        backtested once).
+    data : LocalAreaData
+        Needed unless every entry is a ``BacktestResult``.
+    origins, horizons, n_draws, seed
+        Passed to :func:`backtest`.
+    by : sequence of str
+        Groupings to rank within (default the total).
+    metric : str
+        Score to rank on: ``crps`` (default), ``wape``, ``mae``, ``mape``, ``interval_score80``,
+        ``interval_score95``; lower is better.
+    naive : sequence of str, optional
+        Names of the naive models skill is measured against; default every baseline model
+        (:class:`~senforecast.models.baselines.LastValue` etc.) in ``models``.
+    add_baselines : bool
+        Add "last value" and "linear trend (3)" baselines when ``models`` has none.
+
+    Returns
+    -------
+    DataFrame
+        ``grouping, horizon, rank, model, <metric>, skill`` and the other scores, where
+        ``skill = 1 - metric / metric of the best naive model`` at that grouping and horizon
+        (above 0 beats every naive forecast; 0.2 = 20% better).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from senforecast.models.baselines import LastValue, LinearTrend
+    >>> census = pd.DataFrame({"year": range(2012, 2021), "area": "N", "ncy": 5, "need": "ASD",
+    ...                        "count": [100, 110, 120, 130, 140, 150, 160, 170, 180]})
+    >>> t = compare_models({"last": LastValue(), "trend": LinearTrend(3)},
+    ...                    LocalAreaData(census=census), horizons=[1], n_draws=200)
+    >>> t[["model", "rank"]].values.tolist()
+    [['trend', 1], ['last', 2]]
+    """
+    if metric not in _LOWER_BETTER:
+        raise ModelError(f"metric must be one of {_LOWER_BETTER} (got {metric!r})")
+    entries = dict(models)
+    naive_names = list(naive) if naive is not None else [k for k, m in entries.items() if _is_naive(m)]
+    if not naive_names and add_baselines:
+        entries["naive: last value"] = LastValue()
+        entries["naive: linear trend (3)"] = LinearTrend(window=3)
+        naive_names = ["naive: last value", "naive: linear trend (3)"]
+    results = []
+    for nm, m in entries.items():
+        if isinstance(m, BacktestResult):
+            results.append(m.scores.assign(model=nm))
+        else:
+            if data is None:
+                raise ModelError("compare_models needs data to backtest models")
+            results.append(backtest(m, data, origins, horizons, by, n_draws=n_draws, seed=seed,
+                                    name=nm).scores)
+    scores = pd.concat(results, ignore_index=True)
+    scores = scores[scores["grouping"].isin(list(by))]
+    best_naive = (scores[scores["model"].isin(naive_names)]
+                  .groupby(["grouping", "horizon"])[metric].min().rename("_naive"))
+    scores = scores.join(best_naive, on=["grouping", "horizon"])
+    scores["skill"] = 1 - scores[metric] / scores["_naive"]
+    scores = scores.drop(columns="_naive")
+    scores["rank"] = scores.groupby(["grouping", "horizon"])[metric].rank(method="min").astype(int)
+    order = {g: i for i, g in enumerate(by)}
+    scores = scores.sort_values(["grouping", "horizon", "rank"],
+                                key=lambda s: s.map(order) if s.name == "grouping" else s)
+    lead = ["grouping", "horizon", "rank", "model", metric, "skill"]
+    return scores[lead + [c for c in scores.columns if c not in lead]].reset_index(drop=True)
+
+
+def ensemble(
+    projections: Mapping[str, Projection] | Sequence[Projection],
+    weights: Mapping[str, float] | Sequence[float] | None = None,
+    *,
+    n_draws: int | None = None,
+    seed: int | None = None,
+) -> Projection:
+    """Weighted mixture of several projections' draws.
+
+    Each output draw is a whole draw (all years and cells together) of one member, chosen
+    with probability proportional to its weight, so the mixture keeps every member's
+    correlation across years and cells. Members are aggregated to the dimensions all of them
+    resolve (e.g. a cohort model with settings and a prevalence model without are combined
+    over ``area, ncy, need``) and to the years they share.
+
+    Parameters
+    ----------
+    projections : mapping of name to Projection, or sequence
+    weights : mapping or sequence of float, optional
+        Non-negative, need not sum to one; default equal. Skill from :func:`compare_models`
+        is a natural choice.
+    n_draws : int, optional
+        Draws of the ensemble (default the largest member's).
+    seed : int, optional
+
+    Returns
+    -------
+    Projection
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> cells = pd.DataFrame({"need": ["ASD"]})
+    >>> a = Projection(np.zeros((100, 1, 1)), [2030], cells)
+    >>> b = Projection(np.ones((100, 1, 1)), [2030], cells)
+    >>> e = ensemble({"a": a, "b": b}, weights={"a": 3, "b": 1}, n_draws=4000, seed=0)
+    >>> round(float(e.draws.mean()), 2)
+    0.25
+    """
+    if isinstance(projections, Mapping):
+        names, projs = list(projections), list(projections.values())
+    else:
+        projs = list(projections)
+        names = [str(p.meta.get("model", f"model{i}")) for i, p in enumerate(projs)]
+    if not projs:
+        raise ModelError("ensemble needs at least one projection")
+    if weights is None:
+        w = np.ones(len(projs))
+    elif isinstance(weights, Mapping):
+        missing = [n for n in names if n not in weights]
+        if missing:
+            raise ModelError(f"no weight for {missing}")
+        w = np.array([float(weights[n]) for n in names])
+    else:
+        w = np.asarray(list(weights), dtype=float)
+    if len(w) != len(projs) or (w < 0).any() or w.sum() <= 0:
+        raise ModelError("weights must be one non-negative number per projection, not all zero")
+    w = w / w.sum()
+    years = sorted(set.intersection(*(set(p.years.tolist()) for p in projs)))
+    if not years:
+        raise ModelError("the projections share no year")
+    dims = [d for d in DIMS if all(d in p.dims and set(p.cells[d].astype(str)) != {"ALL"} for p in projs)]
+    aggs = [p.aggregate(dims) for p in projs]
+    # union of cells, matched on string labels
+    labels = [_label(a.cells, dims).to_numpy() for a in aggs]
+    union = sorted(set().union(*map(set, labels)))
+    ui = {g: j for j, g in enumerate(union)}
+    cell_rows = {}
+    for a, lab in zip(aggs, labels):
+        for j, g in enumerate(lab):
+            cell_rows.setdefault(g, a.cells.iloc[j])
+    n = n_draws or max(p.n_draws for p in projs)
+    rng = np.random.default_rng(seed)
+    member = rng.choice(len(projs), size=n, p=w)
+    out = np.zeros((n, len(years), len(union)))
+    for k, (a, lab) in enumerate(zip(aggs, labels)):
+        idx = np.where(member == k)[0]
+        if len(idx) == 0:
+            continue
+        yi = [int(np.where(a.years == y)[0][0]) for y in years]
+        pick = rng.integers(0, a.n_draws, size=len(idx))
+        cols = [ui[g] for g in lab]
+        sub = a.draws[pick][:, yi, :]
+        out[np.ix_(idx, np.arange(len(years)), cols)] = sub
+    cells = pd.DataFrame([cell_rows[g] for g in union]).reset_index(drop=True)
+    if not dims:
+        cells = pd.DataFrame(index=range(1))
+    for d in DIMS:
+        if d not in cells.columns:
+            cells[d] = "ALL"
+    hist = aggs[0].history
+    return Projection(out, years, cells[list(DIMS)], history=hist,
+                      meta={"model": "ensemble", "members": dict(zip(names, w.round(4).tolist())),
+                            "seed": seed})
+
+
+class EnsembleModel:
+    """Several models fitted together and projected as a weighted mixture (see :func:`ensemble`).
+
+    Has the common model face, so an ensemble can itself be backtested and compared.
+
+    Parameters
+    ----------
+    models : mapping of name to model
+        Unfitted models with ``fit``/``project``.
+    weights : mapping of name to float, optional
+        Mixture weights (default equal).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from senforecast.models.baselines import LastValue, LinearTrend
+    >>> census = pd.DataFrame({"year": range(2015, 2021), "area": "N", "ncy": 5, "need": "ASD",
+    ...                        "count": [10, 12, 14, 16, 18, 20]})
+    >>> m = EnsembleModel({"last": LastValue(), "trend": LinearTrend(3)}).fit(LocalAreaData(census=census))
+    >>> p = m.project(years=1, n_draws=2000, seed=0)
+    >>> 20 < float(p.total().mean()) < 22  # halfway between 20 (last value) and 22 (trend)
+    True
+    """
+
+    def __init__(self, models: Mapping[str, object], weights: Mapping[str, float] | None = None) -> None:
+        self.models = dict(models)
+        self.weights = None if weights is None else dict(weights)
+
+    def __repr__(self) -> str:
+        return f"EnsembleModel({list(self.models)}, weights={self.weights})"
+
+    def fit(self, data: LocalAreaData) -> "EnsembleModel":
+        """Fit every member on ``data``; returns self."""
+        self.fitted_ = {k: copy.deepcopy(m).fit(data) for k, m in self.models.items()}
+        return self
+
+    def project(self, years=5, population=None, scenario=None, n_draws: int = 1000,
+                seed: int | None = None) -> Projection:
+        """Project every member (seeds ``seed``, ``seed + 1``, ...) and mix their draws."""
+        if not hasattr(self, "fitted_"):
+            raise ModelError("EnsembleModel is not fitted: call .fit(data) first")
+        base = 0 if seed is None else seed
+        projs = {k: m.project(years=years, population=population, scenario=scenario,
+                              n_draws=n_draws, seed=None if seed is None else base + i)
+                 for i, (k, m) in enumerate(self.fitted_.items())}
+        return ensemble(projs, self.weights, n_draws=n_draws,
+                        seed=None if seed is None else base + len(projs))

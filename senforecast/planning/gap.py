@@ -1,0 +1,760 @@
+"""Gap analysis: projected demand for specialist places against the capacity timeline.
+
+Demand for specialist places is the projected number of children in local specialist
+settings (resource bases, special schools, units) and out-of-county settings (independent,
+other LA) - where they *would* be placed is decided afresh by the allocation, so a child now
+out of county comes back when a local place that can take them exists. A projection without
+settings (setting ``"ALL"``) needs a ``specialist_share``.
+
+Tables (all tidy, one row per year and group):
+
+* :meth:`GapAnalysis.by_year` - the whole authority;
+* :meth:`GapAnalysis.by_group` - designation x phase x area. Each need is counted under the
+  most specific designation of a local base that takes it (``ASD`` before ``*``), and a base
+  that spans phases has its places split across phases in proportion to the year groups it
+  covers, so groups partition both demand and places: their gaps add up to the total gap;
+* :meth:`GapAnalysis.by_base` - each base: capacity, projected roll (when the projection
+  has the base as a setting) and the children the allocation places there;
+* :meth:`GapAnalysis.starting_point` - on roll against capacity in the last census year;
+* :meth:`GapAnalysis.unplaced` - who goes out of county and why.
+
+"Spare" is capacity minus demand (negative = places short); the probability of shortfall is
+the share of draws in which demand exceeds capacity.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .allocation import Allocation, allocate, unplaced_table
+from .capacity import ALL_NEEDS, capacity_timeline, local_bases, out_of_county_cost, parse_designation, validate_provision
+from ..core.codes import OUT_OF_COUNTY_KINDS, SETTING_KINDS, SPECIALIST_KINDS
+from ..core.errors import InputWarning, SenForecastError
+from ..core.ncy import PHASES, phase
+from ..projection import Projection, group_sum, quantile_label
+from ..core.scenarios import ProvisionChange, Scenario
+
+DEMAND_KINDS = SPECIALIST_KINDS | OUT_OF_COUNTY_KINDS
+NO_DESIGNATION = "(no base)"
+REASON_PROJECTED_OOC = "projected out of county"
+
+
+def _interval(confidence: float) -> tuple[float, float]:
+    if not 0 < confidence < 1:
+        raise SenForecastError(f"confidence must be between 0 and 1 (got {confidence})")
+    lo = (1 - confidence) / 2
+    return lo, 1 - lo
+
+
+def setting_kinds(projection: Projection, provision: pd.DataFrame,
+                  extra: Mapping[str, str] | None = None) -> pd.Series:
+    """Kind of each setting in a projection: from the provision register, a kind name used
+    as a setting, or ``extra``; unknown settings get ``"unknown"``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> p = Projection(np.ones((1, 1, 3)), [2026], pd.DataFrame({"setting": ["RB1", "independent", "MS"]}))
+    >>> reg = pd.DataFrame({"setting": ["RB1"], "kind": ["resource_base"], "capacity": [10]})
+    >>> setting_kinds(p, reg, {"MS": "mainstream"}).to_dict()
+    {'RB1': 'resource_base', 'independent': 'independent', 'MS': 'mainstream'}
+    """
+    if "setting" not in projection.cells.columns:
+        return pd.Series({"ALL": "ALL"})
+    reg = dict(zip(provision["setting"].astype(str), provision["kind"]))
+    out = {}
+    for s in projection.cells["setting"].astype(str).unique():
+        if extra and s in extra:
+            out[s] = extra[s]
+        elif s in reg:
+            out[s] = reg[s]
+        elif s in SETTING_KINDS or s == "ALL":
+            out[s] = s
+        else:
+            out[s] = "unknown"
+    return pd.Series(out)
+
+
+def specialist_demand(
+    projection: Projection,
+    provision: pd.DataFrame,
+    *,
+    specialist_share: float | pd.DataFrame | None = None,
+    kinds: Mapping[str, str] | None = None,
+    seed: int | None = None,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Draws of the children needing a specialist place, by (area, ncy, need).
+
+    Parameters
+    ----------
+    projection : Projection
+        With dimensions ``ncy`` and ideally ``area``, ``need``, ``setting``.
+    provision : DataFrame
+        The register; it tells which settings are specialist or out of county.
+    specialist_share : float or DataFrame, optional
+        For cells with setting ``"ALL"``: share of children needing a specialist place
+        (a DataFrame has some of ``area, ncy, need`` and a ``share`` column). Each child is
+        counted in with this probability (binomial thinning), so the intervals carry it.
+    kinds : mapping, optional
+        Kind of setting codes that are not in the register (e.g. ``{"MS": "mainstream"}``).
+    seed : int, optional
+        Seed of the thinning.
+
+    Returns
+    -------
+    demand : ndarray (n_draws, n_years, n_groups)
+    groups : DataFrame with ``area, ncy, need``
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> cells = pd.DataFrame({"area": ["N"] * 3, "ncy": [3] * 3, "need": ["ASD"] * 3,
+    ...                       "setting": ["RB1", "OOC", "MS"]})
+    >>> p = Projection(np.array([[[4, 2, 30]]]), [2026], cells)
+    >>> reg = pd.DataFrame({"setting": ["RB1", "OOC"], "kind": ["resource_base", "independent"],
+    ...                     "capacity": [10, None]})
+    >>> d, g = specialist_demand(p, reg, kinds={"MS": "mainstream"})
+    >>> d.tolist(), g.to_dict("records")
+    ([[[6.0]]], [{'area': 'N', 'ncy': 3, 'need': 'ASD'}])
+    """
+    local, ooc, groups = _demand_parts(projection, provision, specialist_share=specialist_share,
+                                       kinds=kinds, seed=seed)
+    return local + ooc, groups
+
+
+def _demand_parts(projection: Projection, provision: pd.DataFrame, *, specialist_share=None,
+                  kinds=None, seed=None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Specialist demand split into children projected in local settings (or with no
+    setting) and children projected out of county, by (area, ncy, need)."""
+    cells = projection.cells.copy()
+    if "ncy" not in cells.columns or (cells["ncy"].astype(str) == "ALL").any():
+        raise SenForecastError(
+            "the gap analysis needs projections by NCY (age ranges of bases are by NCY); "
+            "project with a model that keeps the ncy dimension"
+        )
+    for dim in ("area", "need", "setting"):
+        if dim not in cells.columns:
+            cells[dim] = "ALL"
+    if (cells["need"].astype(str) == "ALL").any():
+        warnings.warn("projection has no need dimension: every base is treated as able to take every "
+                      "child, whatever its designation", InputWarning, stacklevel=2)
+    kind_of = setting_kinds(Projection(projection.draws[:1, :1], projection.years[:1], cells[["setting"]]),
+                            provision, kinds)
+    unknown = sorted(kind_of[kind_of == "unknown"].index)
+    if unknown:
+        warnings.warn(
+            f"settings {unknown} are not in the provision register and are not a setting kind; "
+            "they are counted as not needing a specialist place (pass kinds={...} to say what they are)",
+            InputWarning, stacklevel=2)
+    cell_kind = cells["setting"].astype(str).map(kind_of).to_numpy()
+    all_cells = cell_kind == "ALL"
+    keep = np.isin(cell_kind, list(DEMAND_KINDS)) | all_cells
+    if not keep.any():
+        raise SenForecastError(
+            "no projected children are in specialist or out-of-county settings: check the provision "
+            "register's kinds match the projection's setting codes"
+        )
+    keys_k = cells.loc[keep, ["area", "ncy", "need"]].astype({"area": str, "need": str}).reset_index(drop=True)
+    codes_k = keys_k.groupby(["area", "ncy", "need"], sort=True).ngroup().to_numpy()
+    groups = keys_k.assign(_g=codes_k).drop_duplicates("_g").sort_values("_g").drop(columns="_g")
+    groups = groups.reset_index(drop=True)
+    groups["ncy"] = groups["ncy"].astype(int)
+    codes = np.full(len(cells), -1)
+    codes[keep] = codes_k
+    is_ooc = np.isin(cell_kind, list(OUT_OF_COUNTY_KINDS))
+    local = keep & ~all_cells & ~is_ooc
+    # sum only the counted cells, without a float copy of the whole draws array
+    demand = _collapse(projection.draws, np.where(local, codes, -1), len(groups))
+    ooc = _collapse(projection.draws, np.where(is_ooc, codes, -1), len(groups))
+    if all_cells.any():
+        if specialist_share is None:
+            raise SenForecastError(
+                "the projection has no settings (setting 'ALL'): pass specialist_share=0.3 (or a table "
+                "with a 'share' column by need/ncy/area) to say what share need a specialist place"
+            )
+        share = _share_per_cell(cells[all_cells].reset_index(drop=True), specialist_share)
+        rng = np.random.default_rng(seed)
+        part = projection.draws[:, :, all_cells].astype(float)
+        if np.allclose(part, np.round(part)):
+            part = rng.binomial(np.round(part).astype(np.int64), share[None, None, :]).astype(float)
+        else:
+            part = part * share[None, None, :]
+        demand += _collapse(part, codes[all_cells], len(groups))
+    return demand, ooc, groups
+
+
+def _collapse(arr: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum the last axis of ``arr`` into ``n_groups`` groups (codes -1 are left out), as floats."""
+    return group_sum(arr, codes, n_groups, dtype=np.float64)
+
+
+def _share_per_cell(cells: pd.DataFrame, share: float | pd.DataFrame) -> np.ndarray:
+    if not isinstance(share, pd.DataFrame):
+        s = float(share)
+        if not 0 <= s <= 1:
+            raise SenForecastError(f"specialist_share must be between 0 and 1 (got {s})")
+        return np.full(len(cells), s)
+    keys = [c for c in ("area", "ncy", "need") if c in share.columns]
+    if "share" not in share.columns or not keys:
+        raise SenForecastError("a specialist_share table needs a 'share' column and some of area, ncy, need")
+    m = cells[keys].merge(share[keys + ["share"]], on=keys, how="left")["share"]
+    if m.isna().any():
+        miss = cells.loc[m.isna().to_numpy(), keys].drop_duplicates().head(5).to_dict("records")
+        raise SenForecastError(f"specialist_share has no row for {miss}; add them")
+    return m.to_numpy(float)
+
+
+def designation_label(designation: object) -> str:
+    """Canonical label of a designation: sorted need codes joined by ';', or '*'.
+
+    Examples
+    --------
+    >>> designation_label("SLD; PMLD"), designation_label(None)
+    ('PMLD;SLD', '*')
+    """
+    codes = parse_designation(designation)
+    return ALL_NEEDS if codes is None else ";".join(sorted(codes))
+
+
+def designation_groups(bases: pd.DataFrame) -> np.ndarray:
+    """Designation group of each base, as used by :meth:`GapAnalysis.by_group`.
+
+    Bases that take a common need at a common age compete for the same children, so they are
+    joined into one group (transitively); its label is the union of their need codes. Bases
+    taking every need (``*``) form the group ``"*"``. Groups partition the bases, so their
+    places add up to the total.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bases = pd.DataFrame({"designation": ["ASD;SLCD", "ASD;SLD", "SLD;PMLD", "ASD", "*"],
+    ...                       "min_ncy": [0, 0, 2, 7, 0], "max_ncy": [6, 6, 6, 11, 13]})
+    >>> designation_groups(bases).tolist()
+    ['ASD;PMLD;SLCD;SLD', 'ASD;PMLD;SLCD;SLD', 'ASD;PMLD;SLCD;SLD', 'ASD', '*']
+    """
+    codes = [parse_designation(d) for d in bases["designation"]]
+    lo = bases["min_ncy"].to_numpy(int)
+    hi = bases["max_ncy"].to_numpy(int)
+    parent = list(range(len(codes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(codes)):
+        for j in range(i + 1, len(codes)):
+            if codes[i] is None or codes[j] is None:
+                continue
+            if codes[i] & codes[j] and lo[i] <= hi[j] and lo[j] <= hi[i]:
+                parent[root(i)] = root(j)
+    needs: dict[int, set[str]] = {}
+    for i, c in enumerate(codes):
+        if c is not None:
+            needs.setdefault(root(i), set()).update(c)
+    return np.array([ALL_NEEDS if c is None else ";".join(sorted(needs[root(i)])) for i, c in enumerate(codes)],
+                    dtype=object)
+
+
+def group_designations(groups: pd.DataFrame, bases: pd.DataFrame) -> np.ndarray:
+    """Designation group each demand group (need, ncy) is counted under.
+
+    The group of the bases that take the need at that NCY (unique: such bases are joined by
+    :func:`designation_groups`); otherwise ``"*"`` when an all-needs base covers the age; else
+    the group of a base that takes the need at another age; else ``"(no base)"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> bases = pd.DataFrame({"designation": ["ASD", "*"], "min_ncy": [0, 7], "max_ncy": [6, 13]})
+    >>> groups = pd.DataFrame({"need": ["ASD", "ASD", "SLD", "SLD"], "ncy": [3, 9, 3, 9]})
+    >>> group_designations(groups, bases).tolist()
+    ['ASD', '*', '(no base)', '*']
+    """
+    labels = designation_groups(bases)
+    codes = [parse_designation(d) for d in bases["designation"]]
+    lo = bases["min_ncy"].to_numpy(int)
+    hi = bases["max_ncy"].to_numpy(int)
+    out = np.empty(len(groups), dtype=object)
+    cache: dict[tuple[str, int], str] = {}
+    for k, (need, ncy) in enumerate(zip(groups["need"].astype(str), groups["ncy"].astype(int))):
+        if (need, ncy) not in cache:
+            age = (lo <= ncy) & (ncy <= hi)
+            takes = np.array([c is not None and (need in c or need == "ALL") for c in codes], dtype=bool)
+            star = np.array([c is None for c in codes], dtype=bool)
+            if (takes & age).any():
+                cache[need, ncy] = labels[np.flatnonzero(takes & age)[0]]
+            elif (star & age).any():
+                cache[need, ncy] = ALL_NEEDS
+            elif takes.any():
+                cache[need, ncy] = labels[np.flatnonzero(takes)[0]]
+            else:
+                cache[need, ncy] = NO_DESIGNATION
+        out[k] = cache[need, ncy]
+    return out
+
+
+def _phase_fractions(min_ncy: int, max_ncy: int) -> dict[str, float]:
+    ph = phase(np.arange(int(min_ncy), int(max_ncy) + 1))
+    names, counts = np.unique(ph, return_counts=True)
+    return {str(n): c / counts.sum() for n, c in zip(names, counts)}
+
+
+class GapAnalysis:
+    """Projected demand for specialist places against capacity, allocation and costs.
+
+    Built by :func:`gap_analysis`; see the module docstring for the tables. Arrays are
+    kept so the plots (``gap.plot``) and custom summaries can use the draws.
+
+    Attributes
+    ----------
+    years : ndarray
+    demand : ndarray, shape (n_draws, n_years, n_groups)
+    groups : DataFrame
+        ``area, ncy, need, phase, designation`` of each demand group.
+    timeline : DataFrame
+        Capacity timeline of every setting (local and out of county), history year included.
+    allocation : Allocation or None
+    projected_ooc : ndarray or None
+        With ``ooc_placements="stay"``: children the projection keeps out of county, shape
+        like ``demand`` (they are not offered local places).
+    ooc_cost_per_place : float
+    confidence : float
+    scenario : Scenario or None
+    meta : dict
+        The projection's meta plus scenario name, confidence and out-of-county cost.
+
+    Examples
+    --------
+    One group of primary ASD children, a 10-place base and an independent school, two
+    draws over two years:
+
+    >>> reg = pd.DataFrame({"setting": ["RB1", "IND"], "kind": ["resource_base", "independent"],
+    ...     "area": ["N", "N"], "capacity": [10, None], "designation": ["ASD", "*"],
+    ...     "min_ncy": [0, 0], "max_ncy": [6, 13], "cost_per_place": [20000, 60000]})
+    >>> cells = pd.DataFrame({"area": ["N", "N"], "ncy": [3, 3], "need": ["ASD", "ASD"],
+    ...                       "setting": ["RB1", "IND"]})
+    >>> draws = np.array([[[8, 4], [9, 5]], [[7, 1], [8, 2]]])  # (draws, years, cells)
+    >>> gap = gap_analysis(Projection(draws, [2026, 2027], cells), reg)
+    >>> gap.demand[:, :, 0].tolist()  # specialist demand per draw and year
+    [[12.0, 14.0], [8.0, 10.0]]
+    >>> gap.ooc_total.tolist()  # what the base cannot take goes out of county
+    [[2.0, 4.0], [0.0, 0.0]]
+    >>> bool((gap.ooc_cost == gap.ooc_total * gap.ooc_cost_per_place).all())
+    True
+    >>> gap.groups[["need", "phase"]].values.tolist()
+    [['ASD', 'primary']]
+    """
+
+    def __init__(self, *, projection: Projection, demand: np.ndarray, groups: pd.DataFrame,
+                 timeline: pd.DataFrame, allocation: Allocation | None, ooc_cost_per_place: float,
+                 confidence: float, scenario: Scenario | None, history: pd.DataFrame | None,
+                 base_roll: np.ndarray | None, projected_ooc: np.ndarray | None = None) -> None:
+        self.projection = projection
+        self.years = np.asarray(projection.years, dtype=int)
+        self.demand = demand
+        self.groups = groups
+        self.timeline = timeline
+        self.allocation = allocation
+        self.ooc_cost_per_place = float(ooc_cost_per_place)
+        self.confidence = confidence
+        self.scenario = scenario
+        self.history = history
+        self._base_roll = base_roll
+        self.projected_ooc = projected_ooc
+        self.name = scenario.name if scenario is not None else "baseline"
+        self.meta = {**projection.meta, "scenario": self.name, "confidence": confidence,
+                     "ooc_cost_per_place": self.ooc_cost_per_place}
+        bases = local_bases(timeline)
+        self.bases = (bases.sort_values("year").drop_duplicates("setting", keep="last")
+                      .sort_values("setting").reset_index(drop=True)
+                      [["setting", "name", "kind", "area", "designation", "min_ncy", "max_ncy", "cost_per_place"]])
+        self.bases["designation_group"] = designation_groups(self.bases)
+        self.groups = self.groups.assign(designation=group_designations(self.groups, self.bases))
+        cap = bases.pivot_table(index="year", columns="setting", values="capacity", aggfunc="sum")
+        self.capacity = cap.reindex(index=self.years, columns=self.bases["setting"]).fillna(0.0).to_numpy()
+
+    def __repr__(self) -> str:
+        return (f"GapAnalysis({self.name!r}, years {self.years.min()}-{self.years.max()}, "
+                f"{self.demand.shape[0]} draws, {len(self.bases)} local bases)")
+
+    # ---------------------------------------------------------------- helpers
+    @property
+    def quantiles(self) -> tuple[float, float]:
+        """Lower and upper quantile of the interval at ``confidence``."""
+        return _interval(self.confidence)
+
+    def _stats(self, arr: np.ndarray, prefix: str, full: bool = False) -> dict[str, np.ndarray]:
+        lo, hi = self.quantiles
+        qs = sorted({0.05, 0.25, 0.5, 0.75, 0.95, lo, hi}) if full else [lo, 0.5, hi]
+        vals = np.quantile(arr, qs, axis=0)
+        out = {f"{prefix}_mean": arr.mean(axis=0)} if full or prefix in ("ooc", "ooc_cost") else {}
+        for q, v in zip(qs, vals):
+            out[f"{prefix}_{'median' if q == 0.5 else quantile_label(q)}"] = v
+        return out
+
+    def _ooc_draws(self) -> np.ndarray | None:
+        """Children out of county per draw, year and group (overflow + kept out of county)."""
+        if self.allocation is None:
+            return None
+        if self.projected_ooc is None:
+            return self.allocation.overflow
+        return self.allocation.overflow + self.projected_ooc
+
+    @property
+    def ooc_total(self) -> np.ndarray:
+        """Draws of children placed out of county, shape (n_draws, n_years)."""
+        if self.allocation is None:
+            raise SenForecastError("run gap_analysis(..., allocate=True) to get out-of-county numbers")
+        return self._ooc_draws().sum(axis=2)
+
+    @property
+    def ooc_cost(self) -> np.ndarray:
+        """Draws of the out-of-county cost, shape (n_draws, n_years)."""
+        return self.ooc_total * self.ooc_cost_per_place
+
+    @property
+    def local_cost(self) -> np.ndarray:
+        """Draws of the cost of local places used, shape (n_draws, n_years) (bases with no
+        cost_per_place count 0)."""
+        if self.allocation is None:
+            raise SenForecastError("run gap_analysis(..., allocate=True) to get costs")
+        cost = self.allocation.bases["cost_per_place"].astype(float).fillna(0.0).to_numpy()
+        return self.allocation.load @ cost
+
+    # ----------------------------------------------------------------- tables
+    def by_year(self) -> pd.DataFrame:
+        """Whole-authority table per year.
+
+        Columns: ``year``, ``demand_*`` (mean, median, quantiles), ``capacity`` (local
+        specialist places), ``spare_*`` (capacity - demand; negative = short),
+        ``prob_shortfall``, ``first_year_exceeded`` (same in every row), and with an
+        allocation ``ooc_*`` (children out of county), ``ooc_cost_*``, ``local_cost_median``,
+        ``cross_area_mean`` (placed outside their area).
+        """
+        total = self.demand.sum(axis=2)
+        cap = self.capacity.sum(axis=1)
+        frame = pd.DataFrame({"year": self.years, **self._stats(total, "demand", full=True), "capacity": cap})
+        frame = frame.assign(**self._stats(cap[None, :] - total, "spare"))
+        frame["prob_shortfall"] = (total > cap[None, :]).mean(axis=0)
+        frame["first_year_exceeded"] = _first_year(frame["prob_shortfall"].to_numpy()[:, None], self.years,
+                                                   self.confidence, len(self.years))
+        if self.allocation is not None:
+            frame = frame.assign(**self._stats(self.ooc_total, "ooc"), **self._stats(self.ooc_cost, "ooc_cost"))
+            frame["local_cost_median"] = np.median(self.local_cost, axis=0)
+            frame["cross_area_mean"] = self.allocation.cross_area.mean(axis=0)
+        return frame
+
+    def _group_arrays(self, by_area: bool = True) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Partition keys, demand draws (D, Y, K), capacity (Y, K) and overflow draws."""
+        single_area = not by_area or set(self.groups["area"]) == {"ALL"}
+        gkey = self.groups[["designation", "phase", "area"]].astype(str)
+        if single_area:
+            gkey = gkey.assign(area="ALL")
+        cap_rows = []
+        for b, base in self.bases.iterrows():
+            area = "ALL" if single_area else str(base["area"])
+            for ph, frac in _phase_fractions(base["min_ncy"], base["max_ncy"]).items():
+                cap_rows.append((self.bases["designation_group"].iloc[b], ph, area, b, frac))
+        ckey = pd.DataFrame(cap_rows, columns=["designation", "phase", "area", "base", "frac"])
+        keys = pd.concat([gkey, ckey[["designation", "phase", "area"]]]).drop_duplicates()
+        order = {p: i for i, p in enumerate(PHASES)}
+        keys = keys.assign(_p=keys["phase"].map(order)).sort_values(["designation", "_p", "area"])
+        keys = keys.drop(columns="_p").reset_index(drop=True)
+        idx = {tuple(r): i for i, r in enumerate(keys.itertuples(index=False))}
+        gk = np.array([idx[tuple(r)] for r in gkey.itertuples(index=False)], dtype=int)
+        d, y, _ = self.demand.shape
+        dem = np.zeros((d, y, len(keys)))
+        np.add.at(dem, (slice(None), slice(None), gk), self.demand)
+        cap = np.zeros((y, len(keys)))
+        for r in ckey.itertuples(index=False):
+            cap[:, idx[(r.designation, r.phase, r.area)]] += self.capacity[:, r.base] * r.frac
+        over = None
+        if self.allocation is not None:
+            over = np.zeros_like(dem)
+            np.add.at(over, (slice(None), slice(None), gk), self._ooc_draws())
+        return keys, dem, cap, over
+
+    def by_group(self, by_area: bool = True) -> pd.DataFrame:
+        """Table by designation x phase x area and year (``by_area=False``: the whole
+        authority, area ``"ALL"``).
+
+        Columns: ``designation, phase, area, year``, ``demand_*``, ``capacity``, ``spare_*``,
+        ``prob_shortfall``, ``first_year_exceeded`` (first year when the probability of
+        shortfall reaches ``confidence``), and with an allocation ``ooc_*`` and ``ooc_cost_*``
+        (children of the group placed out of county; they may have been displaced by
+        children of other groups sharing a base).
+        """
+        keys, dem, cap, over = self._group_arrays(by_area)
+        n_years, k = cap.shape
+        frame = keys.loc[np.tile(np.arange(k), n_years)].reset_index(drop=True)
+        frame["year"] = np.repeat(self.years, k)
+        flat = lambda a: a.reshape(a.shape[0], -1)  # (D, Y*K) in year-major order
+        cols = self._stats(flat(dem), "demand", full=True)
+        cols["capacity"] = cap.reshape(-1)
+        cols.update(self._stats(flat(cap[None] - dem), "spare"))
+        prob = (dem > cap[None]).mean(axis=0)
+        cols["prob_shortfall"] = prob.reshape(-1)
+        if over is not None:
+            cols.update(self._stats(flat(over), "ooc"))
+            cols.update(self._stats(flat(over * self.ooc_cost_per_place), "ooc_cost"))
+        frame = frame.assign(**cols)
+        frame["first_year_exceeded"] = _first_year(prob, self.years, self.confidence, n_years)
+        return frame
+
+    def by_base(self) -> pd.DataFrame:
+        """Table per local base and year.
+
+        Columns: ``setting, name, area, designation, min_ncy, max_ncy, year, capacity``;
+        ``roll_*`` and ``spare_*``, ``prob_shortfall`` from the projected roll of the base
+        when the projection has it as a setting (else missing); ``allocated_*`` children the
+        allocation places there and ``allocated_spare_median``.
+        """
+        b = len(self.bases)
+        n_years = len(self.years)
+        frame = self.bases.loc[np.tile(np.arange(b), n_years)].reset_index(drop=True)
+        frame["year"] = np.repeat(self.years, b)
+        frame["capacity"] = self.capacity.reshape(-1)
+        cols: dict[str, np.ndarray] = {}
+        if self._base_roll is not None:
+            roll = self._base_roll.reshape(self._base_roll.shape[0], -1)
+            cols.update(self._stats(roll, "roll", full=True))
+            cols.update(self._stats(self.capacity.reshape(1, -1) - roll, "spare"))
+            prob = (self._base_roll > self.capacity[None]).mean(axis=0)
+            cols["prob_shortfall"] = prob.reshape(-1)
+            cols["first_year_exceeded"] = _first_year(prob, self.years, self.confidence, n_years)
+        if self.allocation is not None:
+            load = self.allocation.load.reshape(self.allocation.load.shape[0], -1)
+            cols.update(self._stats(load, "allocated"))
+            cols["allocated_spare_median"] = self.capacity.reshape(-1) - np.median(load, axis=0)
+        return frame.assign(**cols)
+
+    def starting_point(self, out_of_county: bool = False) -> pd.DataFrame:
+        """On roll against capacity in the last census year, per local base.
+
+        Parameters
+        ----------
+        out_of_county : bool
+            Also list the out-of-county settings (capacity unlimited, so ``spare`` is
+            missing) with children on roll there; ``yearly_cost`` = on roll x cost per place.
+
+        Returns
+        -------
+        DataFrame
+            ``setting, name, kind, area, designation, year, capacity, on_roll, spare``
+            (capacity - on roll), ``cost_per_place``, ``yearly_cost``. Needs
+            ``projection.history`` with a ``setting`` column.
+        """
+        h = self.history
+        if h is None or "setting" not in h.columns or h.empty:
+            raise SenForecastError(
+                "the projection has no history by setting, so the starting point (on roll vs capacity "
+                "today) cannot be shown; fit the model on plans with a setting column"
+            )
+        last = int(h["year"].max())
+        roll = h[h["year"] == last].groupby("setting")["count"].sum()
+        tl = self.timeline[self.timeline["year"] == last]
+        keep = tl["kind"].isin(SPECIALIST_KINDS)
+        if out_of_county:
+            keep |= tl["kind"].isin(OUT_OF_COUNTY_KINDS) & tl["setting"].isin(roll.index)
+        tl = tl[keep].reset_index(drop=True)
+        out = tl[["setting", "name", "kind", "area", "designation", "year", "capacity"]].copy()
+        out["on_roll"] = out["setting"].map(roll).fillna(0).to_numpy()
+        out["spare"] = out["capacity"] - out["on_roll"]
+        out["cost_per_place"] = tl["cost_per_place"].to_numpy(float)
+        out["yearly_cost"] = out["on_roll"] * out["cost_per_place"]
+        local = out["kind"].isin(SPECIALIST_KINDS)
+        # local bases first (as in by_base), then out-of-county settings
+        return pd.concat([out[local].sort_values("setting"), out[~local].sort_values("setting")],
+                         ignore_index=True)
+
+    def unplaced(self, by: Sequence[str] = ("area", "ncy", "need")) -> pd.DataFrame:
+        """Children who cannot be placed locally, by year, ``by`` (any of area, ncy, need,
+        phase) and reason (no base takes the need / no base for the age / bases full, and with
+        ``ooc_placements="stay"`` projected out of county by the model)."""
+        if self.allocation is None:
+            raise SenForecastError("run gap_analysis(..., allocate=True) to see who is unplaced")
+        lo, hi = self.quantiles
+        out = self.allocation.unplaced(quantiles=(lo, 0.5, hi), by=by, labels=self.groups[["phase"]])
+        if self.projected_ooc is not None:
+            kept = unplaced_table(self.projected_ooc, REASON_PROJECTED_OOC, self.allocation.groups, self.years,
+                                  quantiles=(lo, 0.5, hi), by=by, labels=self.groups[["phase"]])
+            out = pd.concat([out, kept], ignore_index=True).sort_values(["year", *by, "reason"], kind="stable")
+            out = out.reset_index(drop=True)
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """Short per-year table for a paper: demand, places, short, out of county, cost."""
+        t = self.by_year()
+        cols = ["year", "demand_median", "capacity", "spare_median", "prob_shortfall"]
+        if self.allocation is not None:
+            cols += ["ooc_median", "ooc_cost_median"]
+        return t[cols]
+
+    @property
+    def plot(self):
+        """Charts of this gap analysis (see :mod:`senforecast.plotting.charts`)."""
+        from ..plotting.charts import GapPlots
+
+        return GapPlots(self)
+
+
+def _first_year(prob: np.ndarray, years: np.ndarray, confidence: float, repeat: int = 1) -> pd.arrays.IntegerArray:
+    """First year (per column) with probability >= confidence, as nullable ints, the row
+    tiled ``repeat`` times (one per year of a tidy table)."""
+    hit = prob >= confidence
+    first = np.tile(np.where(hit.any(axis=0), years[hit.argmax(axis=0)], -1), repeat)
+    return pd.array([None if f < 0 else int(f) for f in first], dtype="Int64")
+
+
+def gap_analysis(
+    projection: Projection,
+    provision: pd.DataFrame,
+    *,
+    scenario: Scenario | Sequence[ProvisionChange] | None = None,
+    confidence: float = 0.9,
+    allocate: bool = True,
+    ooc_placements: str = "reallocate",
+    specialist_share: float | pd.DataFrame | None = None,
+    kinds: Mapping[str, str] | None = None,
+    ooc_cost_per_place: float | None = None,
+    area_penalty: float = 1.0,
+    distance: pd.DataFrame | None = None,
+    seed: int | None = 0,
+) -> GapAnalysis:
+    """Compare projected demand for specialist places with the capacity timeline.
+
+    Parameters
+    ----------
+    projection : Projection
+        From any model (``model.project(..., scenario=...)`` applies the demand side of a
+        scenario).
+    provision : DataFrame
+        The provision register (``docs/contracts.md``).
+    scenario : Scenario or list of ProvisionChange, optional
+        Its supply side (``provision_changes``) is applied to the register.
+    confidence : float
+        Width of the intervals (0.9 gives p05-p95) and the probability at which capacity
+        counts as exceeded in ``first_year_exceeded``.
+    allocate : bool
+        Run the allocation LP (out-of-county numbers, costs, who is unplaced and why).
+    ooc_placements : {"reallocate", "stay"}
+        ``"reallocate"`` (the planning view): every child needing a specialist place, including
+        those the projection has out of county, is offered a suitable local place before
+        anyone goes out of county. ``"stay"``: children the projection has out of county stay
+        there (the model carries their moves, e.g. a scenario's redirects back at Year 6->7);
+        only children projected in local settings are allocated, and those who do not fit
+        join them out of county.
+    specialist_share : float or DataFrame, optional
+        For projections without settings, the share needing a specialist place.
+    kinds : mapping, optional
+        Kind of setting codes missing from the register (e.g. ``{"MS": "mainstream"}``).
+    ooc_cost_per_place : float, optional
+        Yearly cost of an out-of-county place; default: the average of the register's
+        independent / other-LA costs weighted by children on roll in the last census.
+    area_penalty, distance
+        Preference for the child's own area in the allocation (see
+        :func:`senforecast.planning.allocation.placement_cost`).
+    seed : int, optional
+        Seed for ``specialist_share`` thinning.
+
+    Returns
+    -------
+    GapAnalysis
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> reg = pd.DataFrame({"setting": ["RB1", "IND"], "kind": ["resource_base", "independent"],
+    ...     "area": ["N", "N"], "capacity": [10, None], "designation": ["ASD", "*"],
+    ...     "min_ncy": [0, 0], "max_ncy": [6, 13], "cost_per_place": [20000, 60000]})
+    >>> cells = pd.DataFrame({"area": ["N", "N"], "ncy": [3, 3], "need": ["ASD", "ASD"],
+    ...                       "setting": ["RB1", "IND"]})
+    >>> draws = np.array([[[8, 4]], [[7, 1]]])  # 2 draws, 1 year: 12 and 8 children
+    >>> gap = gap_analysis(Projection(draws, [2026], cells), reg)
+    >>> gap.by_year()[["demand_median", "capacity", "prob_shortfall", "ooc_median"]].values.tolist()
+    [[10.0, 10.0, 0.5, 1.0]]
+    """
+    prov = validate_provision(provision)
+    if kinds:
+        bad = {k: v for k, v in kinds.items() if v not in SETTING_KINDS}
+        if bad:
+            raise SenForecastError(f"kinds {bad} are not setting kinds; use one of {list(SETTING_KINDS)}")
+        # an override applies everywhere, e.g. to the out-of-county cost as well as to demand
+        prov = prov.assign(kind=[kinds.get(s, k) for s, k in zip(prov["setting"], prov["kind"])])
+    looks_mainstream = prov["kind"].isin(OUT_OF_COUNTY_KINDS) & prov["name"].str.contains("mainstream", case=False)
+    if looks_mainstream.any():
+        codes = prov.loc[looks_mainstream, "setting"].unique().tolist()
+        warnings.warn(
+            f"out-of-county settings {codes} look like mainstream schools; their children are counted as "
+            f"needing a specialist place. If they do not, pass kinds={{{codes[0]!r}: 'mainstream', ...}}",
+            InputWarning, stacklevel=2)
+    changes = scenario.provision_changes if isinstance(scenario, Scenario) else scenario
+    if scenario is not None and not isinstance(scenario, Scenario):
+        scenario = Scenario("provision changes", provision_changes=tuple(scenario))
+    made_under = projection.meta.get("scenario")
+    demand_side = scenario is not None and (scenario.joiner_multiplier != 1.0 or scenario.rate_changes
+                                            or scenario.redirects or scenario.closures)
+    if demand_side and isinstance(made_under, str) and made_under != scenario.name:
+        warnings.warn(
+            f"scenario {scenario.name!r} changes demand, but the projection was made under {made_under!r}: "
+            "only its provision changes are applied here; project with model.project(..., scenario=...) first",
+            InputWarning, stacklevel=2)
+    hist = projection.history
+    years = list(projection.years)
+    if hist is not None and len(hist):
+        years = sorted({int(hist["year"].max()), *years})
+    timeline = capacity_timeline(prov, years, changes=changes)
+    if ooc_placements not in ("reallocate", "stay"):
+        raise SenForecastError(f"ooc_placements must be 'reallocate' or 'stay' (got {ooc_placements!r})")
+    local_demand, ooc_demand, groups = _demand_parts(projection, prov, specialist_share=specialist_share,
+                                                     kinds=kinds, seed=seed)
+    demand = local_demand + ooc_demand
+    to_allocate = demand if ooc_placements == "reallocate" else local_demand
+    local = local_bases(timeline)
+    groups = groups.assign(phase=phase(groups["ncy"].to_numpy()))
+    if ooc_cost_per_place is None:
+        weights = None
+        if hist is not None and "setting" in hist.columns and len(hist):
+            weights = hist[hist["year"] == hist["year"].max()].groupby("setting")["count"].sum()
+        try:
+            ooc_cost_per_place = out_of_county_cost(prov, weights)
+        except SenForecastError:
+            if allocate:
+                raise
+            ooc_cost_per_place = np.nan
+    base_roll = None
+    if "setting" in projection.cells.columns:
+        settings = sorted(local["setting"].unique())
+        sc = projection.cells["setting"].astype(str).to_numpy()
+        if np.isin(settings, sc).any():
+            pos = {s: i for i, s in enumerate(settings)}
+            mine = np.isin(sc, settings)
+            codes = np.array([pos[s] for s in sc[mine]], dtype=int)
+            codes_all = np.full(len(sc), -1)
+            codes_all[mine] = codes
+            base_roll = _collapse(projection.draws, codes_all, len(settings))
+    alloc = None
+    if allocate:
+        alloc = _allocate(to_allocate, groups[["area", "ncy", "need"]], local, projection.years,
+                          area_penalty=area_penalty, distance=distance)
+    return GapAnalysis(projection=projection, demand=demand, groups=groups, timeline=timeline,
+                       allocation=alloc, ooc_cost_per_place=ooc_cost_per_place, confidence=confidence,
+                       scenario=scenario, history=hist, base_roll=base_roll,
+                       projected_ooc=ooc_demand if ooc_placements == "stay" else None)
+
+
+_allocate = allocate  # the keyword argument `allocate` shadows the function inside gap_analysis
+
+
+def __getattr__(name: str):
+    # compare_scenarios lives in scenario_compare (which imports this module); reachable here too
+    if name == "compare_scenarios":
+        from .scenario_compare import compare_scenarios
+
+        return compare_scenarios
+    raise AttributeError(f"module 'senforecast.planning.gap' has no attribute {name!r}")

@@ -1,0 +1,11 @@
+"""Charts (matplotlib) of projections, gaps, scenarios and backtests: colour-blind-safe, titled,
+with units and labelled years; every chart takes ``ax=`` or makes its own figure."""
+from __future__ import annotations
+
+from .charts import (OKABE_ITO, GapPlots, ProjectionPlots, backtest_chart, capacity_chart, chart_axes, fan_chart,
+                     out_of_county_chart, scenario_chart, share_bars, shortfall_heatmap,
+                     shortfall_probability_chart, waterfall_chart)
+
+__all__ = ["OKABE_ITO", "GapPlots", "ProjectionPlots", "backtest_chart", "capacity_chart", "chart_axes", "fan_chart",
+           "out_of_county_chart", "scenario_chart", "share_bars", "shortfall_heatmap", "shortfall_probability_chart",
+           "waterfall_chart"]
