@@ -1,6 +1,8 @@
 """senforecast: forecast demand for specialist SEN/ALN places and the gap to capacity."""
 from __future__ import annotations
 
+import importlib
+
 from .core.codes import NO_PLAN
 from .core.data import LocalAreaData
 from .core.errors import InputValidationError, InputWarning, Problem, SenForecastError
@@ -27,8 +29,6 @@ __all__ = [
 
 def __getattr__(name: str):
     # Submodules load on first use so `import senforecast` stays fast.
-    import importlib
-
     if name in {"core", "io", "models", "evaluation", "planning", "plotting", "reporting", "pipeline",
                 "datasets", "england"}:
         return importlib.import_module(f".{name}", __name__)

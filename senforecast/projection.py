@@ -416,6 +416,6 @@ class Projection:
     @property
     def plot(self):
         """Charts of this projection (see :mod:`senforecast.plotting.charts`)."""
-        from .plotting.charts import ProjectionPlots
+        from .plotting.charts import ProjectionPlots  # lazy: matplotlib loads only when a chart is drawn
 
         return ProjectionPlots(self)

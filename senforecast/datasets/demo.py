@@ -14,6 +14,8 @@ import pandas as pd
 
 from ..core.data import LocalAreaData
 from ..core.errors import InputWarning
+from ..io import read_local_area
+from ..io.witan import load_witan_demo
 
 DEMO_NAME = "Sir Enghraifft (synthetic demo authority)"
 DEMO_TABLES: tuple[str, ...] = ("plans", "population", "provision", "costs")
@@ -57,8 +59,6 @@ def load_demo(*, quiet: bool = True) -> LocalAreaData:
     >>> int(d.provision.loc[d.provision["setting"] == "RB-BRY-S", "capacity"].iloc[0])
     55
     """
-    from ..io import read_local_area
-
     folder = demo_dir()
     paths = {t: folder / f"{t}.csv" for t in DEMO_TABLES}
     with warnings.catch_warnings():
@@ -91,7 +91,5 @@ def load_demo_parameters() -> pd.DataFrame:
 def __getattr__(name: str):
     # load_witan_demo is engineer C's (senforecast.io.witan); offered here too for discovery.
     if name == "load_witan_demo":
-        from ..io.witan import load_witan_demo
-
         return load_witan_demo
     raise AttributeError(f"module 'senforecast.datasets.demo' has no attribute {name!r}")

@@ -134,7 +134,7 @@ class BacktestResult:
         -------
         matplotlib.figure.Figure
         """
-        from ..plotting.charts import backtest_chart
+        from ..plotting.charts import backtest_chart  # lazy: matplotlib loads only when a chart is drawn
 
         f = self.forecasts[(self.forecasts["grouping"] == grouping) & (self.forecasts["group"] == group)]
         if f.empty:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..core.errors import InputValidationError, Problem, ValidationReport
 from ..core.schema import YEAR_MAX, YEAR_MIN, parse_ncy, parse_year_label
-from .markers import parse_counts
+from .markers import parse_counts, SUPPRESSION_MARKERS
 from ._source import RawTable, Source, _warn, read_raw
 from .columns import normalise
 
@@ -98,8 +98,6 @@ def _canonical_breakdowns(names: Sequence[str]) -> dict[str, str]:
 
 
 def _is_numeric_column(values: pd.Series) -> bool:
-    from .markers import SUPPRESSION_MARKERS
-
     vals = values.dropna()
     if vals.empty:
         return False

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import InputValidationError, Problem, ValidationReport
+from ..core.codes import SETTING_KINDS, get_scheme
 from ..core.ncy import NCY_MAX, NCY_MIN, age_to_ncy
 from ..core.schema import TABLE_COLUMNS, parse_ncy, validate_table
 from ._source import Source, _warn, read_raw
@@ -35,8 +36,7 @@ class ReadResult:
 def scheme_codes(need_scheme) -> list[str] | None:
     """Need codes of a scheme given by name (via ``senforecast.core.codes.get_scheme``) or as codes.
 
-    Returns None when the scheme is None or ``get_scheme`` is not available, in which case
-    need codes are not checked.
+    Returns None when the scheme is None, in which case need codes are not checked.
 
     Examples
     --------
@@ -48,11 +48,6 @@ def scheme_codes(need_scheme) -> list[str] | None:
     if need_scheme is None:
         return None
     if isinstance(need_scheme, str):
-        from ..core import codes
-
-        get_scheme = getattr(codes, "get_scheme", None)
-        if get_scheme is None:
-            return None
         return [str(c) for c in get_scheme(need_scheme).codes]
     return [str(c) for c in need_scheme]
 
@@ -62,8 +57,6 @@ def _setting_codes(settings) -> list[str] | None:
         return None
     if isinstance(settings, pd.DataFrame):
         settings = settings["setting"]
-    from ..core.codes import SETTING_KINDS
-
     # a plan may name a register code or a setting type such as 'mainstream'
     return sorted(set(map(str, settings)) | set(SETTING_KINDS))
 

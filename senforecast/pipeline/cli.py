@@ -14,6 +14,8 @@ import warnings
 from pathlib import Path
 
 from ..core.errors import InputValidationError, SenForecastError
+from .config import demo_config, load_config
+from .run import run_pipeline, write_outputs
 
 EXIT_OK = 0
 EXIT_INPUT = 2
@@ -43,8 +45,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace):
-    from .config import demo_config, load_config
-
     cfg = demo_config() if args.command == "demo" else load_config(args.config)
     changes = {k: v for k, v in {"draws": args.draws, "horizon": args.horizon, "seed": args.seed,
                                  "backtest_draws": args.backtest_draws,
@@ -83,8 +83,6 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     try:
-        from .run import run_pipeline, write_outputs
-
         cfg = _config(args)
         progress(f"{cfg.name}: {cfg.model} model, {cfg.horizon} years, {cfg.draws} draws, seed {cfg.seed}")
         with warnings.catch_warnings():

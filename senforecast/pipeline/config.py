@@ -45,6 +45,7 @@ from typing import Any, Mapping
 
 from ..core.errors import SenForecastError
 from ..core.scenarios import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
+from ..datasets.demo import DEMO_NAME, DEMO_TABLES, demo_dir
 
 TABLES: tuple[str, ...] = ("plans", "population", "provision", "census", "placements", "costs")
 """Input tables a config may name."""
@@ -373,8 +374,6 @@ def demo_config() -> Config:
     >>> c.need_scheme, [s.name for s in c.scenarios]
     ('wales_plasc', ['New primary ASD base in Aberafon', '10% more new plans a year'])
     """
-    from ..datasets.demo import DEMO_NAME, DEMO_TABLES, demo_dir
-
     folder = demo_dir()
     return Config(
         name=DEMO_NAME,

@@ -17,11 +17,21 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .config import Config, demo_config
 from ..core.data import LocalAreaData
 from ..core.errors import InputWarning, SenForecastError
-from ..projection import Projection
 from ..core.scenarios import Scenario
+from ..evaluation.backtest import backtest
+from ..io import read_local_area
+from ..models.cohort.model import CohortModel
+from ..models.prevalence import PrevalenceModel, decompose_change
+from ..models.setting_split import SettingSplit
+from ..planning.gap import gap_analysis
+from ..planning.scenario_compare import compare_scenarios
+from ..projection import Projection
+from ..reporting.export import to_csv, to_excel
+from ..reporting.html import render_report
+from ..reporting.tables import assumptions, build_figures, build_tables, publishable_tables
+from .config import Config, demo_config
 
 Progress = Callable[[str], None]
 
@@ -139,8 +149,6 @@ def read_inputs(config: Config) -> tuple[LocalAreaData, list[str]]:
     >>> data.need_scheme, any("NCY did not go up" in n for n in notes)
     ('wales_plasc', True)
     """
-    from ..io import read_local_area
-
     missing = [f"{t} = {str(p)!r}" for t, p in config.inputs.items() if not Path(p).is_file()]
     if missing:
         raise SenForecastError("input file(s) not found: " + "; ".join(missing)
@@ -166,11 +174,7 @@ def make_model(config: Config):
     'CohortModel'
     """
     if config.model == "cohort":
-        from ..models.cohort.model import CohortModel
-
         return CohortModel(**config.model_options)
-    from ..models.prevalence import PrevalenceModel
-
     return PrevalenceModel(**config.model_options)
 
 
@@ -215,8 +219,6 @@ def _with_settings(projection: Projection, data: LocalAreaData, config: Config, 
     are no plans to learn the mix from."""
     if projection.has_dim("setting") or config.specialist_share is not None or data.plans is None:
         return projection
-    from ..models.setting_split import SettingSplit
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InputWarning)
         split = SettingSplit().fit(data).split(projection, seed=config.seed)
@@ -226,8 +228,6 @@ def _with_settings(projection: Projection, data: LocalAreaData, config: Config, 
 
 def _gap(projection: Projection, data: LocalAreaData, config: Config, scenario: Scenario | None,
          notes: list[str]):
-    from ..planning.gap import gap_analysis
-
     share = None
     if not projection.has_dim("setting"):
         if config.specialist_share is None:
@@ -296,13 +296,9 @@ def run_pipeline(config: Config | None = None, *, progress: Progress | None = No
     with step("change since the last census (population, rate, scenario effects)"):
         result.decomposition = _decompose(result, notes)
     with step("building tables"):
-        from ..reporting.tables import build_tables
-
         result.tables = build_tables(result)
     if charts:
         with step("drawing charts"):
-            from ..reporting.tables import build_figures
-
             result.figures = build_figures(result)
     result.timings = step.timings
     return result
@@ -313,8 +309,6 @@ def _has_demand_side(s: Scenario) -> bool:
 
 
 def _run_scenarios(result: PipelineResult, notes: list[str]) -> None:
-    from ..planning.scenario_compare import compare_scenarios
-
     cfg = result.config
     for s in cfg.scenarios:
         proj = result.projection
@@ -327,8 +321,6 @@ def _run_scenarios(result: PipelineResult, notes: list[str]) -> None:
 
 
 def _run_backtest(result: PipelineResult, notes: list[str]) -> None:
-    from ..evaluation.backtest import backtest
-
     cfg = result.config
     years = sorted(result.data.plans["year"].unique()) if result.data.plans is not None else \
         sorted(result.data.census["year"].unique())
@@ -353,8 +345,6 @@ def _run_backtest(result: PipelineResult, notes: list[str]) -> None:
 
 def _decompose(result: PipelineResult, notes: list[str]) -> pd.DataFrame | None:
     """Population and rate effects (baseline) plus each demand-side scenario's effect."""
-    from ..models.prevalence import decompose_change
-
     data, proj = result.data, result.projection
     if data.population is None or proj.history is None:
         return None
@@ -416,9 +406,6 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     >>> cfg.name in html, html.count("data:image/png;base64")  # the chart is embedded in the report
     (True, 1)
     """
-    from ..reporting.export import to_csv, to_excel
-    from ..reporting.html import render_report
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = result.config
@@ -427,8 +414,6 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     if "Data warnings" in result.tables:  # charts drawn after the tables may have added some
         result.tables["Data warnings"] = pd.DataFrame({"warning": result.warnings or ["none"]})
     say("writing the workbook and CSVs ...")
-    from ..reporting.tables import publishable_tables
-
     # suppression is applied here with each table's own keys (see publishable_tables)
     tables = publishable_tables(result.tables, suppress_below=cfg.suppress_below, round_to=cfg.round_to)
     note_rows = dict(zip(notes["item"], notes["value"]))
@@ -459,59 +444,3 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
               f"charts/: {len(result.figures)} charts as {', '.join(cfg.chart_formats)}"]
     report.write_text(render_report(result, files=listed, images=images), encoding="utf-8")
     return {"report": report, "workbook": workbook, "csv": csvs, "charts": chart_files}
-
-
-def assumptions(result: PipelineResult) -> pd.DataFrame:
-    """Method and assumptions of a run as an ``item, value`` table (report and workbook).
-
-    Examples
-    --------
-    >>> cfg = demo_config().replace(draws=50, horizon=2, seed=7, scenarios=(), backtest=False,
-    ...                             model_options={"mode": "witan"})
-    >>> a = assumptions(run_pipeline(cfg, charts=False)).set_index("item")["value"]
-    >>> a["simulation draws"], a["last census"], a["projection years"]
-    ('50 (seed 7)', '2025', '2026-2027')
-    >>> a["model"].startswith("CohortModel(mode='witan'). Markov cohort model")
-    True
-    """
-    cfg, p, g = result.config, result.projection, result.gap
-    lo, hi = g.quantiles
-    model_text = {
-        "cohort": "Markov cohort model: each child moves year to year between need x setting states by NCY, "
-                  "joins or leaves with rates fitted to past censuses (Bayesian priors pooled across "
-                  "states); new plans per head of population.",
-        "prevalence": "Prevalence model: children with plans per head of population by area, NCY and need, "
-                      "trended with count GLMs and partial pooling across small areas; children are split into "
-                      "settings by each need and phase's setting mix of the last three censuses "
-                      "(SettingSplit: pooled across groups, with its uncertainty and year-to-year movement), "
-                      "or thinned by [gap] specialist_share when one is set.",
-    }[cfg.model]
-    rows = [
-        ("authority", cfg.name),
-        ("model", f"{p.meta.get('model', cfg.model)}. {model_text}"),
-        ("last census", str(int(p.years.min()) - 1)),
-        ("projection years", f"{int(p.years.min())}-{int(p.years.max())}"),
-        ("simulation draws", f"{p.n_draws} (seed {cfg.seed})"),
-        ("intervals", f"prediction intervals of the outcome: 50% (p25-p75) and 90% (p05-p95); gap tables "
-                      f"use p{round(lo * 100):02d}-p{round(hi * 100):02d}"),
-        ("population", "the population table's projection (children per area and NCY); new plans scale with it"),
-        ("demand for specialist places", "children projected in resource bases, special schools, units and "
-                                          "out-of-county settings; " + (
-                                              "children the model keeps out of county stay there (placements "
-                                              "continue); children projected in local specialist settings get a "
-                                              "suitable local place (designation, age range, own area first) "
-                                              "and those who do not fit go out of county"
-                                              if cfg.ooc_placements == "stay" else
-                                              "the allocation offers each, including those now out of county, a "
-                                              "suitable local place (designation, age range, own area first) "
-                                              "before out of county")),
-        ("out-of-county cost per place", f"{g.ooc_cost_per_place:,.0f} GBP a year"),
-        ("need scheme", cfg.need_scheme or "(codes not checked)"),
-    ]
-    if cfg.kinds:
-        rows.append(("setting kinds overridden", ", ".join(f"{k} = {v}" for k, v in cfg.kinds.items())))
-    for s in cfg.scenarios:
-        rows.append((f"scenario: {s.name}", s.description or "(no description)"))
-    if cfg.suppress_below:
-        rows.append(("suppression", f"counts below {cfg.suppress_below:g} hidden in published tables"))
-    return pd.DataFrame(rows, columns=["item", "value"])

@@ -27,6 +27,7 @@ import numpy as np
 from ..core.data import LocalAreaData
 from ..core.errors import SenForecastError
 from ..core.scenarios import Scenario
+from ..models.cohort.model import CohortModel
 
 
 class SerialExecutor(Executor):
@@ -194,7 +195,6 @@ def project_many(
     """
     keys, items = _keys_and_items(models_or_data)
     if model is None and any(isinstance(x, LocalAreaData) or _is_loader(x) for x in items):
-        from ..models.cohort.model import CohortModel
         model = CohortModel()
     seeds = spawn_seeds(seed, len(items))
     tasks = []

@@ -30,6 +30,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from .capacity import parse_designation
 from ..core.errors import SenForecastError
+from ..projection import quantile_label
 
 REASON_NO_NEED = "no base takes this need"
 REASON_NO_AGE = "no base for this age"
@@ -357,8 +358,6 @@ def unplaced_table(
     >>> t[["need", "reason", "mean"]].values.tolist()
     [['ASD', 'bases full', 2.0]]
     """
-    from ..projection import quantile_label
-
     years = np.asarray(list(years))
     if isinstance(reason, str):
         reason = np.full((len(years), len(groups)), reason, dtype=object)

@@ -598,7 +598,7 @@ class GapAnalysis:
     @property
     def plot(self):
         """Charts of this gap analysis (see :mod:`senforecast.plotting.charts`)."""
-        from ..plotting.charts import GapPlots
+        from ..plotting.charts import GapPlots  # lazy: matplotlib loads only when a chart is drawn
 
         return GapPlots(self)
 
@@ -750,11 +750,3 @@ def gap_analysis(
 
 _allocate = allocate  # the keyword argument `allocate` shadows the function inside gap_analysis
 
-
-def __getattr__(name: str):
-    # compare_scenarios lives in scenario_compare (which imports this module); reachable here too
-    if name == "compare_scenarios":
-        from .scenario_compare import compare_scenarios
-
-        return compare_scenarios
-    raise AttributeError(f"module 'senforecast.planning.gap' has no attribute {name!r}")

@@ -20,9 +20,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.codes import OUT_OF_COUNTY_KINDS, SPECIALIST_KINDS
+from ..core.codes import OUT_OF_COUNTY_KINDS, SPECIALIST_KINDS, get_scheme
 from ..core.errors import InputWarning, SenForecastError
 from ..projection import Projection
+from .gap import setting_kinds
 
 NCY_GROUPS: tuple[tuple[str, int, int, str], ...] = (
     ("Reception to Year 6", 0, 6, "primary"),
@@ -55,8 +56,6 @@ def _base_year(projection: Projection) -> int:
 
 
 def _kinds(projection: Projection, provision: pd.DataFrame, kinds: Mapping[str, str] | None) -> pd.Series:
-    from .gap import setting_kinds
-
     for col in ("setting", "kind"):
         if col not in provision.columns:
             raise SenForecastError(f"the provision register needs a {col!r} column (see docs/contracts.md)")
@@ -211,8 +210,6 @@ def welsh_need_table(
     >>> welsh_need_table(p, reg, years_ahead={"primary": 2, "secondary": 2})[["need_label", "year", "mean"]].values.tolist()
     [['Severe learning difficulties', 2026, 4.0], ['Severe learning difficulties', 2027, 4.0], ['Autistic spectrum disorders', 2026, 4.0], ['Autistic spectrum disorders', 2027, 4.0]]
     """
-    from ..core.codes import get_scheme
-
     rel = _relabelled(projection, provision, kinds, groups, True, provision_types)
     summary = rel.summary(["need", "ncy"], quantiles=(0.05, 0.95))
     s = get_scheme(scheme)

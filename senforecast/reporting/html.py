@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..projection import quantile_label
+from .tables import assumptions
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline.run import PipelineResult
@@ -270,8 +271,6 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
     >>> page.startswith("<!DOCTYPE html>"), all(s in page for s in SECTIONS[:5])  # doctest: +SKIP
     (True, True)
     """
-    from ..pipeline.run import assumptions
-
     cfg, p, g, figs = result.config, result.projection, result.gap, result.figures
     lo, hi = g.quantiles
     lo_l, hi_l = f"p{round(lo * 100):02d}", f"p{round(hi * 100):02d}"

@@ -15,7 +15,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..core.errors import InputWarning, SenForecastError
-from ..plotting.charts import scenario_chart  # defined in plotting; older code imports it from here
+from ..planning.statutory import scap_table, to_wide, welsh_need_table
+from ..plotting.charts import scenario_chart, share_bars, waterfall_chart
+from .export import round_counts, suppress
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline.run import PipelineResult
@@ -108,8 +110,6 @@ def build_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     >>> "Scenarios" in tables, "Backtest scores" in tables  # none asked for in this config
     (False, False)
     """
-    from ..pipeline.run import assumptions
-
     p, g = result.projection, result.gap
     tables = {"Assumptions": assumptions(result)}
     tables.update(input_tables(result))
@@ -191,8 +191,6 @@ def statutory_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
 
 
 def _return_tables(p, provision: pd.DataFrame, cfg) -> dict[str, pd.DataFrame]:
-    from ..planning.statutory import scap_table, to_wide, welsh_need_table
-
     scap = scap_table(p, provision, kinds=cfg.kinds or None)
     out = {"Return - by provision type": scap, "Return - provision type wide": to_wide(scap)}
     if cfg.need_scheme and cfg.need_scheme.startswith("wales"):
@@ -237,8 +235,6 @@ def publishable_tables(tables: dict[str, pd.DataFrame], *, suppress_below: float
     The 12 is hidden too (the smallest other cell), so the hidden 3 cannot be worked out from a
     published total.
     """
-    from .export import round_counts, suppress
-
     if not suppress_below and not round_to:
         return dict(tables)
     out = {}
@@ -279,8 +275,6 @@ def build_figures(result: "PipelineResult") -> dict[str, Figure]:
     >>> figures["projection_total"].get_suptitle()
     'Children with a plan: actual and projected'
     """
-    from ..plotting.charts import share_bars, waterfall_chart
-
     p, g = result.projection, result.gap
     groups = g.by_group(by_area=False)
     makers = {
@@ -343,3 +337,60 @@ def _kind_shares(result: "PipelineResult", share_bars) -> Figure:
     t = t.groupby(["year", "kind"], as_index=False)["count"].sum()
     return share_bars(t, category="kind", projected_from=int(p.years.min()),
                       title="Children with a plan by kind of setting: share of all plans")
+
+
+def assumptions(result: "PipelineResult") -> pd.DataFrame:
+    """Method and assumptions of a run as an ``item, value`` table (report and workbook).
+
+    Examples
+    --------
+    >>> from senforecast.pipeline import demo_config, run_pipeline
+    >>> cfg = demo_config().replace(draws=50, horizon=2, seed=7, scenarios=(), backtest=False,
+    ...                             model_options={"mode": "witan"})
+    >>> a = assumptions(run_pipeline(cfg, charts=False)).set_index("item")["value"]
+    >>> a["simulation draws"], a["last census"], a["projection years"]
+    ('50 (seed 7)', '2025', '2026-2027')
+    >>> a["model"].startswith("CohortModel(mode='witan'). Markov cohort model")
+    True
+    """
+    cfg, p, g = result.config, result.projection, result.gap
+    lo, hi = g.quantiles
+    model_text = {
+        "cohort": "Markov cohort model: each child moves year to year between need x setting states by NCY, "
+                  "joins or leaves with rates fitted to past censuses (Bayesian priors pooled across "
+                  "states); new plans per head of population.",
+        "prevalence": "Prevalence model: children with plans per head of population by area, NCY and need, "
+                      "trended with count GLMs and partial pooling across small areas; children are split into "
+                      "settings by each need and phase's setting mix of the last three censuses "
+                      "(SettingSplit: pooled across groups, with its uncertainty and year-to-year movement), "
+                      "or thinned by [gap] specialist_share when one is set.",
+    }[cfg.model]
+    rows = [
+        ("authority", cfg.name),
+        ("model", f"{p.meta.get('model', cfg.model)}. {model_text}"),
+        ("last census", str(int(p.years.min()) - 1)),
+        ("projection years", f"{int(p.years.min())}-{int(p.years.max())}"),
+        ("simulation draws", f"{p.n_draws} (seed {cfg.seed})"),
+        ("intervals", f"prediction intervals of the outcome: 50% (p25-p75) and 90% (p05-p95); gap tables "
+                      f"use p{round(lo * 100):02d}-p{round(hi * 100):02d}"),
+        ("population", "the population table's projection (children per area and NCY); new plans scale with it"),
+        ("demand for specialist places", "children projected in resource bases, special schools, units and "
+                                          "out-of-county settings; " + (
+                                              "children the model keeps out of county stay there (placements "
+                                              "continue); children projected in local specialist settings get a "
+                                              "suitable local place (designation, age range, own area first) "
+                                              "and those who do not fit go out of county"
+                                              if cfg.ooc_placements == "stay" else
+                                              "the allocation offers each, including those now out of county, a "
+                                              "suitable local place (designation, age range, own area first) "
+                                              "before out of county")),
+        ("out-of-county cost per place", f"{g.ooc_cost_per_place:,.0f} GBP a year"),
+        ("need scheme", cfg.need_scheme or "(codes not checked)"),
+    ]
+    if cfg.kinds:
+        rows.append(("setting kinds overridden", ", ".join(f"{k} = {v}" for k, v in cfg.kinds.items())))
+    for s in cfg.scenarios:
+        rows.append((f"scenario: {s.name}", s.description or "(no description)"))
+    if cfg.suppress_below:
+        rows.append(("suppression", f"counts below {cfg.suppress_below:g} hidden in published tables"))
+    return pd.DataFrame(rows, columns=["item", "value"])

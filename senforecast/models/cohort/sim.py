@@ -302,7 +302,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     >>> bool((again == out["stock"]).all())  # a seed reproduces
     True
     """
-    from .kernel import run_draws  # numba loads on first projection, not on import
+    from .kernel import run_draws  # lazy: numba loads on first projection, not on import
 
     Y, C = plan.cell_valid.shape
     Ar = plan.stock0.shape[0]
