@@ -415,7 +415,7 @@ class Projection:
 
     @property
     def plot(self):
-        """Charts of this projection (see :mod:`senforecast.plotting.charts`)."""
-        from .plotting.charts import ProjectionPlots  # lazy: matplotlib loads only when a chart is drawn
+        """Charts of this projection (see :mod:`senforecast.plotting`)."""
+        from .plotting.accessors import ProjectionPlots  # lazy: matplotlib loads only when a chart is drawn
 
         return ProjectionPlots(self)

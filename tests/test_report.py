@@ -19,7 +19,7 @@ from senforecast.pipeline.config import demo_config
 from senforecast.datasets.demo import demo_dir
 from senforecast.core.errors import SenForecastError
 from senforecast.pipeline.run import run_pipeline, specialist_share_table
-from senforecast.plotting.charts import scenario_chart
+from senforecast.plotting import scenario_chart
 from senforecast.reporting.html import SECTIONS, figure_html, key_findings, render_report, table_html
 
 

@@ -128,13 +128,13 @@ class BacktestResult:
         group : str
             The group within it, e.g. ``"ASD"`` (``"total"`` for the total).
         **kwargs
-            Passed to :func:`senforecast.plotting.charts.backtest_chart`.
+            Passed to :func:`senforecast.plotting.evaluation.backtest_chart`.
 
         Returns
         -------
         matplotlib.figure.Figure
         """
-        from ..plotting.charts import backtest_chart  # lazy: matplotlib loads only when a chart is drawn
+        from ..plotting.evaluation import backtest_chart  # lazy: matplotlib loads only when a chart is drawn
 
         f = self.forecasts[(self.forecasts["grouping"] == grouping) & (self.forecasts["group"] == group)]
         if f.empty:

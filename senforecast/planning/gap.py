@@ -597,8 +597,8 @@ class GapAnalysis:
 
     @property
     def plot(self):
-        """Charts of this gap analysis (see :mod:`senforecast.plotting.charts`)."""
-        from ..plotting.charts import GapPlots  # lazy: matplotlib loads only when a chart is drawn
+        """Charts of this gap analysis (see :mod:`senforecast.plotting`)."""
+        from ..plotting.accessors import GapPlots  # lazy: matplotlib loads only when a chart is drawn
 
         return GapPlots(self)
 

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from ..core.errors import InputWarning, SenForecastError
 from ..planning.statutory import scap_table, to_wide, welsh_need_table
-from ..plotting.charts import scenario_chart, share_bars, waterfall_chart
+from ..plotting import scenario_chart, share_bars, waterfall_chart
 from .export import round_counts, suppress
 
 if TYPE_CHECKING:  # pragma: no cover
