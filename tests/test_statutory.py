@@ -117,3 +117,60 @@ def test_wide_layout_has_total_row_equal_to_column_sums():
     assert full == list(range(2026, 2031))  # primary rows stop 5 years ahead
     np.testing.assert_allclose(total[full].to_numpy()[0], body[full].sum().to_numpy())
     assert total[[2031, 2032]].isna().all().all()  # no partial totals
+
+
+# ------------------------------------------------------------------ the SCAP return layout
+from senforecast.planning.statutory import SCAP_PROVISION_TYPES, scap_return  # noqa: E402
+
+REG_AP = pd.concat([REG, pd.DataFrame({"setting": ["PRU"], "kind": ["alternative_provision"]})], ignore_index=True)
+
+
+def _projection_ap(seed=0):
+    rng = np.random.default_rng(seed)
+    cells = pd.DataFrame([(ncy, s) for ncy in range(-1, 17) for s in REG_AP["setting"]], columns=["ncy", "setting"])
+    draws = rng.poisson(rng.uniform(0, 4, len(cells)), size=(40, len(YEARS), len(cells)))
+    return Projection(draws, YEARS, cells, history=pd.DataFrame({"year": [2025], "count": [1]}))
+
+
+def test_scap_return_layout_rows_per_scholastic_year_and_ncy_columns():
+    r = scap_return(_projection_ap(), REG_AP)
+    prim, sec = r["primary"], r["secondary"]
+    assert prim.columns.tolist() == ["provision_type", "scholastic_year", "census_year", "R"] + [f"Y{i}" for i in
+                                                                                                 range(1, 7)]
+    assert sec.columns.tolist()[3:] == [f"Y{i}" for i in range(7, 12)]
+    assert sorted(prim["census_year"].unique()) == list(range(2026, 2031))  # 5 years after the 2025 census
+    assert sorted(sec["census_year"].unique()) == list(range(2026, 2033))  # 7 years
+    assert prim.loc[prim["census_year"] == 2026, "scholastic_year"].unique().tolist() == ["2025/26"]
+    assert set(prim["provision_type"]) == {"UR", "IN", "SS", "AP"}
+    for t in (prim, sec):  # every type x year, whole non-negative numbers
+        assert len(t) == 4 * t["census_year"].nunique()
+        vals = t.iloc[:, 3:]
+        assert all(pd.api.types.is_integer_dtype(vals[c]) for c in vals) and (vals >= 0).all().all()
+
+
+def test_scap_return_counts_each_kind_as_its_type_and_rounds_the_direct_mean():
+    p = _projection_ap(3)
+    r = scap_return(p, REG_AP)
+    kind = p.cells["setting"].map(dict(zip(REG_AP["setting"], REG_AP["kind"])))
+    ncy = p.cells["ncy"]
+    for code in ("UR", "IN", "SS", "AP"):
+        kinds = [k for k, c in SCAP_PROVISION_TYPES.items() if c == code]
+        for n, col in ((0, "R"), (4, "Y4"), (9, "Y9")):
+            t = r["primary" if n <= 6 else "secondary"]
+            keep = (kind.isin(kinds) & (ncy == n)).to_numpy()
+            direct = _direct_mean(p, keep)[:5]
+            got = t[t["provision_type"] == code].sort_values("census_year")[col].to_numpy()[:5]
+            np.testing.assert_array_equal(got, np.floor(direct + 0.5).astype(int))
+    # other_la is counted with special schools; mainstream and post-16 NCYs are not in the return
+    assert "other_la" in [k for k, c in SCAP_PROVISION_TYPES.items() if c == "SS"]
+    assert "mainstream" not in SCAP_PROVISION_TYPES
+
+
+def test_scap_return_refuses_projection_without_settings_and_warns_when_short():
+    cells = pd.DataFrame({"ncy": [3, 8]})
+    with pytest.raises(Exception, match="setting"):
+        scap_return(Projection(np.ones((5, 3, 2), int), [2026, 2027, 2028], cells), REG)
+    short = Projection(np.ones((5, 3, 1), int), [2026, 2027, 2028], pd.DataFrame({"ncy": [3], "setting": ["SS1"]}))
+    with pytest.warns(InputWarning, match="project further"):
+        r = scap_return(short, REG)
+    assert sorted(r["primary"]["census_year"].unique()) == [2026, 2027, 2028]

@@ -33,7 +33,8 @@ NO_PLAN = "NONSEND"
 """Need and setting code of the 'no plan' state: joiners come from it, leavers go to it."""
 
 SETTING_KINDS: tuple[str, ...] = (
-    "mainstream", "resource_base", "special_school", "unit", "independent", "other_la", "post16", "other",
+    "mainstream", "resource_base", "special_school", "unit", "independent", "other_la", "post16",
+    "alternative_provision", "other",
 )
 """Allowed values of ``provision.kind``."""
 

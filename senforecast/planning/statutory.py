@@ -3,6 +3,11 @@
 * :func:`scap_table` - England: children with plans who need a specialist place, by provision
   type and NCY group, for 5 years ahead (primary) and 7 years ahead (secondary, including
   post-16 in specialist provision), in the shape the school capacity (SCAP) survey asks for.
+* :func:`scap_return` - England: the specialist-places forecast in the layout of the SCAP
+  return itself: provision types ``UR`` / ``IN`` / ``SS`` / ``AP``, one row per scholastic year
+  (``2026/27``), one column per NCY (Reception-Year 6 five years ahead, Years 7-11 seven years
+  ahead), whole numbers (see ``docs/statutory_returns.md`` for what is from DfE's guidance and what
+  is inferred).
 * :func:`welsh_need_table` - Wales: the same demand by major need (PLASC / ALN categories)
   and NCY group, for the years ahead a place-planning return or strategy needs.
 
@@ -44,6 +49,29 @@ PROVISION_TYPES: Mapping[str, str] = {
     "post16": "Post-16 specialist provision",
 }
 """Provision ``kind`` -> provision type label (kinds not listed are not specialist places)."""
+
+SCAP_PROVISION_TYPES: Mapping[str, str] = {
+    "resource_base": "UR",
+    "unit": "UR",
+    "independent": "IN",
+    "special_school": "SS",
+    "other_la": "SS",
+    "alternative_provision": "AP",
+}
+"""Provision ``kind`` -> SCAP provision type code. ``other_la`` (a place in another authority's
+provision) is counted as ``SS`` by default: most such placements are in special schools; pass
+``provision_types=`` to say otherwise."""
+
+SCAP_TYPE_LABELS: Mapping[str, str] = {
+    "UR": "SEN units and resourced provision in mainstream schools",
+    "IN": "Independent schools",
+    "SS": "State-funded and non-maintained special schools",
+    "AP": "Alternative provision (PRUs, AP academies, independent AP)",
+}
+"""SCAP provision type code -> description."""
+
+SCAP_PHASES: tuple[tuple[str, int, int, int], ...] = (("primary", 0, 6, 5), ("secondary", 7, 11, 7))
+"""(phase, first NCY, last NCY, years ahead) of the SCAP specialist-places forecast."""
 
 _STATS = ("mean", "median", "p05", "p95")
 
@@ -170,6 +198,128 @@ def scap_table(
     summary = rel.summary(["setting", "ncy"], quantiles=(0.05, 0.95))
     order = list(dict.fromkeys(provision_types.values()))
     return _finish(summary, _base_year(projection), groups, years_ahead, order, "provision_type")
+
+
+def ncy_column(ncy: int) -> str:
+    """Column name of an NCY in a return: ``R`` for Reception, ``Y1`` ... ``Y11``.
+
+    Examples
+    --------
+    >>> [ncy_column(n) for n in (0, 1, 11)]
+    ['R', 'Y1', 'Y11']
+    """
+    return "R" if int(ncy) == 0 else f"Y{int(ncy)}"
+
+
+def scholastic_year(census_year: int) -> str:
+    """The scholastic year whose January census is ``census_year``: 2027 -> ``"2026/27"``.
+
+    Examples
+    --------
+    >>> scholastic_year(2027), scholastic_year(2100)
+    ('2026/27', '2099/00')
+    """
+    y = int(census_year)
+    return f"{y - 1}/{y % 100:02d}"
+
+
+def scap_return(
+    projection: Projection,
+    provision: pd.DataFrame,
+    *,
+    kinds: Mapping[str, str] | None = None,
+    statistic: str = "mean",
+    provision_types: Mapping[str, str] = SCAP_PROVISION_TYPES,
+    phases: Sequence[tuple[str, int, int, int]] = SCAP_PHASES,
+) -> dict[str, pd.DataFrame]:
+    """The specialist-places forecast in the layout of England's school capacity (SCAP) return.
+
+    Resident children with an EHC plan who need a specialist place, by provision type (``UR``
+    resourced provision and SEN units, ``IN`` independent, ``SS`` special schools, ``AP``
+    alternative provision), one row per scholastic year and one column per NCY: Reception to
+    Year 6 for the 5 years after the last census, Years 7 to 11 for 7 years. Values are whole
+    numbers: the chosen summary of the simulated outcome (the mean by default, which adds up
+    across cells) rounded half up.
+
+    Parameters
+    ----------
+    projection : Projection
+        Cells with ``setting`` and ``ncy``; ``history`` (if any) fixes the last census.
+    provision : DataFrame
+        Provision register with ``setting`` and ``kind``.
+    kinds : mapping, optional
+        Kind of settings missing from the register.
+    statistic : {"mean", "median"}
+        Summary of each cell's simulated outcome.
+    provision_types : mapping of kind -> SCAP code
+        Which kinds the return counts and as which type (default :data:`SCAP_PROVISION_TYPES`).
+    phases : sequence of (phase, first NCY, last NCY, years ahead)
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``{"primary": ..., "secondary": ...}``, each with columns ``provision_type,
+        scholastic_year, census_year`` then one column per NCY (``R``, ``Y1`` ...), every
+        provision type and year present (0 where nobody is projected).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from senforecast import Projection
+    >>> cells = pd.DataFrame({"ncy": [0, 3, 8, 8], "setting": ["SS1", "SS1", "RB1", "MS"]})
+    >>> p = Projection(np.full((10, 7, 4), 2), list(range(2026, 2033)), cells)
+    >>> reg = pd.DataFrame({"setting": ["SS1", "RB1", "MS"],
+    ...                     "kind": ["special_school", "resource_base", "mainstream"]})
+    >>> r = scap_return(p, reg)
+    >>> first = r["primary"].query("provision_type == 'SS'").iloc[0]
+    >>> first["scholastic_year"], [int(first[c]) for c in ("R", "Y3", "Y4")]
+    ('2025/26', [2, 2, 0])
+    >>> r["secondary"]["scholastic_year"].nunique(), r["primary"]["scholastic_year"].nunique()
+    (7, 5)
+    """
+    if statistic not in ("mean", "median"):
+        raise SenForecastError(f"statistic must be 'mean' or 'median', not {statistic!r}")
+    missing = [d for d in ("setting", "ncy") if d not in projection.cells.columns]
+    if missing:
+        raise SenForecastError(
+            f"the SCAP return needs projection cells by setting and NCY; this projection has {projection.dims} "
+            f"(missing {missing}). Use a model that projects by setting, or split it with SettingSplit."
+        )
+    kind_of = _kinds(projection, provision, kinds)
+    cells = projection.cells
+    ptype = cells["setting"].astype(str).map(kind_of).map(provision_types)
+    ncy = pd.to_numeric(cells["ncy"], errors="coerce")
+    base = _base_year(projection)
+    codes = list(dict.fromkeys(provision_types.values()))
+    out = {}
+    for phase, lo, hi, ahead in phases:
+        years = [y for y in range(base + 1, base + ahead + 1)]
+        have = [y for y in years if y in set(projection.years.tolist())]
+        if len(have) < len(years):
+            warnings.warn(f"the projection runs to {int(projection.years.max())}; the SCAP {phase} forecast needs "
+                          f"{years[0]}-{years[-1]} ({ahead} years after the {base} census): project further "
+                          "to fill it", InputWarning, stacklevel=2)
+        keep = (ptype.notna() & ncy.between(lo, hi)).to_numpy()
+        rows = []
+        if keep.any():
+            sub = Projection(projection.draws[:, :, keep], projection.years,
+                             pd.DataFrame({"setting": ptype[keep].to_numpy(),  # the type, as a setting
+                                           "ncy": ncy[keep].astype(int).to_numpy()}), unit=projection.unit)
+            s = sub.summary(["setting", "ncy"]).rename(columns={"setting": "provision_type"})
+            rows = s[s["year"].isin(have)][["provision_type", "ncy", "year", statistic]]
+        grid = pd.MultiIndex.from_product([codes, have, range(lo, hi + 1)], names=["provision_type", "year", "ncy"])
+        val = (pd.DataFrame(rows).set_index(["provision_type", "year", "ncy"])[statistic] if len(rows)
+               else pd.Series(dtype=float)).reindex(grid, fill_value=0.0)
+        # half up, not numpy's half to even: 2.5 children is returned as 3
+        whole = np.floor(val.to_numpy(dtype=float) + 0.5).astype(int)
+        wide = pd.Series(whole, index=grid).unstack("ncy")
+        wide.columns = [ncy_column(c) for c in wide.columns]
+        wide = wide.reset_index().rename(columns={"year": "census_year"})
+        wide.insert(1, "scholastic_year", wide["census_year"].map(scholastic_year))
+        order = {c: i for i, c in enumerate(codes)}
+        out[phase] = (wide.sort_values(["provision_type", "census_year"], key=lambda c: c.map(order)
+                                       if c.name == "provision_type" else c).reset_index(drop=True))
+    return out
 
 
 def welsh_need_table(

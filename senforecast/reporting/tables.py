@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..core.errors import InputWarning, SenForecastError
-from ..planning.statutory import scap_table, to_wide, welsh_need_table
+from ..planning.statutory import scap_return, scap_table, to_wide, welsh_need_table
 from ..plotting import scenario_chart, share_bars, waterfall_chart
 from .export import round_counts, suppress
 
@@ -152,8 +152,10 @@ def statutory_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     Returns
     -------
     dict of str to DataFrame
-        ``Return - by provision type`` (long), ``Return - provision type wide`` and, for
-        Welsh need codes, ``Return - by major need``; empty when nothing can be made.
+        ``Return - by provision type`` (long), ``Return - provision type wide``, the SCAP
+        layout (``Return - SCAP primary`` and ``Return - SCAP secondary``: provision types
+        UR/IN/SS/AP, one row per scholastic year, one column per NCY) and, for Welsh need codes,
+        ``Return - by major need``; empty when nothing can be made.
 
     Examples
     --------
@@ -167,8 +169,9 @@ def statutory_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     >>> res = run_pipeline(cfg, charts=False)
     >>> res.warnings.clear()  # start afresh (the run made these tables once already)
     >>> tables = statutory_tables(res)
-    >>> list(tables)
-    ['Return - by provision type', 'Return - provision type wide', 'Return - by major need']
+    >>> list(tables)  # doctest: +NORMALIZE_WHITESPACE
+    ['Return - by provision type', 'Return - provision type wide', 'Return - SCAP primary',
+     'Return - SCAP secondary', 'Return - by major need']
     >>> any("fewer years than asked for" in w for w in res.warnings)
     True
     """
@@ -193,6 +196,8 @@ def statutory_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
 def _return_tables(p, provision: pd.DataFrame, cfg) -> dict[str, pd.DataFrame]:
     scap = scap_table(p, provision, kinds=cfg.kinds or None)
     out = {"Return - by provision type": scap, "Return - provision type wide": to_wide(scap)}
+    for phase, table in scap_return(p, provision, kinds=cfg.kinds or None).items():
+        out[f"Return - SCAP {phase}"] = table
     if cfg.need_scheme and cfg.need_scheme.startswith("wales"):
         out["Return - by major need"] = welsh_need_table(p, provision, scheme=cfg.need_scheme,
                                                          kinds=cfg.kinds or None)
