@@ -320,6 +320,7 @@ def _long(raw: RawTable, kind: str, year: int | None, report: ValidationReport |
     if problems:
         raise InputValidationError(problems)
     tidy = pd.concat(parts, ignore_index=True)
+    tidy.attrs["headers"] = {label_col(i): headers[i] for i in range(len(headers)) if roles[i] not in ("value", "notes")}
     if "year" in tidy.columns and not pd.api.types.is_integer_dtype(tidy["year"]):
         years = tidy["year"].map(lambda v: None if v is None else _year_of(v))
         bad_year = years.isna() & tidy["year"].notna()
@@ -346,13 +347,15 @@ def _long(raw: RawTable, kind: str, year: int | None, report: ValidationReport |
 def _map_labels(tidy: pd.DataFrame, file: str, kind: str, report: ValidationReport | None) -> pd.DataFrame:
     """Labels to codes; unknown labels collected into one error that names what was found."""
     problems: list[Problem] = []
+    headers = dict(tidy.attrs.get("headers", {}))
     if "area" not in tidy.columns and "area_code" in tidy.columns:
         tidy = tidy.rename(columns={"area_code": "area"})
+        headers["area"] = headers.get("area_code", "area")
     required = ["area", "plan_type"] if kind == "provision" else ["area", "need"]
     missing = [r for r in required if r not in tidy.columns]
     if missing:
         names = {"area": "local authority", "plan_type": "provision", "need": "type of need"}
-        found = [c for c in tidy.columns if not c.startswith("_") and c not in ("year", "count")]
+        found = [headers.get(c, c) for c in tidy.columns if not c.startswith("_") and c not in ("year", "count")]
         raise InputValidationError([Problem(file, None, None, f"no {names[m]} column found; the label columns are "
                                             f"{', '.join(map(repr, found)) or '(none)'}") for m in missing])
 
@@ -364,7 +367,7 @@ def _map_labels(tidy: pd.DataFrame, file: str, kind: str, report: ValidationRepo
             unknown = list(dict.fromkeys(labels[bad].map(str)))
             found = list(dict.fromkeys(labels.dropna().map(str)))
             first_row = int(tidy.loc[bad, "_row"].iloc[0])
-            problems.append(Problem(file, first_row, col, f"unknown {what} label(s) "
+            problems.append(Problem(file, first_row, headers.get(col, col), f"unknown {what} label(s) "
                                     f"{', '.join(map(repr, unknown[:10]))}{' ...' if len(unknown) > 10 else ''}; "
                                     f"the labels found in this column are {', '.join(map(repr, found[:30]))}"
                                     f"{' ...' if len(found) > 30 else ''}. Known: {known}"))
