@@ -134,8 +134,10 @@ def ages_to_ncy(
         raise ValueError("summer_born_share must be in [0, 1) (about 0.17 for July-August births)")
     offset, shift = (5, 0) if align == "end" else (4, 1)
     single = ages[~ages["open"].astype(bool)] if "open" in ages.columns else ages
-    table = single.pivot_table(index=["year", "area"], columns="age", values="count", aggfunc="sum",
-                               dropna=False, sort=True)
+    groups = single.groupby(["year", "area", "age"], sort=True)["count"]
+    # a missing count stays missing (pivot_table's sum would make it 0)
+    summed = groups.sum(min_count=1).where(groups.count() == groups.size())
+    table = summed.unstack("age")
     have = sorted(int(a) for a in table.columns)
     s = summer_born_share
 
