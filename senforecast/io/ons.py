@@ -277,7 +277,7 @@ def _horizon(pop: pd.DataFrame, file: str, horizon: int | None, extend_to: int |
 def _sexes(long: pd.DataFrame, file: str, report: ValidationReport | None) -> pd.DataFrame:
     """Persons rows where given (checked against males + females), else males + females."""
     keys = ["area", "age", "open", "year"]
-    labels = long["sex"].map(lambda v: _SEX.get(_label_key(v)) if v is not None else None)
+    labels = _map_unique(long["sex"], lambda v: _SEX.get(_label_key(v)) if v is not None else None)
     bad = labels.isna()
     if bad.any():
         found = list(dict.fromkeys(long["sex"].map(str)))
@@ -316,10 +316,12 @@ def _sexes(long: pd.DataFrame, file: str, report: ValidationReport | None) -> pd
 
 
 def _ages(long: pd.DataFrame, file: str, report: ValidationReport | None) -> pd.DataFrame:
-    parsed = long["age"].map(parse_age)
-    age = parsed.map(lambda t: t[0])
-    is_open = parsed.map(lambda t: t[1]).astype(bool)
-    is_total = parsed.map(lambda t: t[2]).astype(bool)
+    codes, uniques = pd.factorize(long["age"].to_numpy(dtype=object), use_na_sentinel=True)
+    parsed = [parse_age(u) for u in uniques] + [(None, False, False)]  # once per label; -1 (blank) last
+    age = pd.Series(np.array([np.nan if a is None else a for a, _, _ in parsed], dtype=float)[codes],
+                    index=long.index)
+    is_open = pd.Series(np.array([o for _, o, _ in parsed], dtype=bool)[codes], index=long.index)
+    is_total = pd.Series(np.array([t for _, _, t in parsed], dtype=bool)[codes], index=long.index)
     bad = age.isna() & ~is_total
     if bad.any():
         unknown = list(dict.fromkeys(long.loc[bad, "age"].map(str)))
@@ -401,9 +403,28 @@ def _finish(long: pd.DataFrame, file: str, *, align: str, summer_born_share: flo
 
 
 def _parse_values(cells: pd.Series, rows: np.ndarray, file: str, column: str) -> tuple[np.ndarray, list[Problem]]:
-    counts, _sup, invalid = parse_counts(cells.reset_index(drop=True), file=file, column=column, first_row=0,
-                                         markers=MARKERS)
-    return counts.to_numpy(float), [replace(p, row=int(rows[p.row])) for p in invalid]
+    """Counts of one column: plain numbers parsed at once, the rest (markers, commas) by parse_counts."""
+    cells = cells.reset_index(drop=True)
+    out = pd.to_numeric(cells, errors="coerce").to_numpy(float)
+    hard = (np.isnan(out) | ~np.isfinite(out)) & cells.notna().to_numpy()
+    problems: list[Problem] = []
+    if hard.any():
+        counts, _sup, invalid = parse_counts(cells[hard].reset_index(drop=True), file=file, column=column,
+                                             first_row=0, markers=MARKERS)
+        out[hard] = counts.to_numpy(float)
+        hard_rows = rows[hard]
+        problems += [replace(p, row=int(hard_rows[p.row])) for p in invalid]
+    neg = ~hard & (out < 0)
+    problems += [Problem(file, int(r), column, "counts cannot be negative", v)
+                 for r, v in zip(rows[neg], cells[neg])]
+    return out, problems
+
+
+def _map_unique(values: pd.Series, fn) -> pd.Series:
+    """``values.map(fn)`` computed once per distinct value (a projection repeats few labels)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    mapped = np.array([fn(u) for u in uniques] + [fn(None)], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
 # --- ONS SNPP --------------------------------------------------------------------------------------
