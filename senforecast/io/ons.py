@@ -405,7 +405,7 @@ def _finish(long: pd.DataFrame, file: str, *, align: str, summer_born_share: flo
 def _parse_values(cells: pd.Series, rows: np.ndarray, file: str, column: str) -> tuple[np.ndarray, list[Problem]]:
     """Counts of one column: plain numbers parsed at once, the rest (markers, commas) by parse_counts."""
     cells = cells.reset_index(drop=True)
-    out = pd.to_numeric(cells, errors="coerce").to_numpy(float)
+    out = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float, copy=True)
     hard = (np.isnan(out) | ~np.isfinite(out)) & cells.notna().to_numpy()
     problems: list[Problem] = []
     if hard.any():
