@@ -24,10 +24,9 @@ children mapped is the total of the ages mapped.
 from __future__ import annotations
 
 import difflib
-import io
 import re
 import tempfile
-import warnings
+import warnings  # noqa: F401 - the doctests use it
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import Iterable, Mapping, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
+from ..errors import InputValidationError, Problem, ValidationReport
 from ..ncy import NCY_MAX, NCY_MIN
 from ..suppression import parse_counts
 from ._source import RawTable, Source, _warn, read_raw
@@ -432,31 +431,29 @@ def _map_unique(values: pd.Series, fn) -> pd.Series:
 _SNPP_MEMBER = re.compile(r"population\s*(persons|males|females)\.csv$", re.I)
 
 
-def _snpp_sources(paths: Iterable) -> list:
-    """Paths, with a downloaded zip replaced by its population CSV files (extracted to a temporary folder)."""
-    out = []
+def _snpp_raw_tables(paths: Iterable, report: ValidationReport | None) -> Iterable[RawTable]:
+    """Raw tables of the files; a downloaded zip gives its population CSVs (its persons file when it has one)."""
     for p in paths:
         if isinstance(p, pd.DataFrame):
-            out.append(p)
+            yield read_raw(p, table="snpp", report=report)
             continue
         path = Path(p)
-        if path.suffix.lower() == ".zip" or (path.is_file() and zipfile.is_zipfile(path)
-                                             and path.suffix.lower() not in (".xlsx", ".xlsm")):
-            with zipfile.ZipFile(path) as z:
-                members = [m for m in z.namelist() if _SNPP_MEMBER.search(Path(m).name)]
-                if not members:
-                    raise InputValidationError([Problem(path.name, None, None, "no '... Population persons.csv' (or "
-                                                        "males/females) file in this zip; it holds "
-                                                        f"{', '.join(z.namelist()[:8])}")])
-                persons = [m for m in members if "persons" in m.lower()]
-                tmp = Path(tempfile.mkdtemp(prefix="snpp_"))
+        if not (path.suffix.lower() == ".zip" or (path.is_file() and path.suffix.lower() not in (".xlsx", ".xlsm")
+                                                  and zipfile.is_zipfile(path))):
+            yield read_raw(path, table="snpp", report=report)
+            continue
+        with zipfile.ZipFile(path) as z:
+            members = [m for m in z.namelist() if _SNPP_MEMBER.search(Path(m).name)]
+            if not members:
+                raise InputValidationError([Problem(path.name, None, None, "no '... Population persons.csv' (or "
+                                                    "males/females) file in this zip; it holds "
+                                                    f"{', '.join(z.namelist()[:8])}")])
+            persons = [m for m in members if "persons" in m.lower()]
+            with tempfile.TemporaryDirectory(prefix="snpp_") as tmp:
                 for m in (persons or members):
-                    target = tmp / Path(m).name
+                    target = Path(tmp) / Path(m).name
                     target.write_bytes(z.read(m))
-                    out.append(target)
-        else:
-            out.append(path)
-    return out
+                    yield read_raw(target, table="snpp", report=report)
 
 
 def read_snpp(
@@ -531,10 +528,8 @@ def read_snpp(
     """
     if not paths:
         raise TypeError("read_snpp() needs at least one file (the persons CSV, the males and females CSVs, or the zip)")
-    sources = _snpp_sources(paths)
     longs, files = [], []
-    for src in sources:
-        raw = read_raw(src, table="snpp", report=report)
+    for raw in _snpp_raw_tables(paths, report):
         files.append(raw.file)
         longs.append(_snpp_long(raw, areas, area, component, report))
     long = pd.concat(longs, ignore_index=True)
