@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from senforecast.errors import InputValidationError, InputWarning, ValidationReport
+from senforecast.core.errors import InputValidationError, InputWarning, ValidationReport
 from senforecast.io import read_population
 from senforecast.io.ons import ages_to_ncy, extend_population, parse_age, read_snpp, read_wales_projection
 

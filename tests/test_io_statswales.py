@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from senforecast.errors import InputValidationError, InputWarning, ValidationReport
-from senforecast.io.plan_types import (EHCP_EQUIVALENT, PLAN_TYPES, TRANSFER, break_years, ehcp_equivalent,
+from senforecast.core.errors import InputValidationError, InputWarning, ValidationReport
+from senforecast.core.plan_types import (EHCP_EQUIVALENT, PLAN_TYPES, TRANSFER, break_years, ehcp_equivalent,
                                        exists_in, plan_type_code)
 from senforecast.io.statswales import (WELSH_AUTHORITIES, CountUnitWarning, read_aln_needs, read_aln_provision,
                                        split_shorthand, sum_pupils, welsh_area)

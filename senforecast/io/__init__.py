@@ -8,7 +8,9 @@ counted in an optional :class:`~senforecast.core.errors.ValidationReport`.
 from __future__ import annotations
 
 from .local_area import read_local_area
+from .ons import read_snpp, read_wales_projection
 from .public import read_sen_england, read_statswales
+from .statswales import read_aln_needs, read_aln_provision
 from .tables import (
     read_census,
     read_costs,
@@ -30,4 +32,8 @@ __all__ = [
     "read_local_area",
     "read_sen_england",
     "read_statswales",
+    "read_aln_provision",
+    "read_aln_needs",
+    "read_snpp",
+    "read_wales_projection",
 ]

@@ -35,9 +35,9 @@ from typing import Iterable, Mapping, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from ..errors import InputValidationError, Problem, ValidationReport
-from ..ncy import NCY_MAX, NCY_MIN
-from ..suppression import parse_counts
+from ..core.errors import InputValidationError, Problem, ValidationReport
+from ..core.ncy import NCY_MAX, NCY_MIN
+from .markers import parse_counts
 from ._source import RawTable, Source, _warn, read_raw
 from .columns import normalise
 from .statswales import MARKERS, WELSH_AUTHORITIES, welsh_area

@@ -32,13 +32,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..codes import get_scheme
-from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
-from ..schema import YEAR_MAX, YEAR_MIN, parse_year_label
-from ..suppression import SUPPRESSION_MARKERS, parse_counts
+from ..core.codes import get_scheme
+from ..core.errors import InputValidationError, InputWarning, Problem, ValidationReport
+from ..core.schema import YEAR_MAX, YEAR_MIN, parse_year_label
+from .markers import SUPPRESSION_MARKERS, parse_counts
 from ._source import RawTable, Source, _warn, read_raw
 from .columns import normalise
-from .plan_types import PLAN_TYPES, TOTAL, exists_in, plan_type_code
+from ..core.plan_types import PLAN_TYPES, TOTAL, exists_in, plan_type_code
 
 # --- local authorities ---------------------------------------------------------------------------
 
@@ -568,7 +568,7 @@ def read_aln_provision(
     -------
     DataFrame
         ``year, area, plan_type, [sector ...], count`` with plan-type codes (see
-        :mod:`senforecast.io.plan_types`); ``count`` NaN where the publisher put a marker.
+        :mod:`senforecast.core.plan_types`); ``count`` NaN where the publisher put a marker.
         ``attrs``: ``unit`` ("pupils"), ``rounded_to`` (5 when every count is a multiple of
         5), ``source``.
 
