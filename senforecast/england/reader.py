@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputValidationError, InputWarning, Problem, ValidationReport
-from ..suppression import parse_counts
+from ..suppression import SUPPRESSION_MARKERS
 from .areas import find_code_changes, harmonise_areas
 
 AGE_GROUPS: tuple[str, ...] = ("0-4", "5-10", "11-15", "16-19", "20-25")
@@ -347,19 +347,44 @@ class _Ctx:
         self.fixes: list[dict] = []
 
 
-def _cells(raw: pd.DataFrame, col: str, file: str, ctx: _Ctx) -> tuple[pd.Series, pd.Series]:
-    """Parse one count column: (values with markers as NaN, is 'z' not applicable).
+def _cells_block(raw: pd.DataFrame, cols: list[str], file: str, ctx: _Ctx) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse count columns at once: (values with markers as NaN, is 'z' not applicable).
 
-    Markers are counted in the report as ``column=marker``; rows in messages are file rows.
+    The same rules as :func:`senforecast.suppression.parse_counts` (markers of
+    ``SUPPRESSION_MARKERS`` are missing, thousands separators allowed, anything else or a
+    negative number is an error naming its file row), vectorised over the whole block;
+    markers are counted in the report as ``column=marker``.
     """
-    vals, suppressed, invalid = parse_counts(raw[col], file=file, column=col, first_row=0)
+    if not cols or raw.empty:
+        empty = pd.DataFrame(np.nan, index=raw.index, columns=cols)
+        return empty, empty.notna()
+    block = raw[cols]
+    arr = block.astype(object).where(block.notna(), "").to_numpy(dtype=str)
+    low = np.char.lower(np.char.strip(arr))
+    is_marker = np.isin(low, list(SUPPRESSION_MARKERS))
+    blank = (low == "") | (low == "nan")
+    cleaned = np.where(is_marker | blank, "", np.char.replace(low, ",", ""))
+    nums = pd.to_numeric(pd.Series(cleaned.ravel()), errors="coerce").to_numpy(dtype=float).reshape(arr.shape)
+    bad = np.isnan(nums) & ~is_marker & ~blank
+    neg = nums < 0
     rows = raw["_row"].to_numpy()
-    for p in suppressed:
-        ctx.report.count(f"{col}={str(p.value).strip().lower()}")
-    for p in invalid:
-        ctx.report.error(Problem(p.file, int(rows[p.row]), p.column, p.message, p.value))
-    text = raw[col].astype(str).str.strip().str.lower()
-    return vals.set_axis(raw.index), text.isin(_NOT_APPLICABLE).set_axis(raw.index)
+    for j, col in enumerate(cols):
+        if is_marker[:, j].any():
+            marks, n = np.unique(low[is_marker[:, j], j], return_counts=True)
+            for m, k in zip(marks, n):
+                ctx.report.count(f"{col}={m}", int(k))
+        for i in np.flatnonzero(bad[:, j])[:50]:
+            ctx.report.error(Problem(file, int(rows[i]), col, "expected a count or a suppression marker", arr[i, j]))
+        for i in np.flatnonzero(neg[:, j])[:50]:
+            ctx.report.error(Problem(file, int(rows[i]), col, "counts cannot be negative", arr[i, j]))
+    vals = pd.DataFrame(np.where(neg, np.nan, nums), index=raw.index, columns=cols)
+    return vals, pd.DataFrame(np.isin(low, list(_NOT_APPLICABLE)), index=raw.index, columns=cols)
+
+
+def _cells(raw: pd.DataFrame, col: str, file: str, ctx: _Ctx) -> tuple[pd.Series, pd.Series]:
+    """One count column: (values with markers as NaN, is 'z' not applicable)."""
+    vals, z = _cells_block(raw, [col], file, ctx)
+    return vals[col], z[col]
 
 
 def _sum_parts(vals: pd.DataFrame, is_z: pd.DataFrame) -> pd.Series:
@@ -396,7 +421,8 @@ def _la_rows(raw: pd.DataFrame, file: str, ctx: _Ctx) -> pd.DataFrame:
         raise InputValidationError([Problem(file, None, "geographic_level",
                                             "no 'Local authority' rows, so nothing to read; values found: "
                                             + ", ".join(repr(v) for v in sorted(set(level))[:10]))])
-    ctx.report.count(f"{file}: national/regional rows left out", int((~la).sum()))
+    if (~la).any():
+        ctx.report.count(f"{file}: national/regional rows left out", int((~la).sum()))
     return raw.loc[la]
 
 
@@ -752,11 +778,12 @@ def _read_caseload(raw: pd.DataFrame, file: str, ctx: _Ctx, new: bool = False) -
 
     # setting types from the placement columns of the rows of totals
     place_cols = [c for c, k in kinds.items() if isinstance(k, tuple)]
-    rows = raw.loc[is_total]
-    vals = pd.DataFrame(index=rows.index)
-    zs = pd.DataFrame(index=rows.index)
-    for c in place_cols:
-        vals[c], zs[c] = _cells(rows, c, file, ctx)
+    age_table = "new_age" if new else "age"
+    if not place_cols:
+        ctx.report.warn(Problem(file, 1, None, "no placement columns (special_total, mainstream_total, ...): "
+                                "setting types not read"))
+        return {age_table: age} if new else {age_table: age, "single_age": singles}
+    vals, zs = _cells_block(raw.loc[is_total], place_cols, file, ctx)
     wide, unknown = _settings_from_parts(vals, zs, {c: kinds[c] for c in place_cols}, tot["count"].set_axis(tot.index),
                                          file, ctx)
     wide = pd.concat([geo.loc[is_total, _GEO_OUT], wide], axis=1).reset_index(drop=True)
@@ -1064,7 +1091,8 @@ def read_ehcp(*paths: str | Path, frames: dict[str, pd.DataFrame] | None = None,
         for t in _TABLES:
             if not tables[t].empty:
                 tables[t] = harmonise_areas(tables[t], areas, changes)
-    src = pd.DataFrame(sources, columns=["file", "layout", "first_year", "last_year", "rows"])
+    src = pd.DataFrame(sources, columns=["file", "layout", "first_year", "last_year", "rows"]).astype(
+        {"first_year": "Int64", "last_year": "Int64"})
     return EHCPTables(age=tables["age"], setting=tables["setting"], areas=areas, report=ctx.report,
                       single_age=tables["single_age"], need=tables["need"], new_age=tables["new_age"],
                       new_setting=tables["new_setting"], new_need=tables["new_need"], changes=changes,
