@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from senforecast.errors import InputValidationError, InputWarning
-from senforecast.england import AGE_GROUPS, SETTINGS, read_ehcp
+from senforecast.england import AGE_GROUPS, SETTINGS, build_extract, load_england_ehcp, read_ehcp
 from senforecast.england.reader import NEEDS, SINGLE_AGES
 
 HERE = Path(__file__).parent / "data"
@@ -359,3 +359,16 @@ def test_2022_layout_new_plans_files():
     s = t.new_setting.set_index("setting")["count"]
     assert s["mainstream"] == 92 and s["resourced_provision_unit"] == 8 and s["special_school"] == 50
     assert s["other"] == 180 - 92 - 8 - 50 - 5
+
+
+def test_extract_of_the_2025_layout_round_trips(tables, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        build_extract(RELEASE, out_dir=tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"areas.csv", "ehcp_age.csv", "ehcp_setting.csv",
+                                                     "ehcp_single_age.csv", "ehcp_need.csv", "ehcp_new_age.csv",
+                                                     "ehcp_new_setting.csv"}
+    back = load_england_ehcp(harmonise=False, path=tmp_path)
+    for name in ["age", "single_age", "setting", "need", "new_age", "new_setting"]:
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(tables, name), check_dtype=False)
+    assert back.changes["old_codes"].tolist() == ["E10000006"]
