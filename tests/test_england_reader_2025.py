@@ -242,6 +242,18 @@ def test_later_release_wins_where_releases_overlap():
     expected = r[(r["la_name"] == "Gateshead") & (r["time_period"] == "202223") & (r["breakdown"] == "All EHC plans")]
     assert got.tolist() == [float(expected["ehcplans"].iloc[0])]
     assert t.report.counts["age: authority-years in more than one release (the latest release kept)"] == 1
+    assert t.report.counts["age: authority-years whose total was revised between releases"] == 1
+    # a count the latest release lacks ('age 25' is x for Cumberland in January 2024) comes from
+    # an earlier release that has it; the rest stays the latest release's
+    cumb = dict(geo, old_la_code="942", new_la_code="E06000063", la_name="Cumberland", region_name="North West")
+    older = pd.DataFrame([dict(cumb, time_period="2024", characteristic_age=a, Total_st="z", Total_ehc=n, Total_all=n)
+                          for a, n in [("Total", "1"), ("Age 20 to 25", "50"), ("Age 16 to 19", "1")]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        t = read_ehcp(DATA / "caseload.csv", frames={"sen2_age_caseload.csv": older})
+    got = t.age.query("area == 'E06000063' and year == 2024").set_index("age_group")["count"]
+    assert got["20-25"] == 50 and got["16-19"] > 1 and got["total"] > 1
+    assert t.report.counts["age: counts missing in the latest release taken from an earlier release"] == 1
 
 
 # ------------------------------------------------------------------ errors

@@ -1100,22 +1100,36 @@ def read_ehcp(*paths: str | Path, frames: dict[str, pd.DataFrame] | None = None,
 
 
 def _prefer_latest(frames: list[pd.DataFrame], table: str, ctx: _Ctx) -> pd.DataFrame:
-    """One table from every file's part: where releases overlap, the latest release's rows."""
+    """One table from every file's part: where releases overlap, the latest release's rows, a
+    count it lacks (a marker) taken from the latest earlier release that has one (counted)."""
     if not frames:
         return _empty(table).assign(la_name="", old_la_code="", region="").iloc[0:0]
     f = pd.concat(frames, ignore_index=True)
-    key = ["year", "area"]
-    ranks = f[[*key, "_rank"]].drop_duplicates()
-    overlap = ranks.duplicated(key)
+    key, cell = ["year", "area"], ["year", "area", *_DIMS[table]]
+    overlap = f[[*key, "_rank"]].drop_duplicates().duplicated(key)
     if overlap.any():
         ctx.report.count(f"{table}: authority-years in more than one release (the latest release kept)",
                          int(overlap.sum()))
-    f = f[f["_rank"] == f.groupby(key)["_rank"].transform("max")]
-    dup = f.duplicated([*key, *_DIMS[table]])
+    best = f.groupby(key)["_rank"].transform("max")
+    latest, older = f[f["_rank"] == best], f[f["_rank"] < best]
+    dup = latest.duplicated(cell)
     if dup.any():
         ctx.report.count(f"{table}: repeated rows left out", int(dup.sum()))
-        f = f[~dup]
-    return f.drop(columns="_rank")
+        latest = latest[~dup]
+    if not older.empty:
+        older = older[older["count"].notna()].sort_values("_rank", ascending=False, kind="stable")
+        older = older.drop_duplicates(cell).set_index(cell)["count"]
+        prev = pd.Series(older.reindex(pd.MultiIndex.from_frame(latest[cell])).to_numpy(), index=latest.index)
+        fill = latest["count"].isna() & prev.notna()
+        if fill.any():
+            ctx.report.count(f"{table}: counts missing in the latest release taken from an earlier release",
+                             int(fill.sum()))
+            latest = latest.assign(count=latest["count"].where(~fill, prev))
+        if _DIMS[table][-1] in {"age_group", "setting"}:
+            tot = latest[_DIMS[table][-1]].eq("total") & (prev - latest["count"]).abs().gt(0.5)
+            if tot.any():
+                ctx.report.count(f"{table}: authority-years whose total was revised between releases", int(tot.sum()))
+    return latest.drop(columns="_rank")
 
 
 def _areas_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
