@@ -531,7 +531,9 @@ def _read_estab_release(raw: pd.DataFrame, file: str, ctx: _Ctx, prefix: str = "
     _check_columns(raw, _GEO_COLS + ["establishment_group", "establishment_type", f"{prefix}_all"], file)
     raw = _la_rows(raw, file, ctx)
     geo = _geo(raw, file, ctx)
-    geo["setting"] = [_estab_setting(g, t) for g, t in zip(raw["establishment_group"], raw["establishment_type"])]
+    pairs = pd.MultiIndex.from_arrays([raw["establishment_group"], raw["establishment_type"]])
+    kinds = {pair: _estab_setting(*pair) for pair in pairs.unique()}
+    geo["setting"] = [kinds[pair] for pair in pairs]
     unknown = geo["setting"].isna()
     if unknown.any():
         pair = raw["establishment_group"].astype(str) + " / " + raw["establishment_type"].astype(str)
@@ -543,8 +545,8 @@ def _read_estab_release(raw: pd.DataFrame, file: str, ctx: _Ctx, prefix: str = "
     geo["count"] = _plans_all(raw, prefix, file, ctx)
     used = geo.loc[geo["setting"] != ""]
     # sum detail rows per authority-year and setting (a missing detail makes the sum missing)
-    summed = used.groupby(["year", "area", "setting"], sort=False)["count"].agg(
-        lambda s: s.sum() if s.notna().all() else float("nan"))
+    grp = used.groupby(["year", "area", "setting"], sort=False)["count"]
+    summed = grp.sum().where(grp.count() == grp.size())
     wide = summed.unstack("setting")
     info = geo.drop_duplicates(["year", "area"]).set_index(["year", "area"])[["la_name", "old_la_code", "region"]]
     wide = wide.join(info, how="left")
