@@ -6,7 +6,13 @@ Two kinds are found from the ``areas`` table (first and last year each code appe
   Gateshead E08000020 -> E08000037 (2014), Buckinghamshire E10000002 -> E06000060 (2021);
 * ``reorganisation`` - codes that stop after one census and codes that start at the next in the
   same region, e.g. Bournemouth, Poole and Dorset -> Bournemouth, Christchurch and Poole +
-  Dorset (first census 2020), Northamptonshire -> North + West Northamptonshire (2022).
+  Dorset (first census 2020), Northamptonshire -> North + West Northamptonshire (2022),
+  Cumbria -> Cumberland + Westmorland and Furness (first census January 2024).
+
+Codes that go back and forth cannot be seen from first and last years: the 2025 release puts
+Buckinghamshire's 2024 and 2025 rows under the former county code E10000002 again; the reader
+corrects that on reading (:data:`senforecast.england.reader.CODE_FIXES`) so that here it is
+one recode, E10000002 -> E06000060 (2021).
 
 :func:`harmonise_areas` maps each code to a *stable area* whose series runs the whole period:
 recodes to the latest code, reorganised authorities to their combined successors (codes

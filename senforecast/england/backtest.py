@@ -16,7 +16,7 @@ import pandas as pd
 from ..evaluation import metrics
 from .flow import AgeFlowModel
 from .intervals import GroupedCalibration
-from .pooled import PooledTrendModel, calibration_errors
+from .pooled import PooledTrendModel, calibration_errors, last_known
 from .reader import SPECIALIST_SETTINGS
 from .series import SeriesPanel
 
@@ -243,7 +243,7 @@ def backtest_panel(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], or
             point = fc(Y, t, H)
             errs = calibration_errors(fc, Y, t, H, calibration_origins)
             cal = GroupedCalibration(errs, panel.group, H)
-            iv = _intervals(cal, point, Y[:, t])
+            iv = _intervals(cal, point, last_known(Y, t)[0])
             for h in horizons:
                 if t + h >= len(years):
                     continue

@@ -1,10 +1,13 @@
 """The compact extract of the DfE EHC plans release shipped with senforecast.
 
-``build_extract`` turns the publisher's files into three small CSVs under
-``senforecast/datasets/data/england/`` (only the columns the library needs);
-``load_england_ehcp`` reads them back, so notebooks and tests need no download.
-Source: Department for Education, "Education, health and care plans", reporting year 2022,
-Open Government Licence v3.0 (see the README next to the files).
+``build_extract`` turns the publisher's files (any layout :func:`read_ehcp` reads: the 2022
+release's tidy files, the 2023+ files, a release zip or folder) into small CSVs: always
+``areas.csv``, ``ehcp_age.csv`` and ``ehcp_setting.csv``, and, when the files hold them,
+``ehcp_single_age.csv``, ``ehcp_need.csv``, ``ehcp_new_age.csv``, ``ehcp_new_setting.csv`` and
+``ehcp_new_need.csv``. ``load_england_ehcp`` reads an extract back, so notebooks and tests need
+no download. The extract shipped under ``senforecast/datasets/data/england/`` is the
+Department for Education's "Education, health and care plans", reporting year 2022, Open
+Government Licence v3.0 (see the README next to the files).
 """
 from __future__ import annotations
 
@@ -18,6 +21,11 @@ from .areas import find_code_changes, harmonise_areas
 from .reader import EHCPTables, read_ehcp
 
 EXTRACT_FILES = ("areas.csv", "ehcp_age.csv", "ehcp_setting.csv")
+"""Files every extract has."""
+
+OPTIONAL_FILES = {"ehcp_single_age.csv": "single_age", "ehcp_need.csv": "need", "ehcp_new_age.csv": "new_age",
+                  "ehcp_new_setting.csv": "new_setting", "ehcp_new_need.csv": "new_need"}
+"""Files written when the release files hold the table (the 2023+ layout)."""
 
 
 def _extract_dir() -> Path:
@@ -64,14 +72,16 @@ def build_extract(*release_files: str | Path, out_dir: str | Path | None = None)
     out = Path(out_dir) if out_dir is not None else _extract_dir()
     out.mkdir(parents=True, exist_ok=True)
     tables.areas.to_csv(out / "areas.csv", index=False)
-    for name, frame in (("ehcp_age.csv", tables.age), ("ehcp_setting.csv", tables.setting)):
+    optional = [(name, getattr(tables, attr)) for name, attr in OPTIONAL_FILES.items()]
+    for name, frame in [("ehcp_age.csv", tables.age), ("ehcp_setting.csv", tables.setting),
+                        *[(n, f) for n, f in optional if not f.empty]]:
         f = frame.copy()
         f["count"] = f["count"].round().astype("Int64")  # counts are whole numbers; blank = missing
         f.to_csv(out / name, index=False)
     return tables
 
 
-def load_england_ehcp(harmonise: bool = True) -> EHCPTables:
+def load_england_ehcp(harmonise: bool = True, path: str | Path | None = None) -> EHCPTables:
     """Plans (statements + EHC plans) for every English authority, January 2010-2022.
 
     Parameters
@@ -81,6 +91,8 @@ def load_england_ehcp(harmonise: bool = True) -> EHCPTables:
         codes for recoded authorities; merged successors for the 2019 Dorset and 2021
         Northamptonshire reorganisations) and ``la_name``/``region`` columns added. False: the
         codes as published.
+    path : path, optional
+        Folder of an extract written by :func:`build_extract` (default: the shipped one).
 
     Returns
     -------
@@ -96,18 +108,18 @@ def load_england_ehcp(harmonise: bool = True) -> EHCPTables:
     >>> t.age["area"].nunique()
     150
     """
-    d = _extract_dir()
+    d = Path(path) if path is not None else _extract_dir()
     areas = pd.read_csv(d / "areas.csv", dtype={"old_la_code": str})
-    age = pd.read_csv(d / "ehcp_age.csv", dtype={"area": str, "age_group": str})
-    setting = pd.read_csv(d / "ehcp_setting.csv", dtype={"area": str, "setting": str})
-    for f in (age, setting):
-        f["count"] = f["count"].astype(float)
+    text = {"area": str, "age_group": str, "setting": str, "age": str, "need": str}
+    frames = {"age": pd.read_csv(d / "ehcp_age.csv", dtype=text),
+              "setting": pd.read_csv(d / "ehcp_setting.csv", dtype=text)}
+    frames.update({attr: pd.read_csv(d / name, dtype=text) for name, attr in OPTIONAL_FILES.items()
+                   if (d / name).exists()})
     report = ValidationReport()
     changes = find_code_changes(areas)
     report.count("authority code changes", len(changes))
-    if harmonise:
-        age = harmonise_areas(age, areas, changes)
-        setting = harmonise_areas(setting, areas, changes)
-    tables = EHCPTables(age=age, setting=setting, areas=areas, report=report)
-    tables.changes = changes  # type: ignore[attr-defined]
-    return tables
+    for key, f in frames.items():
+        f["count"] = f["count"].astype(float)
+        if harmonise:
+            frames[key] = harmonise_areas(f, areas, changes)
+    return EHCPTables(areas=areas, report=report, changes=changes, **frames)

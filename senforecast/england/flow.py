@@ -14,6 +14,10 @@ slope = move_up, both kept non-negative), which is what separates a bulge from a
 an authority with many 5-10s for its 11-15s sees its 11-15s grow faster. Forecasts use the
 latest year's rates; each authority's persistent departure from them is shrunk towards zero
 with the same empirical-Bayes weight as the pooled trend model. Total = sum of age groups.
+
+Missing counts are not zeros: rates are estimated from authorities known in both years; an
+age group missing at the origin starts from its last known count; a group whose group below
+is unknown (and has a continuation rate) is unknown too; a group never known stays missing.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ import pandas as pd
 from ..core.errors import ModelError, SenForecastError
 from ..projection import Projection
 from .intervals import GroupedCalibration
-from .pooled import MAX_LOG_GROWTH, calibration_errors, shrinkage_weight
+from .pooled import MAX_LOG_GROWTH, calibration_errors, last_known, shrinkage_weight
 from .reader import AGE_GROUPS
 from .series import SeriesPanel
 
@@ -81,6 +85,21 @@ def flow_rates(N: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
             coef = np.array([0.0, np.sum(x * ratio * wts**2) / np.sum(x**2 * wts**2)])
         stay[g], up[g] = coef
     return stay, up
+
+
+def origin_state(N: np.ndarray, t: int) -> np.ndarray:
+    """Counts by area and age group at year index ``t``, a missing cell replaced by its last
+    known count (never by 0); cells never known stay NaN.
+
+    Examples
+    --------
+    >>> N = np.array([[[5.0, 6.0], [7.0, np.nan]]])  # 1 area, 2 groups, 2 years
+    >>> origin_state(N, 1).tolist()
+    [[6.0, 7.0]]
+    """
+    n_areas, n_groups, _ = N.shape
+    flat = N[:, :, : t + 1].reshape(n_areas * n_groups, t + 1)
+    return last_known(flat)[0].reshape(n_areas, n_groups)
 
 
 def flow_forecast_cube(N: np.ndarray, t: int, horizon: int, window: int = 3, rate_years: int = 1) -> np.ndarray:
@@ -141,13 +160,15 @@ def flow_forecast_cube(N: np.ndarray, t: int, horizon: int, window: int = 3, rat
         if np.isfinite(R).sum() == 0:
             continue
         w = shrinkage_weight(R, window)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an area with no known residual: no departure
             adj[:, g] = w * np.nan_to_num(np.nanmean(R[:, -window:], axis=1))
     out = np.empty((n_areas, n_groups, horizon))
-    cur = N[:, :, t].copy()
+    cur = origin_state(N, t)
     for h in range(horizon):
         nxt = stay[None] * cur
-        nxt[:, 1:] += up[None, 1:] * np.nan_to_num(cur[:, :-1])
+        # an unknown group below adds an unknown inflow (not 0), unless nothing moves up from it
+        nxt[:, 1:] += np.where(up[None, 1:] == 0, 0.0, up[None, 1:] * cur[:, :-1])
         nxt = np.maximum((nxt + 1.0) * np.exp(adj) - 1.0, 0.0)
         # same guard as the trend model: new, tiny groups (20-25s after 2014) cannot compound
         lo, hi = (cur + 1.0) * np.exp(-MAX_LOG_GROWTH) - 1.0, (cur + 1.0) * np.exp(MAX_LOG_GROWTH) - 1.0
@@ -228,11 +249,14 @@ class AgeFlowModel:
         out[is_group] = cube[ai[is_group], gi[is_group].astype(int)]
         tot_rows = np.flatnonzero(~is_group)
         if len(tot_rows):
-            parts_now = np.nansum(N[:, :, t], axis=1)
-            parts_fc = np.nansum(cube, axis=1)
             # published totals can differ from the sum of age groups: grow the total like the sum
+            # of the groups that have a forecast (the same groups now and ahead)
+            has = np.isfinite(cube[:, :, :1])
+            parts_now = np.where(has[:, :, 0], origin_state(N, t), 0.0).sum(axis=1)
+            parts_fc = np.where(has, cube, 0.0).sum(axis=1)
             growth = (parts_fc + 1.0) / (parts_now[:, None] + 1.0)
-            out[tot_rows] = Y[tot_rows, t][:, None] * growth[ai[tot_rows]]
+            growth[~has.any(axis=(1, 2))] = np.nan
+            out[tot_rows] = last_known(Y, t)[0][tot_rows][:, None] * growth[ai[tot_rows]]
         return out
 
     def fit(self, table: pd.DataFrame) -> "AgeFlowModel":
@@ -266,6 +290,6 @@ class AgeFlowModel:
         if len(yrs) > self.max_horizon:
             raise ModelError(f"intervals are calibrated up to {self.max_horizon} years ahead")
         point = self.forecast_array(p.values, p.values.shape[1] - 1, len(yrs))
-        draws = self.calibration_.draws(point, p.values[:, -1], n_draws, np.random.default_rng(seed))
+        draws = self.calibration_.draws(point, last_known(p.values)[0], n_draws, np.random.default_rng(seed))
         return Projection(draws, yrs, p.cells(), history=p.history(),
                           meta={"model": self.name, "seed": seed, "window": self.window})

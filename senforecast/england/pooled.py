@@ -14,6 +14,11 @@ do not persist borrows almost all of its trend from its region and England.
 
 With a ``population`` the same is done on prevalence (plans per resident) and multiplied by
 the population projection. Intervals come from :mod:`senforecast.england.intervals`.
+
+Missing counts (a suppressed or unavailable cell, a group not yet published) are never read as
+0: England's and a region's growth from one year to the next are those of the series known in
+both years, and a series whose latest census is missing is carried forward from its last
+known count (growth applied over the years since); a series never known stays missing.
 All authorities are fitted at once with numpy (the 150-authority backtest takes seconds).
 """
 from __future__ import annotations
@@ -78,12 +83,51 @@ def shrinkage_weight(dev: np.ndarray, window: int, max_lags: int = 4) -> float:
     return tau2 / (tau2 + sigma2 / window)
 
 
-def _group_log_total(Y: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
-    """log of the sum of series per group index (NaN counts ignored), shape (n, years)."""
-    out = np.zeros((n, Y.shape[1]))
-    np.add.at(out, idx, np.nan_to_num(Y))
-    with np.errstate(divide="ignore"):
-        return np.log(out + 1.0)
+def _group_growth(Y: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
+    """Log growth of the sum of series per group from each year to the next, shape (n, years - 1).
+
+    Only series known in both years are added up (a missing count is not a 0: an authority
+    whose count is suppressed one year would otherwise look like a fall and a rise); NaN where
+    no series of the group is known in both years.
+
+    Examples
+    --------
+    >>> Y = np.array([[10.0, 12.0, 14.0], [100.0, np.nan, 130.0]])
+    >>> np.round(np.exp(_group_growth(Y, np.zeros(2, int), 1)), 3).tolist()  # (12 + 1) / (10 + 1), ...
+    [[1.182, 1.154]]
+    """
+    both = np.isfinite(Y[:, :-1]) & np.isfinite(Y[:, 1:])
+    before = np.zeros((n, Y.shape[1] - 1))
+    after = np.zeros((n, Y.shape[1] - 1))
+    np.add.at(before, idx, np.where(both, Y[:, :-1], 0.0))
+    np.add.at(after, idx, np.where(both, Y[:, 1:], 0.0))
+    known = np.zeros((n, Y.shape[1] - 1), dtype=int)
+    np.add.at(known, idx, both.astype(int))
+    return np.where(known > 0, np.log(after + 1.0) - np.log(before + 1.0), np.nan)
+
+
+def last_known(Y: np.ndarray, t: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each series' latest known count up to column ``t`` and how many years before ``t`` it is.
+
+    Returns
+    -------
+    value : ndarray, shape (n_series,)
+        NaN for a series never known.
+    age : ndarray of int, shape (n_series,)
+        0 when column ``t`` itself is known.
+
+    Examples
+    --------
+    >>> v, a = last_known(np.array([[1.0, 2.0, np.nan], [4.0, 5.0, 6.0], [np.nan] * 3]))
+    >>> v.tolist(), a.tolist()
+    ([2.0, 6.0, nan], [1, 0, 0])
+    """
+    t = Y.shape[1] - 1 if t is None else t
+    ok = np.isfinite(Y[:, : t + 1])
+    rev = np.argmax(ok[:, ::-1], axis=1)  # years back to the latest known column
+    idx = t - rev
+    value = np.where(ok.any(axis=1), Y[np.arange(len(Y)), idx], np.nan)
+    return value, np.where(ok.any(axis=1), rev, 0)
 
 
 def pooled_growth_forecast(
@@ -126,7 +170,7 @@ def pooled_growth_forecast(
     L = np.log(Yt + 1.0)
     G = np.diff(L, axis=1)
     n_groups = int(group.max()) + 1
-    nat = np.diff(_group_log_total(Yt, group, n_groups), axis=1)  # (groups, years-1)
+    nat = _group_growth(Yt, group, n_groups)  # (groups, years-1)
     growth = np.empty(len(Y))
     k = max(1, min(window, G.shape[1]))
     if pooling == "none":
@@ -134,7 +178,12 @@ def pooled_growth_forecast(
             warnings.simplefilter("ignore", RuntimeWarning)
             growth = np.nanmean(G[:, -k:], axis=1)
     else:
-        growth = nat[group, -1].copy()
+        # the latest national growth known (a group first published at the origin has none: 0)
+        latest = np.zeros(n_groups)
+        if nat.shape[1]:
+            latest, _ = last_known(nat)
+            latest = np.nan_to_num(latest)
+        growth = latest[group].copy()
         D = G - nat[group]
         for gi in range(n_groups):
             sel = group == gi
@@ -144,9 +193,11 @@ def pooled_growth_forecast(
             if pooling == "region" and region is not None:
                 rg = region[sel]
                 n_r = int(rg.max()) + 1
-                R = np.diff(_group_log_total(Yt[sel], rg, n_r), axis=1) - nat[gi][None]
+                R = _group_growth(Yt[sel], rg, n_r) - nat[gi][None]
                 wr = shrinkage_weight(R, k)
-                r_dev = wr * np.nanmean(R[:, -k:], axis=1)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # a region with no known growth: no deviation
+                    r_dev = wr * np.nan_to_num(np.nanmean(R[:, -k:], axis=1))
                 growth[sel] += r_dev[rg]
                 Dg = Dg - R[rg]
             w = shrinkage_weight(Dg, k)
@@ -157,8 +208,10 @@ def pooled_growth_forecast(
     # a series that is new or tiny (e.g. 20-25s just after the 2014 reform) can show growth of
     # several hundred per cent; carrying that forward compounds absurdly, so cap it
     growth = np.clip(growth, -max_growth, max_growth)
-    steps = np.arange(1, horizon + 1)
-    return np.maximum(np.exp(L[:, -1][:, None] + growth[:, None] * steps[None]) - 1.0, 0.0)
+    # start from each series' latest known count (a missing origin is not a 0), growing over the gap
+    start, gap = last_known(Yt)
+    steps = gap[:, None] + np.arange(1, horizon + 1)[None]
+    return np.maximum(np.exp(np.log(start + 1.0)[:, None] + growth[:, None] * steps) - 1.0, 0.0)
 
 
 def calibration_errors(forecaster, Y: np.ndarray, t: int, max_horizon: int, n_origins: int = 4,
@@ -343,7 +396,7 @@ class PooledTrendModel:
         Y = p.values
         point = self.forecast_array(Y, Y.shape[1] - 1, H)
         rng = np.random.default_rng(seed)
-        draws = self.calibration_.draws(point, Y[:, -1], n_draws, rng)
+        draws = self.calibration_.draws(point, last_known(Y)[0], n_draws, rng)
         draws = p.to_counts(draws, yrs, population)
         return Projection(draws, yrs, p.cells(), history=p.history(),
                           meta={"model": self.name, "seed": seed, "window": self.window, "pooling": self.pooling})
