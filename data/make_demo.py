@@ -373,6 +373,47 @@ def simulate(seed: int = SEED):
             "true_parameters": true_parameters(population)}
 
 
+# --- Welsh plan types and the ALN transfer (a post-step; the simulation above is unchanged) ----
+# Every demo child holds a statement or an LA-maintained IDP, the EHC-plan equivalent, so the
+# series the pipeline forecasts is every child and the demo's numbers do not depend on this.
+PLAN_TYPE_SEED = 2021
+TRANSFERRED_BY = {2022: 0.15, 2023: 0.40, 2024: 0.65, 2025: 0.85}
+"""Share (invented) of the children with a statement before the reform who hold an LA-maintained
+IDP by each January census of the transfer (school years 2021/22 to 2024/25)."""
+
+
+def add_plan_types(plans: pd.DataFrame, seed: int = PLAN_TYPE_SEED) -> pd.DataFrame:
+    """``plans`` with a ``plan_type`` column: ``statement`` before 2022; over 2022-2025 each
+    child moves to ``la_idp`` at a census drawn from ``TRANSFERRED_BY`` and keeps it; children
+    whose first census is 2022 or later start on an IDP (new plans under the ALN Act).
+
+    Deterministic: one uniform draw per child, in sorted pupil-id order, from ``seed``; the
+    other columns are returned unchanged.
+    """
+    ids = np.sort(plans["pupil_id"].astype(str).unique())
+    u = pd.Series(np.random.default_rng(seed).random(len(ids)), index=ids)
+    # first census at which each child holds an IDP (9999: still a statement in 2025)
+    moves = pd.Series(9999, index=ids)
+    for year in sorted(TRANSFERRED_BY, reverse=True):
+        moves[u < TRANSFERRED_BY[year]] = year
+    first = plans.groupby(plans["pupil_id"].astype(str))["year"].min().astype(int)
+    moves = moves.where(first.reindex(ids) < 2022, first.reindex(ids))
+    idp_from = plans["pupil_id"].astype(str).map(moves).to_numpy()
+    out = plans.copy()
+    out["plan_type"] = np.where(plans["year"].astype(int).to_numpy() >= idp_from, "la_idp", "statement")
+    return out
+
+
+def write_plan_types(path: Path) -> pd.DataFrame:
+    """Add (or redo) the ``plan_type`` column of a plans CSV in place; every other cell is
+    written back as the same text."""
+    plans = pd.read_csv(path, dtype=str, keep_default_na=False)
+    plans = plans.drop(columns=["plan_type"], errors="ignore")
+    out = add_plan_types(plans.assign(year=plans["year"].astype(int))).assign(year=plans["year"])
+    out.to_csv(path, index=False, lineterminator="\n")
+    return out
+
+
 PUBLISHED_2025 = {"RB-ABR-P": 20, "RB-CAE-P": 19, "RB-DOL-C": 3, "RB-BRY-S": 49, "RB-DOL-S": 25,
                   "ooc_special": 85, "ooc_all": 105}
 
@@ -399,13 +440,20 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--search-seeds", type=int, default=0, metavar="N",
                     help="print the seed among 0..N-1 whose realisation is closest to the published figures")
+    ap.add_argument("--plan-types-only", action="store_true",
+                    help="only add the plan_type column to the existing plans.csv (other columns unchanged)")
     args = ap.parse_args(argv)
+    if args.plan_types_only:
+        out = write_plan_types(args.out / "plans.csv")
+        print(out.groupby(["year", "plan_type"]).size().unstack(fill_value=0))
+        return
     if args.search_seeds:
         scores = {s: distance_to_published(simulate(s)) for s in range(args.search_seeds)}
         best = min(scores, key=scores.get)
         print(f"closest seed: {best} (distance {scores[best]:.3f}; median {np.median(list(scores.values())):.3f})")
         return
     tables = simulate(args.seed)
+    tables["plans"] = add_plan_types(tables["plans"])
     args.out.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         df.to_csv(args.out / f"{name}.csv", index=False, float_format="%.6g")

@@ -6,14 +6,78 @@ build one. See ``docs/contracts.md`` for the canonical columns of every table.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from .codes import NO_PLAN, SETTING_KINDS, get_scheme
-from .errors import SenForecastError, ValidationReport
+from .errors import InputWarning, Problem, SenForecastError, ValidationReport
+from .plan_types import EHCP_EQUIVALENT, PLAN_TYPES
 from .transitions import build_transitions, stocks_from_transitions, transition_anomalies
+
+
+SERIES: dict[str, str] = {
+    "ehcp_equivalent": "statement or LA-maintained IDP (EHC-plan equivalent)",
+    "all": "every plan type",
+}
+"""Series a plans table with a ``plan_type`` column can be forecast as (config ``[inputs] series``)."""
+
+_PLAN_TYPE_NAMES = {"statement": "statements", "school_action": "School Action",
+                    "school_action_plus": "School Action Plus", "school_idp": "school-maintained IDPs",
+                    "la_idp": "LA-maintained IDPs"}
+
+
+@dataclass(frozen=True)
+class SeriesSelection:
+    """Which children of the plans table a forecast is about (set by :meth:`LocalAreaData.select_series`).
+
+    Attributes
+    ----------
+    series : str
+        ``"ehcp_equivalent"``, ``"all"``, or ``"plans"`` (no ``plan_type`` column: every row).
+    plan_types : tuple of str
+        Plan types kept (empty without a ``plan_type`` column).
+    years : tuple of int or None
+        First and last census year of the plans.
+    left_out : DataFrame
+        ``year, plan_type, children``: children per census left out of the series (no ids).
+    children_left_out : int
+        Different children with a row left out, over all censuses.
+
+    Examples
+    --------
+    >>> s = SeriesSelection("plans", (), (2019, 2025), pd.DataFrame(columns=["year", "plan_type", "children"]), 0)
+    >>> s.sentence()
+    'every child in the plans table (no plan_type column), 2019-2025'
+    """
+
+    series: str
+    plan_types: tuple[str, ...]
+    years: tuple[int, int] | None
+    left_out: pd.DataFrame
+    children_left_out: int
+
+    def sentence(self) -> str:
+        """One line for reports: which series was forecast and who was left out."""
+        span = f", {self.years[0]}-{self.years[1]}" if self.years else ""
+        if self.series == "plans":
+            return f"every child in the plans table (no plan_type column){span}"
+        if self.series == "all":
+            kinds = " / ".join(_PLAN_TYPE_NAMES[c] for c in PLAN_TYPES if c in self.plan_types)
+            return (f"every plan type ({kinds}){span}: not the EHC-plan equivalent, school-based plans "
+                    "are included")
+        text = f"{SERIES['ehcp_equivalent']}{span}; "
+        if not self.children_left_out:
+            return text + "no children with other plan types in the data"
+        kinds = " / ".join(_PLAN_TYPE_NAMES[c] for c in PLAN_TYPES if c in set(self.left_out["plan_type"]))
+        last = self.left_out[self.left_out["year"] == self.left_out["year"].max()]
+        n = self.children_left_out
+        text += f"{n:,} {'child' if n == 1 else 'children'} with {kinds} not forecast"
+        if self.years and len(last) and int(last["year"].iloc[0]) == self.years[1]:
+            text += f" ({int(last['children'].sum()):,} of them in the {self.years[1]} census)"
+        return text
 
 
 @dataclass
@@ -44,6 +108,8 @@ class LocalAreaData:
         Authority name for reports.
     report : ValidationReport
         Warnings and counts collected while reading.
+    series : SeriesSelection, optional
+        Which children of ``plans`` are forecast, once :meth:`select_series` has chosen.
 
     Examples
     --------
@@ -64,6 +130,7 @@ class LocalAreaData:
     need_scheme: str | None = None
     name: str = "local authority"
     report: ValidationReport = field(default_factory=ValidationReport)
+    series: SeriesSelection | None = None
 
     def require(self, *tables: str) -> None:
         """Raise a clear error if any of the named tables is missing."""
@@ -73,6 +140,93 @@ class LocalAreaData:
                 f"{self.name}: this step needs the {', '.join(missing)} table(s); "
                 "load them with senforecast.io readers"
             )
+
+    # ---------------------------------------------------------------- series
+    def select_series(self, series: str = "ehcp_equivalent", *, warn: bool = True) -> "LocalAreaData":
+        """The authority with only the children of the series to forecast.
+
+        A plans table with a ``plan_type`` column (Welsh plan types, see
+        :mod:`senforecast.core.plan_types`) mixes statutory plans and school-based support.
+        ``"ehcp_equivalent"`` keeps statements and LA-maintained IDPs, the nearest Welsh
+        equivalent of an EHC plan (the children who need specialist places), so the 2022-2025
+        transfer from statements to IDPs is read as a change of label, not of demand: a child
+        whose plan goes from statement to LA-maintained IDP stays in the series (a stayer). The
+        children left out are counted by year and plan type (``series.left_out``,
+        ``report.counts["plans.left_out.<plan type>"]``) and warned about, never dropped
+        silently. ``"all"`` keeps every row. Without a ``plan_type`` column nothing is
+        selected (``series.series == "plans"``).
+
+        Parameters
+        ----------
+        series : {"ehcp_equivalent", "all"}
+        warn : bool
+            Issue an :class:`~senforecast.core.errors.InputWarning` naming the children left out
+            (it is always put in ``report``).
+
+        Returns
+        -------
+        LocalAreaData
+            A copy (the original is unchanged) with ``plans`` selected, its own ``report``
+            and ``series`` set.
+
+        Examples
+        --------
+        >>> plans = pd.DataFrame({"pupil_id": ["a", "a", "b", "c"], "year": [2023, 2024, 2024, 2024],
+        ...     "ncy": [3, 4, 5, 6], "need": "ASD", "setting": "MS", "area": "N",
+        ...     "plan_type": ["statement", "la_idp", "la_idp", "school_idp"]})
+        >>> d = LocalAreaData(plans=plans).select_series(warn=False)
+        >>> len(d.plans), d.series.children_left_out
+        (3, 1)
+        >>> d.get_transitions()["kind"].tolist()  # a's statement became an LA IDP: a stayer
+        ['joiner', 'stayer']
+        >>> d.series.sentence()
+        'statement or LA-maintained IDP (EHC-plan equivalent), 2023-2024; 1 child with school-maintained IDPs not forecast (1 of them in the 2024 census)'
+        """
+        if series not in SERIES:
+            raise SenForecastError(f"series must be one of {', '.join(map(repr, SERIES))} (found {series!r})")
+        plans = self.plans
+        empty = pd.DataFrame({"year": pd.Series(dtype="int64"), "plan_type": pd.Series(dtype=str),
+                              "children": pd.Series(dtype="int64")})
+        years = (int(plans["year"].min()), int(plans["year"].max())) if plans is not None and len(plans) else None
+        if plans is None or "plan_type" not in plans.columns or plans["plan_type"].isna().all():
+            return replace(self, series=SeriesSelection("plans", (), years, empty, 0))
+        types = plans["plan_type"]
+        bad = types.isna() | ~types.isin(list(PLAN_TYPES))
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise SenForecastError(f"{self.name} plans: row {pos + 2} has plan_type {types.iloc[pos]!r}; every row "
+                                   f"needs one of {', '.join(PLAN_TYPES)} (read the file with "
+                                   "senforecast.io.read_plans to have labels turned into codes)")
+        keep = np.ones(len(plans), dtype=bool) if series == "all" else types.isin(EHCP_EQUIVALENT).to_numpy()
+        if not keep.any():
+            raise SenForecastError(f"{self.name}: no child has a statement or an LA-maintained IDP, so there is "
+                                   "no EHC-plan-equivalent series to forecast; set [inputs] series = \"all\" "
+                                   "to forecast every plan type")
+        left = plans.loc[~keep, ["pupil_id", "year", "plan_type"]]
+        left_out = (left.groupby(["year", "plan_type"]).size().rename("children").reset_index()
+                    if len(left) else empty)
+        kept_types = tuple(c for c in PLAN_TYPES if c in set(types[keep]))
+        sel = SeriesSelection(series, kept_types, years, left_out, int(left["pupil_id"].nunique()))
+        report = ValidationReport(list(self.report.errors), list(self.report.warnings), dict(self.report.counts))
+        report.count("plans.rows_in_series", int(keep.sum()))
+        for code, n in left["plan_type"].value_counts().sort_index().items():
+            report.count(f"plans.left_out.{code}", int(n))
+        if len(left):
+            by_type = ", ".join(f"{_PLAN_TYPE_NAMES[c]}: {n:,}" for c, n in
+                                left["plan_type"].value_counts().reindex(list(PLAN_TYPES)).dropna().astype(int).items())
+            problem = Problem(f"{self.name} plans", None, "plan_type",
+                              f"{sel.children_left_out:,} child(ren) ({len(left):,} rows over the censuses; {by_type}) "
+                              f"are not in the series forecast, {SERIES['ehcp_equivalent']}; set [inputs] series = "
+                              "\"all\" to forecast every plan type")
+            report.warn(problem)
+            if warn:
+                warnings.warn(str(problem), InputWarning, stacklevel=2)
+        kept = plans[keep].reset_index(drop=True)
+        # spreadsheet rows of the kept children, so anomaly reports still point at the file
+        rows = plans.attrs.get("rows")
+        rows = np.asarray(rows) if rows is not None and len(rows) == len(plans) else np.arange(len(plans)) + 2
+        kept.attrs["rows"] = tuple(int(r) for r in rows[keep])  # a tuple: pandas compares attrs
+        return replace(self, plans=kept, report=report, series=sel)
 
     # ---------------------------------------------------------------- transitions
     def get_transitions(self, years=None, *, rebuild: bool = False) -> pd.DataFrame:
@@ -180,6 +334,29 @@ def _stock(d: "LocalAreaData") -> pd.DataFrame | None:
     return pd.concat([first[cols + ["count"]], last[cols + ["count"]]], ignore_index=True)
 
 
+def _plan_type_table(d: "LocalAreaData") -> pd.DataFrame | None:
+    """Children per census by plan type: those in the plans (in the series once selected)
+    and, after :meth:`LocalAreaData.select_series`, those left out of it."""
+    plans = d.plans
+    if plans is None or "plan_type" not in plans.columns or plans["plan_type"].isna().all():
+        return None
+    kept = plans.groupby(["plan_type", "year"]).size().rename("count").reset_index()
+    kept["in series"] = "yes" if d.series is not None else ""
+    parts = [kept]
+    if d.series is not None and len(d.series.left_out):
+        parts.append(d.series.left_out.rename(columns={"children": "count"}).assign(**{"in series": "no"}))
+    t = pd.concat(parts, ignore_index=True)
+    wide = t.pivot_table(index=["plan_type", "in series"], columns="year", values="count", aggfunc="sum",
+                         fill_value=0)
+    wide.columns = [str(c) for c in wide.columns]
+    order = {c: i for i, c in enumerate(PLAN_TYPES)}
+    wide = wide.reset_index()
+    wide = wide.iloc[np.argsort(wide["plan_type"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
+    if d.series is None:
+        wide = wide.drop(columns="in series")
+    return wide
+
+
 def _build_summary(d: "LocalAreaData") -> "AuthoritySummary":
     tables: dict[str, pd.DataFrame] = {}
     notes: list[str] = []
@@ -211,6 +388,9 @@ def _build_summary(d: "LocalAreaData") -> "AuthoritySummary":
         tables["by need"] = need
         tables["by setting kind"] = _wide(stock.assign(kind=_setting_kind(stock["setting"], prov)), "kind")
         tables["by area"] = _wide(stock, "area")
+        by_type = _plan_type_table(d)
+        if by_type is not None:
+            tables["by plan type"] = by_type
         if plans is not None:
             notes.append(f"{plans['pupil_id'].nunique():,} different children in {len(years)} censuses "
                          f"({years[0]}-{years[-1]})")
@@ -253,6 +433,11 @@ def _build_summary(d: "LocalAreaData") -> "AuthoritySummary":
                      f"{pop['area'].nunique()} area(s)")
     checks = [{"check": "input warnings", "count": len(d.report.warnings)},
               {"check": "input errors", "count": len(d.report.errors)}]
+    if d.series is not None:
+        notes.append("series forecast: " + d.series.sentence())
+        if d.series.series != "plans":
+            checks.append({"check": "children left out of the series by plan type",
+                           "count": d.series.children_left_out})
     if plans is not None and len(plans):
         an = d.get_transition_anomalies()
         for name, n in an.groupby("anomaly").size().items():

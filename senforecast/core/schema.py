@@ -30,6 +30,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .codes import SETTING_KINDS
+from .plan_types import PLAN_TYPES, plan_type_code
 from .errors import InputValidationError, InputWarning, Problem, ValidationReport
 from .ncy import NCY_MAX, NCY_MIN
 
@@ -80,7 +81,10 @@ def _c(name, kind, required=True, nullable=False, default=None) -> ColumnSpec:
 TABLE_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
     "plans": (
         _c("pupil_id", "id"), _c("year", "year"), _c("ncy", "ncy"), _c("need", "code"),
-        _c("setting", "code"), _c("area", "code"), _c("stage", "code", required=False, nullable=True),
+        _c("setting", "code"), _c("area", "code"),
+        # before 'stage', whose header aliases include 'plan_type' (census files)
+        _c("plan_type", "code", required=False, nullable=True),
+        _c("stage", "code", required=False, nullable=True),
     ),
     "census": (
         _c("year", "year"), _c("area", "code"), _c("ncy", "ncy"),
@@ -146,6 +150,7 @@ _MESSAGES = {
                    "(or '*' for all needs), from {allowed}",
     "min_le_max": "min_ncy is greater than max_ncy; the age range must run from low to high",
     "opens_before_closes": "closes must be a later year than opens (closes is the first year closed)",
+    "plan_type_code": "unknown plan type; expected one of {allowed} (see senforecast.core.plan_types)",
     "not_nullable": "is blank; a value is required here",
     "not_blank": "is blank; a value is required here",
 }
@@ -205,6 +210,8 @@ def table_schema(
             checks.append(pa.Check(lambda s: np.isfinite(s), name="finite", error="finite"))
         if spec.kind in ("id", "code", "text") and not spec.nullable:
             checks.append(pa.Check(lambda s: s.str.len() > 0, name="not_blank", error="not_blank"))
+        if spec.name == "plan_type":
+            checks.append(pa.Check.isin(frozenset(PLAN_TYPES), name="plan_type_code", error="plan_type_code"))
         if spec.name == "need" and needs_set is not None:
             checks.append(pa.Check.isin(needs_set, name="need_code", error="need_code"))
         if spec.name == "setting" and settings_set is not None and table != "provision":
@@ -647,6 +654,8 @@ def validate_table(
         out["designation"] = out["designation"].map(
             lambda v: v if v is None or (isinstance(v, float) and math.isnan(v))
             else ";".join(_split_designation(v)) or "").astype("str")
+    if table == "plans" and "plan_type" in frame.columns:
+        problems += _plan_type_codes(out, file, report, skip)
     _fix_case(out, "need", needs, file, report)
     if table != "provision":
         _fix_case(out, "setting", settings, file, report)
@@ -667,6 +676,7 @@ def validate_table(
 
     # each code check lists its own allowed codes in the message
     allowed = {
+        "plan_type_code": ", ".join(PLAN_TYPES),
         "need_code": _fmt_allowed(needs) if needs is not None else "",
         "designation": _fmt_allowed(needs) if needs is not None else "",
         "setting_code": _fmt_allowed(settings) if settings is not None else "",
@@ -688,6 +698,37 @@ def validate_table(
         problems.sort(key=lambda p: (p.row if p.row is not None else 0, p.column or ""))
         raise InputValidationError(problems)
     return out.reset_index(drop=True)
+
+
+def _plan_type_codes(out: pd.DataFrame, file: str, report: ValidationReport | None,
+                     skip: set[tuple[int, str]]) -> list[Problem]:
+    """Plan-type labels (``Statemented``, ``LA maintained IDP`` ...) to codes, with a warning;
+    a blank cell in a plan_type column that is there is an error: which series a child
+    belongs to cannot be guessed."""
+    col = out["plan_type"]
+    blank = col.isna() | (col.astype(str).str.strip() == "")
+    problems = []
+    for r in out.index[blank][:50]:
+        skip.add((int(r), "plan_type"))
+        problems.append(Problem(file, int(r), "plan_type", "is blank; every row needs a plan type when the "
+                                f"column is there (one of {', '.join(PLAN_TYPES)})"))
+    fixes = {}
+    for v in pd.unique(col[~blank]):
+        if v not in PLAN_TYPES:
+            code = plan_type_code(v)
+            if code in PLAN_TYPES:
+                fixes[v] = code
+    if fixes:
+        mask = col.isin(list(fixes))
+        out["plan_type"] = col.map(lambda v: fixes.get(v, v))
+        fixed_rows = [int(r) for r in out.index[mask]]
+        examples = ", ".join(f"{k!r} -> {v!r}" for k, v in list(fixes.items())[:4])
+        _notify(report, Problem(file, fixed_rows[0], "plan_type",
+                                f"{len(fixed_rows)} plan type label(s) read as codes ({examples}); rows "
+                                f"{_rows_text(fixed_rows)}"),
+                "plan_type_labels_read", len(fixed_rows))
+    out["plan_type"] = out["plan_type"].where(~blank, None)
+    return problems
 
 
 def _fix_case(out: pd.DataFrame, column: str, allowed: Iterable[str] | None, file: str,

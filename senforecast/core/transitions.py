@@ -39,8 +39,12 @@ def _check_plans(plans: pd.DataFrame, source: str) -> pd.DataFrame:
                                             "(plans need pupil_id, year, ncy, need, setting, area)")
                                     for c in missing])
     p = plans.loc[:, list(_REQUIRED)].copy()
-    # 1-based spreadsheet row (header is row 1), assuming the table is in file order.
-    p["row"] = np.arange(len(p), dtype=np.int64) + 2
+    # 1-based spreadsheet row (header is row 1), assuming the table is in file order; a table of
+    # selected rows (LocalAreaData.select_series) carries the rows of the file in attrs["rows"]
+    rows = plans.attrs.get("rows")
+    p["row"] = (np.asarray(rows, dtype=np.int64) if rows is not None and len(rows) == len(p)
+                else np.arange(len(p), dtype=np.int64) + 2)
+    p.attrs = {}
     problems = []
     for c in _REQUIRED:
         bad = p[c].isna().to_numpy()

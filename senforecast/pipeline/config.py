@@ -12,6 +12,7 @@ points at the bundled demo CSVs::
     population = "data/population.xlsx"
     provision = "data/provision.csv"
     need_scheme = "wales_plasc"       # or "england_sen2"
+    series = "ehcp_equivalent"        # with a plan_type column: statement or LA IDP ("all": every type)
 
     [inputs.columns.plans]            # optional: header in your file = canonical name
     "UPN (pseudonymised)" = "pupil_id"
@@ -43,6 +44,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..core.data import SERIES
 from ..core.errors import SenForecastError
 from ..core.scenarios import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
 from ..datasets.demo import DEMO_NAME, DEMO_TABLES, demo_dir
@@ -83,6 +85,10 @@ class Config:
         Need-code scheme of the inputs (``senforecast.core.codes.get_scheme``).
     columns : dict, optional
         Header mapping for the readers (see :func:`senforecast.io.read_local_area`).
+    series : {"ehcp_equivalent", "all"}
+        When the plans have a ``plan_type`` column (Welsh plan types): forecast statements and
+        LA-maintained IDPs, the EHC-plan equivalent (default), or every plan type
+        (:meth:`senforecast.core.data.LocalAreaData.select_series`). Ignored without that column.
     model : {"cohort", "prevalence"}
         Which model projects demand.
     model_options : dict
@@ -138,6 +144,7 @@ class Config:
     inputs: Mapping[str, Path] = field(default_factory=dict)
     need_scheme: str | None = None
     columns: Mapping[str, Any] | None = None
+    series: str = "ehcp_equivalent"
     model: str = "cohort"
     model_options: Mapping[str, Any] = field(default_factory=dict)
     horizon: int = 10
@@ -169,7 +176,7 @@ class Config:
 # ------------------------------------------------------------------------------ parsing
 _SECTIONS = {
     "name": None,
-    "inputs": {*TABLES, "need_scheme", "columns"},
+    "inputs": {*TABLES, "need_scheme", "columns", "series"},
     "model": {"kind", "horizon", "draws", "seed", "options"},
     "gap": {"confidence", "kinds", "specialist_share", "ooc_placements"},
     "scenarios": None,
@@ -299,11 +306,16 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, sour
     if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
         raise ConfigError(f"{source}: [gap] confidence must be between 0 and 1, e.g. 0.9 (found {confidence!r})")
     origins = bt.get("origins")
+    series = inp.get("series", "ehcp_equivalent")
+    if series not in SERIES:
+        raise ConfigError(f"{source}: [inputs] series must be one of {list(SERIES)} (found {series!r}): "
+                          "\"ehcp_equivalent\" forecasts statements and LA-maintained IDPs, \"all\" every plan type")
     return Config(
         name=str(raw.get("name", "local authority")),
         inputs=inputs,
         need_scheme=inp.get("need_scheme"),
         columns=inp.get("columns"),
+        series=str(series),
         model=kind,
         model_options=dict(model.get("options", {})),
         horizon=_number(model.get("horizon", 10), "[model] horizon", source, low=1),

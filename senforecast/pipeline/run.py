@@ -157,6 +157,8 @@ def read_inputs(config: Config) -> tuple[LocalAreaData, list[str]]:
         warnings.simplefilter("always", InputWarning)
         data = read_local_area(**config.inputs, need_scheme=config.need_scheme, columns=config.columns,
                                name=config.name)
+        # the children to forecast: with Welsh plan types, statements and LA-maintained IDPs
+        data = data.select_series(config.series, warn=False)
     notes: list[str] = []
     for p in data.report.warnings:
         if str(p) not in notes:

@@ -222,6 +222,9 @@ def key_findings(result: "PipelineResult") -> list[str]:
             out.append(f"Scenario '{name}': largest change in {int(r['year'])}, {r['ooc_change']:+,.0f} children "
                        f"out of county{ooc_i} and {money(r['total_cost_change'], sign=True)}{cost_i} a year in the "
                        "cost of places compared with the baseline (medians of the paired differences).")
+    series = result.data.series
+    if series is not None and series.series != "plans":
+        out.insert(1, f"Series forecast: {series.sentence()}.")  # right after the children line
     bt = result.backtest
     if bt is not None:
         t = bt.table("total")
@@ -290,6 +293,7 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
     inputs = [_bullets(summary.notes)]
     for key, title in (("children per year", "Children with a plan per census"),
                        ("by need", "By need"),
+                       ("by plan type", "By plan type (in the series forecast or not)"),
                        ("places and children on roll", "Places and children on roll at the last census")):
         if key in summary.tables:
             inputs.append(f"<h3>{_esc(title)}</h3>" + table_html(summary[key]))

@@ -82,7 +82,7 @@ def input_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     names = {"children per year": "Inputs - children per year", "by need": "Inputs - by need",
              "by setting kind": "Inputs - by setting kind", "by area": "Inputs - by area",
-             "places and children on roll": "Inputs - places on roll"}
+             "places and children on roll": "Inputs - places on roll", "by plan type": "Inputs - by plan type"}
     for key, sheet in names.items():
         if key in summary.tables:
             out[sheet] = _ncy_range_as_numbers(summary[key])
@@ -355,6 +355,8 @@ def assumptions(result: "PipelineResult") -> pd.DataFrame:
     >>> a = assumptions(run_pipeline(cfg, charts=False)).set_index("item")["value"]
     >>> a["simulation draws"], a["last census"], a["projection years"]
     ('50 (seed 7)', '2025', '2026-2027')
+    >>> a["series forecast"]
+    'statement or LA-maintained IDP (EHC-plan equivalent), 2019-2025; no children with other plan types in the data'
     >>> a["model"].startswith("CohortModel(mode='witan'). Markov cohort model")
     True
     """
@@ -370,8 +372,10 @@ def assumptions(result: "PipelineResult") -> pd.DataFrame:
                       "(SettingSplit: pooled across groups, with its uncertainty and year-to-year movement), "
                       "or thinned by [gap] specialist_share when one is set.",
     }[cfg.model]
-    rows = [
-        ("authority", cfg.name),
+    rows = [("authority", cfg.name)]
+    if result.data.series is not None:  # which children were forecast (Welsh plan types)
+        rows.append(("series forecast", result.data.series.sentence()))
+    rows += [
         ("model", f"{p.meta.get('model', cfg.model)}. {model_text}"),
         ("last census", str(int(p.years.min()) - 1)),
         ("projection years", f"{int(p.years.min())}-{int(p.years.max())}"),
