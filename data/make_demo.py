@@ -366,7 +366,7 @@ def simulate(seed: int = SEED):
     plans = pd.concat(censuses, ignore_index=True)
     # shuffle rows within a year (extracts are not in id order), then sort by year
     plans = plans.sample(frac=1.0, random_state=rng.integers(2**31)).sort_values("year", kind="stable")
-    plans = plans.reset_index(drop=True)
+    plans = add_plan_types(plans.reset_index(drop=True))  # post-step: no draw of the simulation's rng
     population = population[population["year"] >= FIRST_CENSUS].reset_index(drop=True)
     costs = provision[["setting", "cost_per_place"]].drop_duplicates("setting").reset_index(drop=True)
     return {"plans": plans, "population": population, "provision": provision, "costs": costs,
@@ -453,7 +453,6 @@ def main(argv=None):
         print(f"closest seed: {best} (distance {scores[best]:.3f}; median {np.median(list(scores.values())):.3f})")
         return
     tables = simulate(args.seed)
-    tables["plans"] = add_plan_types(tables["plans"])
     args.out.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         df.to_csv(args.out / f"{name}.csv", index=False, float_format="%.6g")

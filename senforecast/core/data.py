@@ -177,8 +177,8 @@ class LocalAreaData:
         >>> d = LocalAreaData(plans=plans).select_series(warn=False)
         >>> len(d.plans), d.series.children_left_out
         (3, 1)
-        >>> d.get_transitions()["kind"].tolist()  # a's statement became an LA IDP: a stayer
-        ['joiner', 'stayer']
+        >>> d.get_transitions()["kind"].tolist()  # a's statement became an LA IDP: a stayer; b joined
+        ['stayer', 'joiner']
         >>> d.series.sentence()
         'statement or LA-maintained IDP (EHC-plan equivalent), 2023-2024; 1 child with school-maintained IDPs not forecast (1 of them in the 2024 census)'
         """

@@ -222,9 +222,6 @@ def key_findings(result: "PipelineResult") -> list[str]:
             out.append(f"Scenario '{name}': largest change in {int(r['year'])}, {r['ooc_change']:+,.0f} children "
                        f"out of county{ooc_i} and {money(r['total_cost_change'], sign=True)}{cost_i} a year in the "
                        "cost of places compared with the baseline (medians of the paired differences).")
-    series = result.data.series
-    if series is not None and series.series != "plans":
-        out.insert(1, f"Series forecast: {series.sentence()}.")  # right after the children line
     bt = result.backtest
     if bt is not None:
         t = bt.table("total")
@@ -233,6 +230,9 @@ def key_findings(result: "PipelineResult") -> list[str]:
             out.append(f"Backtest: projections of the total one year ahead were off by {r['wape']:.1%} on "
                        f"average (weighted absolute error) over {int(r['n'])} past origin(s); "
                        f"80% intervals held the actual {r['coverage80']:.0%} of the time.")
+    series = result.data.series
+    if series is not None and series.series != "plans":  # Welsh plan types: say which were forecast
+        out.append(f"Series forecast: {series.sentence()}.")
     return out
 
 
