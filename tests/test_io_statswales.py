@@ -435,3 +435,49 @@ def test_plan_type_windows():
 def test_unknown_plan_type_codes_are_errors():
     with pytest.raises(ValueError, match="'EHCP'"):
         ehcp_equivalent(pd.DataFrame({"year": [2024], "plan_type": ["EHCP"], "count": [5.0]}))
+
+
+# --- the generic StatsWales reader and the ALN readers share one parser -----------------------
+
+def test_read_statswales_and_read_aln_provision_read_the_same_cells():
+    """io.public.read_statswales (generic: labels as published) and read_aln_provision (codes,
+    checks) read the ALN table's cells through the same parser: the same numbers, the same
+    missing cells. The generic reader keeps the not-applicable IDP cells before the reform as
+    missing rows and says which reader is meant for this table."""
+    from senforecast.io.public import read_statswales
+
+    rep = ValidationReport()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        generic = read_statswales(MAIN, report=rep)
+    assert any("read_aln_provision" in str(w.message) for w in caught)
+    aln = quiet(read_aln_provision, MAIN)
+    g = generic.assign(plan_type=generic["stage"].map(plan_type_code))
+    merged = aln.merge(g[["year", "area", "plan_type", "count"]], on=["year", "area", "plan_type"],
+                       how="left", suffixes=("", "_generic"), validate="one_to_one")
+    assert len(merged) == len(aln) and merged["count_generic"].notna().sum() == aln["count"].notna().sum()
+    both = merged["count"].notna()
+    assert (merged.loc[both, "count"] == merged.loc[both, "count_generic"]).all()
+    assert merged.loc[~both, "count_generic"].isna().all()
+    extra = g.merge(aln[["year", "area", "plan_type"]], how="left", indicator=True)
+    extra = extra[extra["_merge"] == "left_only"]
+    # what only the ALN reader knows: 'All Provisions' is a total, 'North Wales' a region, and a
+    # '.' IDP cell before the reform is no row of data
+    idp_before = extra["plan_type"].isin(["school_idp", "la_idp"]) & (extra["year"] < TRANSFER[0])
+    known = (extra["plan_type"] == "total") | (extra["area"] == "North Wales") | idp_before
+    assert known.all() and idp_before.any()
+    assert extra.loc[idp_before, "count"].isna().all()
+
+
+def test_read_statswales_understands_statswales_shorthand():
+    from senforecast.io.public import read_statswales
+
+    df = pd.DataFrame({"Local authority": ["Powys", "", "Conwy"], "Age": ["Age 5", "Age 6", "Age 5"],
+                       "2023/24 [note 1]": ["1,205", "[c]", "14,830 [t]"], "2024/25 (r)": [".", "12 [k]", "40"]})
+    rep = ValidationReport()
+    out = quiet(read_statswales, df, report=rep)
+    got = out.set_index(["year", "area", "age_group"])["count"]
+    assert got[(2024, "Powys", "Age 5")] == 1205 and np.isnan(got[(2024, "Powys", "Age 6")])
+    assert got[(2024, "Conwy", "Age 5")] == 14830 and got[(2025, "Conwy", "Age 5")] == 40
+    assert np.isnan(got[(2025, "Powys", "Age 5")]) and np.isnan(got[(2025, "Powys", "Age 6")])  # '.', '12 [k]'
+    assert rep.counts["suppressed"] == 3 and rep.counts["labels_filled"] == 1

@@ -1,5 +1,14 @@
 """Readers of published aggregate tables: DfE (explore-education-statistics) and StatsWales.
 
+Which reader for which StatsWales table: the two ALN/SEN tables (pupils by local authority and
+type of provision; needs by local authority and provision) are read by
+:func:`senforecast.io.statswales.read_aln_provision` and :func:`~senforecast.io.statswales.read_aln_needs`
+(plan-type and need codes, published totals and rounding checked, needs marked as reports
+from 2017). :func:`read_statswales` reads any other StatsWales table (by age, school type,
+year group ...) generically, keeping the labels as published; its cells, header notes and
+nested labels are parsed by :mod:`senforecast.io.statswales` (one parser for both), and it
+points at the ALN readers when it is given one of their tables.
+
 Both return a tidy table ``year, area, [ncy | age_group], [need], [setting], [stage], [other
 breakdowns], count`` with ``count`` a float and NaN where the publisher put a suppression or
 'not available' marker (``c``, ``x``, ``z``, ``*``, ``..``, ``:`` ...). The number of such
@@ -24,6 +33,8 @@ from ..core.schema import YEAR_MAX, YEAR_MIN, parse_ncy, parse_year_label
 from .markers import parse_counts, SUPPRESSION_MARKERS
 from ._source import RawTable, Source, _warn, read_raw
 from .columns import normalise
+from .statswales import HEADER_NOTE, MARKERS, fill_nested_labels, parse_cells, split_shorthand
+from ..core.plan_types import plan_type_code
 
 BREAKDOWNS: dict[str, frozenset[str]] = {
     "area": frozenset({"area", "local_authority", "la_name", "la", "local_authority_name", "authority",
@@ -97,12 +108,12 @@ def _canonical_breakdowns(names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _is_numeric_column(values: pd.Series) -> bool:
+def _is_numeric_column(values: pd.Series, markers: frozenset[str] = SUPPRESSION_MARKERS) -> bool:
     vals = values.dropna()
     if vals.empty:
         return False
     text = vals.astype(str).str.strip()
-    markers = text.str.lower().isin(SUPPRESSION_MARKERS)
+    markers = text.str.lower().isin(markers)
     nums = pd.to_numeric(text[~markers].str.replace(",", "", regex=False), errors="coerce")
     return bool(nums.notna().all())  # a column of markers only is a number column with no numbers
 
@@ -337,7 +348,27 @@ def read_sen_england(
     return _finish(tidy, [d for d in dims if d != "area"], file, report, keep_totals)
 
 
-_HEADER_NOTE = re.compile(r"\s*(\[[a-z0-9 ]+\]|\([a-z]\))\s*$", re.I)  # '2019/20 [r]', '2021 (p)'
+def _statswales_values(values: pd.Series, rows: np.ndarray, file: str, column: str):
+    """StatsWales cells through the StatsWales parser: counts, a missing-marker mask, errors."""
+    counts, sup, not_applicable, _total, bad = parse_cells(values, None, rows, file, column)
+    return counts, sup | not_applicable, bad
+
+
+def _is_statswales_numbers(values: pd.Series) -> bool:
+    return _is_numeric_column(values.map(lambda v: split_shorthand(v)[0]), markers=MARKERS)
+
+
+def _point_to_aln_readers(out: pd.DataFrame, file: str, report: ValidationReport | None) -> None:
+    """read_statswales reads the ALN tables too, but without what their own readers add."""
+    if "stage" in out.columns and len(out) and out["stage"].map(plan_type_code).notna().all():
+        _warn(report, Problem(file, None, "stage", "this is the StatsWales ALN provision table: "
+                              "senforecast.io.read_aln_provision reads it with plan-type codes and checks its "
+                              "totals and rounding, and senforecast.core.plan_types.ehcp_equivalent forms the "
+                              "EHC-plan equivalent (statement or LA-maintained IDP) from it"))
+    if "need" in out.columns and len(out) and (out["year"] >= 2017).any():
+        _warn(report, Problem(file, None, "need", "StatsWales need figures from January 2017 count reports of "
+                              "needs, not pupils (a pupil with two needs is counted twice); "
+                              "senforecast.io.read_aln_needs marks the unit of each row"))
 
 
 def read_statswales(
@@ -388,7 +419,7 @@ def read_statswales(
     """
     raw = read_raw(path, table="statswales", sheet=sheet, report=report, skip_title_rows=True)
     file = raw.file
-    headers = [_HEADER_NOTE.sub("", h[0]) for h in raw.headers]
+    headers = [HEADER_NOTE.sub("", h[0]) for h in raw.headers]
     rows = np.asarray(raw.rows)
     if report is not None:
         report.count("public.rows_read", len(raw.cells))
@@ -400,7 +431,7 @@ def read_statswales(
         labels = _labels(raw, label_cols, headers, report)
         parts = []
         for i in year_cols:
-            counts, sup, bad = _parse_values(raw.cells[i], rows, file, raw.headers[i][0])
+            counts, sup, bad = _statswales_values(raw.cells[i], rows, file, raw.headers[i][0])
             problems += bad
             part = labels.copy()
             part.insert(0, "year", year_of[i])
@@ -421,7 +452,7 @@ def read_statswales(
         if ycol is None:
             raise InputValidationError([Problem(file, None, None, "could not find the years: no column header "
                                                 "is a year (such as 2019/20) and no column holds years")])
-        value_cols = [i for i in range(len(headers)) if i != ycol and _is_numeric_column(raw.cells[i])]
+        value_cols = [i for i in range(len(headers)) if i != ycol and _is_statswales_numbers(raw.cells[i])]
         label_cols = [i for i in range(len(headers)) if i != ycol and i not in value_cols]
         if not value_cols:
             raise InputValidationError([Problem(file, None, None, "no columns of numbers found")])
@@ -432,7 +463,7 @@ def read_statswales(
         dim_name = columns_are or "category"
         parts = []
         for i in value_cols:
-            counts, sup, bad = _parse_values(raw.cells[i], rows, file, raw.headers[i][0])
+            counts, sup, bad = _statswales_values(raw.cells[i], rows, file, raw.headers[i][0])
             problems += bad
             part = labels.copy()
             part.insert(0, "year", years.to_numpy())
@@ -445,24 +476,17 @@ def read_statswales(
         dims = list(labels.columns) + [dim_name]
     if problems:
         raise InputValidationError(problems)
-    return _finish(tidy, [d for d in dims if d != "year"], file, report, keep_totals)
+    out = _finish(tidy, [d for d in dims if d != "year"], file, report, keep_totals)
+    _point_to_aln_readers(out, file, report)
+    return out
 
 
 def _labels(raw: RawTable, label_cols: list[int], headers: list[str],
             report: ValidationReport | None) -> pd.DataFrame:
     norm = [normalise(headers[i]) or f"label_{i + 1}" for i in label_cols]
     rename = _canonical_breakdowns(norm)
+    filled = fill_nested_labels(raw, label_cols, report)
     out = pd.DataFrame(index=range(len(raw.cells)))
-    filled = 0
     for i, n in zip(label_cols, norm):
-        col = raw.cells[i].reset_index(drop=True)
-        blanks = int(col.isna().sum())
-        if blanks and col.notna().any():
-            before = col.isna()
-            col = col.ffill()
-            filled += int((before & col.notna()).sum())
-        out[rename[n]] = col.to_numpy()
-    if filled:
-        _warn(report, Problem(raw.file, None, None, f"filled {filled} blank label cell(s) from the row above "
-                              "(nested labels)"), "labels_filled", filled)
+        out[rename[n]] = filled[i].to_numpy()
     return out

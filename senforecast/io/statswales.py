@@ -170,7 +170,8 @@ shorthand ``[c] [x] [z] [w] [k]``."""
 _NO_NUMBER_CODES = {"c", "x", "z", "w", "k"}
 _NOT_APPLICABLE = {".", "[z]", "z"}  # no number can exist here (e.g. IDPs before the reform)  # shorthand that means the number is not there
 _SHORTHAND = re.compile(r"^(.*?)\s*((?:\[\s*[a-z]{1,3}\s*\]\s*|\(\s*[a-z]{1,2}\s*\)\s*)+)$", re.I)
-_HEADER_NOTE = re.compile(r"\s*(\[[a-z0-9 ,]+\]|\([a-z]\))\s*$", re.I)
+HEADER_NOTE = re.compile(r"\s*(\[[a-z0-9 ,]+\]|\([a-z]\))\s*$", re.I)
+"""A note after a header, such as ``2022/23 (r)`` or ``2019/20 [note 3]`` (removed before reading)."""
 
 
 def split_shorthand(text: object) -> tuple[object, frozenset[str]]:
@@ -226,8 +227,45 @@ def _year_of(label: object) -> int | None:
 # --- reading ---------------------------------------------------------------------------------------
 
 
-def _parse_cells(values: pd.Series, notes: pd.Series | None, rows: np.ndarray, file: str, column: str):
-    """Counts (NaN for markers), a suppressed mask, a total-flag mask and the invalid-cell problems."""
+def parse_cells(values: pd.Series, notes: pd.Series | None, rows: np.ndarray, file: str, column: str):
+    """Read a column of StatsWales cells: the one place their numbers, markers and shorthand are parsed.
+
+    Thousands separators, the markers of :data:`MARKERS`, and shorthand beside a number
+    (``14,830 [t]``) or in a note-codes column are understood; a number marked as not there
+    (``[c]``, ``[k]`` ...) is missing, never its face value. Used by :func:`read_aln_provision`,
+    :func:`read_aln_needs` and :func:`senforecast.io.public.read_statswales`.
+
+    Parameters
+    ----------
+    values : Series
+        Raw cells.
+    notes : Series, optional
+        A note-codes column beside them.
+    rows : ndarray
+        Spreadsheet row of each cell (for messages).
+    file, column : str
+        Where the cells came from.
+
+    Returns
+    -------
+    counts : ndarray of float
+        NaN where a marker stood.
+    suppressed : ndarray of bool
+        Markers of a number withheld or not available.
+    not_applicable : ndarray of bool
+        ``.`` / ``[z]``: no number can exist there.
+    total : ndarray of bool
+        Cells marked ``[t]`` (a total).
+    problems : list of Problem
+        Cells that are neither a number nor a marker.
+
+    Examples
+    --------
+    >>> counts, sup, na, tot, bad = parse_cells(pd.Series(["1,205", "[c]", ".", "14,830 [t]", "12 [k]"]), None,
+    ...                                         np.arange(2, 7), "f.csv", "2023/24")
+    >>> counts.tolist(), sup.tolist(), na.tolist(), tot.tolist(), bad
+    ([1205.0, nan, nan, 14830.0, nan], [False, True, False, False, True], [False, False, True, False, False], [False, False, False, True, False], [])
+    """
     split = [split_shorthand(v) for v in values]
     text = [t for t, _ in split]
     codes = [c for _, c in split]
@@ -247,7 +285,32 @@ def _parse_cells(values: pd.Series, notes: pd.Series | None, rows: np.ndarray, f
     return counts.to_numpy(float), sup & ~not_applicable, not_applicable, total, bad
 
 
-def _fill_labels(raw: RawTable, cols: list[int], report: ValidationReport | None) -> dict[int, pd.Series]:
+def fill_nested_labels(raw: RawTable, cols: list[int], report: ValidationReport | None) -> dict[int, pd.Series]:
+    """Label columns with blanks under a group label filled from above, as StatsWales nests them.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The table as read (``senforecast.io._source.read_raw``).
+    cols : list of int
+        Positions of the label columns.
+    report : ValidationReport, optional
+        Counts the cells filled (``labels_filled``) and gets a warning.
+
+    Returns
+    -------
+    dict of int to Series
+
+    Examples
+    --------
+    >>> from senforecast.io._source import read_raw
+    >>> raw = read_raw(pd.DataFrame({"Local authority": ["Powys", None, "Conwy"], "2024": [1, 2, 3]}),
+    ...                table="statswales")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     fill_nested_labels(raw, [0], None)[0].tolist()
+    ['Powys', 'Powys', 'Conwy']
+    """
     out = {}
     filled = 0
     for i in cols:
@@ -266,7 +329,7 @@ def _fill_labels(raw: RawTable, cols: list[int], report: ValidationReport | None
 def _long(raw: RawTable, kind: str, year: int | None, report: ValidationReport | None) -> pd.DataFrame:
     """The table as long rows: ``_row, year, <roles...>, count, _suppressed, _total_flag``."""
     file = raw.file
-    headers = [_HEADER_NOTE.sub("", h[0]) for h in raw.headers]
+    headers = [HEADER_NOTE.sub("", h[0]) for h in raw.headers]
     rows = np.asarray(raw.rows)
     roles = [_role(h) for h in headers]
     year_cols = [i for i, h in enumerate(headers) if _year_of(h) is not None and roles[i] is None]
@@ -279,9 +342,9 @@ def _long(raw: RawTable, kind: str, year: int | None, report: ValidationReport |
     parts = []
     if year_cols:  # years across the top
         label_cols = [i for i in range(len(headers)) if i not in year_cols]
-        labels = _fill_labels(raw, label_cols, report)
+        labels = fill_nested_labels(raw, label_cols, report)
         for i in year_cols:
-            counts, sup, na, tot, bad = _parse_cells(raw.cells[i], None, rows, file, raw.headers[i][0])
+            counts, sup, na, tot, bad = parse_cells(raw.cells[i], None, rows, file, raw.headers[i][0])
             problems += bad
             part = pd.DataFrame({label_col(j): labels[j].to_numpy() for j in label_cols})
             part.insert(0, "year", _year_of(headers[i]))
@@ -294,8 +357,8 @@ def _long(raw: RawTable, kind: str, year: int | None, report: ValidationReport |
                                                 f"({headers[vcol]!r}) but no Year column; columns are "
                                                 f"{', '.join(map(repr, headers))}")])
         label_cols = [i for i in range(len(headers)) if i not in (vcol, ncol)]
-        labels = _fill_labels(raw, label_cols, report)
-        counts, sup, na, tot, bad = _parse_cells(raw.cells[vcol], raw.cells[ncol] if ncol is not None else None,
+        labels = fill_nested_labels(raw, label_cols, report)
+        counts, sup, na, tot, bad = parse_cells(raw.cells[vcol], raw.cells[ncol] if ncol is not None else None,
                                              rows, file, raw.headers[vcol][0])
         problems += bad
         part = pd.DataFrame({label_col(j): labels[j].to_numpy() for j in label_cols})
@@ -310,9 +373,9 @@ def _long(raw: RawTable, kind: str, year: int | None, report: ValidationReport |
                                                 "and there is no 'Data values' column; the headers are "
                                                 f"{', '.join(map(repr, headers))}")])
         label_cols = [i for i in range(len(headers)) if i not in value_cols]
-        labels = _fill_labels(raw, label_cols, report)
+        labels = fill_nested_labels(raw, label_cols, report)
         for i in value_cols:
-            counts, sup, na, tot, bad = _parse_cells(raw.cells[i], None, rows, file, raw.headers[i][0])
+            counts, sup, na, tot, bad = parse_cells(raw.cells[i], None, rows, file, raw.headers[i][0])
             problems += bad
             part = pd.DataFrame({label_col(j): labels[j].to_numpy() for j in label_cols})
             part[category] = headers[i]
