@@ -207,3 +207,38 @@ def test_forecasting_statements_alone_collapses_while_the_ehcp_equivalent_does_n
     assert np.all(np.abs(eq.mean(axis=0) / actual.to_numpy() - 1) < 0.10)
     lo, hi = np.quantile(eq, [0.05, 0.95], axis=0)
     assert np.all((lo <= actual.to_numpy()) & (actual.to_numpy() <= hi))
+
+
+def test_pipeline_forecasts_the_series_and_reports_who_was_left_out(tmp_path):
+    """The demo with 60 extra children on school-maintained IDPs: the default run leaves them
+    out (same children per year as the demo) and says so in the warnings, the inputs summary and
+    the assumptions; series = "all" takes them in."""
+    from senforecast.pipeline.config import demo_config
+    from senforecast.pipeline.run import run_pipeline
+
+    demo = pd.read_csv(demo_dir() / "plans.csv")
+    rng = np.random.default_rng(0)
+    extra = pd.DataFrame({"pupil_id": [f"X{i:05d}" for i in range(60)], "year": rng.choice([2024, 2025], 60),
+                          "ncy": rng.integers(1, 10, 60), "need": "DYSL", "setting": "MS-ABE", "area": "Aberafon",
+                          "plan_type": "school_idp"})
+    plans = tmp_path / "plans.csv"
+    pd.concat([demo, extra], ignore_index=True).to_csv(plans, index=False)
+    cfg = demo_config().replace(draws=20, horizon=2, scenarios=(), backtest=False, model_options={"mode": "witan"})
+    cfg = cfg.replace(inputs={**cfg.inputs, "plans": plans})
+    res = run_pipeline(cfg, charts=False)
+    per_year = res.tables["Inputs - children per year"].set_index("year")["children"]
+    assert per_year.to_dict() == demo.groupby("year").size().to_dict()
+    assert any("60 child(ren)" in w and "not in the series forecast" in w for w in res.warnings)
+    checks = res.tables["Inputs - rows and checks"].set_index("check")["count"]
+    assert checks["children left out of the series by plan type"] == 60
+    assert checks["plans.left_out.school_idp"] == 60
+    sentence = res.tables["Assumptions"].set_index("item").loc["series forecast", "value"]
+    assert sentence.startswith("statement or LA-maintained IDP (EHC-plan equivalent), 2019-2025; 60 children with "
+                               "school-maintained IDPs not forecast")
+    by_type = res.tables["Inputs - by plan type"].set_index(["plan_type", "in series"])
+    assert by_type.loc[("school_idp", "no"), ["2024", "2025"]].sum() == 60
+
+    everyone = run_pipeline(cfg.replace(series="all"), charts=False)
+    per_year_all = everyone.tables["Inputs - children per year"].set_index("year")["children"]
+    assert (per_year_all - per_year).to_dict() == {y: int((extra["year"] == y).sum()) if y >= 2024 else 0
+                                                   for y in per_year.index}
