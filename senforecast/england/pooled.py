@@ -162,7 +162,7 @@ def pooled_growth_forecast(
 
 
 def calibration_errors(forecaster, Y: np.ndarray, t: int, max_horizon: int, n_origins: int = 4,
-                       min_history: int = 3) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                       min_history: int = 3, with_origin: bool = False) -> dict[int, tuple[np.ndarray, ...]]:
     """Log errors of ``forecaster(Y, origin, H)`` at earlier origins whose targets are <= ``t``.
 
     Returns ``{h: (errors, sizes, series_index)}`` pooling the latest ``n_origins`` origins per
@@ -182,12 +182,15 @@ def calibration_errors(forecaster, Y: np.ndarray, t: int, max_horizon: int, n_or
         Latest earlier origins used per horizon.
     min_history : int
         Years of data an origin needs.
+    with_origin : bool
+        Also return the origin (year index) of every error, as a fourth array: errors of one
+        origin share that year's national and regional shocks (see :mod:`.shared`).
 
     Returns
     -------
     dict of int to tuple of ndarray
         ``errors`` = ``log(actual + 1) - log(forecast + 1)``, ``sizes`` = count at the origin,
-        ``series_index``, pooled over origins (latest first).
+        ``series_index`` (and ``origin`` if asked), pooled over origins (latest first).
 
     Examples
     --------
@@ -200,22 +203,26 @@ def calibration_errors(forecaster, Y: np.ndarray, t: int, max_horizon: int, n_or
     [1.167, 1.2, 1.25]
     >>> errs[2][1].tolist()  # sizes: the count at origins 3 and 2
     [4.0, 3.0]
+    >>> calibration_errors(last, Y, t=5, max_horizon=2, with_origin=True)[2][3].tolist()
+    [3, 2]
     """
-    out: dict[int, tuple[list, list, list]] = {}
+    out: dict[int, tuple[list, list, list, list]] = {}
     first = min_history - 1
     idx = np.arange(len(Y))
     for o in range(t - 1, first - 1, -1):
         H = min(max_horizon, t - o)
         f = forecaster(Y[:, : t + 1], o, H)
         for h in range(1, H + 1):
-            e_list, s_list, i_list = out.setdefault(h, ([], [], []))
+            e_list, s_list, i_list, o_list = out.setdefault(h, ([], [], [], []))
             if len(e_list) >= n_origins:
                 continue
             a = Y[:, o + h]
             e_list.append(np.log(a + 1.0) - np.log(f[:, h - 1] + 1.0))
             s_list.append(Y[:, o])
             i_list.append(idx)
-    return {h: (np.concatenate(e), np.concatenate(s), np.concatenate(i)) for h, (e, s, i) in out.items() if e}
+            o_list.append(np.full(len(Y), o))
+    keep = 4 if with_origin else 3
+    return {h: tuple(np.concatenate(v) for v in lists[:keep]) for h, lists in out.items() if lists[0]}
 
 
 class PooledTrendModel:
