@@ -217,9 +217,9 @@ def binomial_interval(k, n, confidence: float = 0.9) -> tuple[np.ndarray, np.nda
 
     Examples
     --------
-    >>> lo, hi = binomial_interval([8], [10], 0.9)
+    >>> lo, hi = binomial_interval([8], [10], 0.9)  # exact 90% interval of 8 out of 10
     >>> round(float(lo[0]), 2), round(float(hi[0]), 2)
-    (0.51, 0.96)
+    (0.49, 0.96)
     """
     k, n = np.asarray(k, float), np.asarray(n, float)
     a = (1.0 - confidence) / 2
