@@ -20,6 +20,7 @@ from .flow import AgeFlowModel
 from .intervals import GroupedCalibration
 from .pooled import PooledTrendModel, calibration_errors
 from .reader import SPECIALIST_SETTINGS
+from .breaks import SERIES_BREAKS
 from .series import SeriesPanel
 from .shared import SharedShockCalibration
 
@@ -319,7 +320,8 @@ or through shared national and regional shocks (:mod:`senforecast.england.shared
 
 def backtest_levels(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], origins: Sequence[int],
                     horizons: Sequence[int] = (1, 2, 3), calibration_origins: int = 4, n_draws: int = 1000,
-                    seed: int = 0, totals_for: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    seed: int = 0, totals_for: Sequence[str] | None = None,
+                    shock_origins: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest every series and the sums of series by region and for England.
 
     Authorities are scored as in :func:`backtest_panel`; region and England totals (sums of the
@@ -336,6 +338,9 @@ def backtest_levels(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], o
         Seed of the draws (each origin and model gets its own stream).
     totals_for : sequence of str, optional
         Forecasters whose totals are computed (default all).
+    shock_origins : int, optional
+        Earlier origins per horizon whose errors estimate the shared shocks (default
+        ``calibration_origins``; each series' own distribution always uses ``calibration_origins``).
 
     Returns
     -------
@@ -370,8 +375,9 @@ def backtest_levels(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], o
         t = years.index(origin)
         for k, (name, fc) in enumerate(forecasters.items()):
             point = fc(Y, t, H)
-            errs = calibration_errors(fc, Y, t, H, calibration_origins, with_origin=True)
-            cal = SharedShockCalibration.fit(errs, panel.group, panel.region, H)
+            n_cal = max(calibration_origins, shock_origins or 0)
+            errs = calibration_errors(fc, Y, t, H, n_cal, with_origin=True)
+            cal = SharedShockCalibration.fit(errs, panel.group, panel.region, H, marginal_origins=calibration_origins)
             iv = _intervals(cal, point, Y[:, t])
             for h in horizons:
                 if t + h >= len(years):
@@ -427,7 +433,8 @@ def run_england_backtest(
     age: pd.DataFrame, setting: pd.DataFrame | None = None, origins: Sequence[int] = (2016, 2017, 2018, 2019),
     horizons: Sequence[int] = (1, 2, 3), settings: Sequence[str] | None = ("total", "special_school",
     "resourced_provision_unit", "independent"), window: int = 3, calibration_origins: int = 4,
-    n_draws: int = 1000, seed: int = 0,
+    n_draws: int = 1000, seed: int = 0, variants: Mapping[str, Mapping] | None = None,
+    breaks: pd.DataFrame | None = SERIES_BREAKS, shock_origins: int | None = None,
 ) -> BacktestResult:
     """Backtest the pooled trend and age-flow models against naive baselines on every authority.
 
@@ -452,6 +459,16 @@ def run_england_backtest(
         totals' intervals (0: authorities only, no ``totals``).
     seed : int
         Seed of those draws.
+    variants : mapping of str to mapping, optional
+        More :class:`PooledTrendModel` set-ups to backtest: name -> keyword arguments (e.g.
+        ``{"pooled_trend_mean": {"growth": "mean"}}``). One with ``share_of`` is run on the
+        settings only; the others on age groups and settings. ``pooled_trend``, ``pooled_share``
+        and ``own_trend`` are always run as originally defined (latest growth, no breaks).
+    breaks : DataFrame, optional
+        Series breaks (default :data:`~.breaks.SERIES_BREAKS`), used by variants that respect them.
+    shock_origins : int, optional
+        Earlier origins per horizon whose errors estimate the shared shocks (default
+        ``calibration_origins``).
 
     Returns
     -------
@@ -474,26 +491,38 @@ def run_england_backtest(
     unpooled.panel_ = age_panel
     f_age = dict(BASELINES, pooled_trend=pooled.forecast_array, age_flow=flow.forecast_array,
                  own_trend=unpooled.forecast_array)
+    variants = dict(variants or {})
+    for name, kw in variants.items():
+        if kw.get("share_of") is None:
+            m = PooledTrendModel(dim="age_group", **{"window": window, **kw})
+            m.panel_ = age_panel
+            f_age[name] = m.forecast_array
     fr, tot = backtest_levels(age_panel, f_age, origins, horizons, calibration_origins, n_draws, seed,
-                              totals_for=[m for m in f_age if m not in BASELINES])
+                              totals_for=[m for m in f_age if m not in BASELINES], shock_origins=shock_origins)
     frames.append(fr)
     totals = [tot]
     if setting is not None:
         s = setting if settings is None else setting[setting["setting"].isin(settings)]
         if set(SPECIALIST_SETTINGS) <= set(s["setting"]):
             s = pd.concat([s, specialist_total(s)], ignore_index=True)
-        s_panel = SeriesPanel.from_table(s, "setting")
-        sp = PooledTrendModel(dim="setting", window=window)
+        s_panel = SeriesPanel.from_table(s, "setting", breaks=breaks)
+        sp = PooledTrendModel(dim="setting", window=window, breaks=False)
         sp.panel_ = s_panel
-        su = PooledTrendModel(dim="setting", window=window, pooling="none")
+        su = PooledTrendModel(dim="setting", window=window, pooling="none", breaks=False)
         su.panel_ = s_panel
         models = dict(BASELINES, pooled_trend=sp.forecast_array, own_trend=su.forecast_array)
         if "total" in set(s_panel.keys["setting"]):
-            ss = PooledTrendModel(dim="setting", window=window, share_of="total")
+            ss = PooledTrendModel(dim="setting", window=window, share_of="total", breaks=False)
             ss.panel_ = s_panel
             models["pooled_share"] = ss.forecast_array
+        for name, kw in variants.items():
+            if kw.get("share_of") is not None and kw["share_of"] not in set(s_panel.keys["setting"]):
+                continue
+            m = PooledTrendModel(dim="setting", **{"window": window, **kw})
+            m.panel_ = s_panel
+            models[name] = m.forecast_array
         fr, tot = backtest_levels(s_panel, models, origins, horizons, calibration_origins, n_draws, seed,
-                                  totals_for=[m for m in models if m not in BASELINES])
+                                  totals_for=[m for m in models if m not in BASELINES], shock_origins=shock_origins)
         fr["target"] = "setting:" + fr["target"]
         tot["target"] = "setting:" + tot["target"]
         frames.append(fr)

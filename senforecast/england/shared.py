@@ -160,7 +160,8 @@ class SharedShockCalibration:
     n_origins: np.ndarray
 
     @classmethod
-    def fit(cls, errors: dict, group: np.ndarray, region: np.ndarray, max_horizon: int) -> "SharedShockCalibration":
+    def fit(cls, errors: dict, group: np.ndarray, region: np.ndarray, max_horizon: int,
+            marginal_origins: int | None = None) -> "SharedShockCalibration":
         """Fit the marginal calibration and the shock variances from calibration errors with origins.
 
         Parameters
@@ -170,8 +171,17 @@ class SharedShockCalibration:
         group, region : ndarray of int
             Group (age group / setting) and region of every series.
         max_horizon : int
+        marginal_origins : int, optional
+            Only the latest this many origins per horizon calibrate each series' own
+            distribution (the shocks use all of ``errors``); default all.
         """
-        marginal = GroupedCalibration(errors, group, max_horizon)
+        own = errors
+        if marginal_origins is not None:
+            own = {}
+            for h, (e, s, i, o) in errors.items():
+                keep = np.isin(o, np.sort(np.unique(o))[::-1][:marginal_origins])
+                own[h] = (e[keep], s[keep], i[keep], o[keep])
+        marginal = GroupedCalibration(own, group, max_horizon)
         vn, vr, k = shared_shock_variances(errors, marginal, region, max_horizon)
         return cls(marginal=marginal, national=vn, regional=vr, region=np.asarray(region), n_origins=k)
 
