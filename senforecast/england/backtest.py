@@ -21,6 +21,7 @@ from .intervals import GroupedCalibration
 from .pooled import PooledTrendModel, calibration_errors
 from .reader import SPECIALIST_SETTINGS
 from .breaks import SERIES_BREAKS
+from .frozen import FROZEN_SHOCK_ORIGINS, FROZEN_VARIANTS
 from .series import SeriesPanel
 from .shared import SharedShockCalibration
 
@@ -433,8 +434,8 @@ def run_england_backtest(
     age: pd.DataFrame, setting: pd.DataFrame | None = None, origins: Sequence[int] = (2016, 2017, 2018, 2019),
     horizons: Sequence[int] = (1, 2, 3), settings: Sequence[str] | None = ("total", "special_school",
     "resourced_provision_unit", "independent"), window: int = 3, calibration_origins: int = 4,
-    n_draws: int = 1000, seed: int = 0, variants: Mapping[str, Mapping] | None = None,
-    breaks: pd.DataFrame | None = SERIES_BREAKS, shock_origins: int | None = None,
+    n_draws: int = 1000, seed: int = 0, variants: Mapping[str, Mapping] | None = FROZEN_VARIANTS,
+    breaks: pd.DataFrame | None = SERIES_BREAKS, shock_origins: int | None = FROZEN_SHOCK_ORIGINS,
 ) -> BacktestResult:
     """Backtest the pooled trend and age-flow models against naive baselines on every authority.
 
@@ -464,11 +465,12 @@ def run_england_backtest(
         ``{"pooled_trend_mean": {"growth": "mean"}}``). One with ``share_of`` is run on the
         settings only; the others on age groups and settings. ``pooled_trend``, ``pooled_share``
         and ``own_trend`` are always run as originally defined (latest growth, no breaks).
+        Default: the frozen choice (:mod:`~.frozen`), ``pooled_share_mean_breaks``.
     breaks : DataFrame, optional
         Series breaks (default :data:`~.breaks.SERIES_BREAKS`), used by variants that respect them.
     shock_origins : int, optional
-        Earlier origins per horizon whose errors estimate the shared shocks (default
-        ``calibration_origins``).
+        Earlier origins per horizon whose errors estimate the shared shocks (default 6, the
+        frozen choice; None = ``calibration_origins``).
 
     Returns
     -------

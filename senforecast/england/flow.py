@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import ModelError, SenForecastError
 from ..projection import Projection
+from .frozen import FROZEN_SHOCK_ORIGINS
 from .shared import SharedShockCalibration
 from .pooled import MAX_LOG_GROWTH, calibration_errors, shrinkage_weight
 from .reader import AGE_GROUPS
@@ -170,6 +171,8 @@ class AgeFlowModel:
         As for :class:`PooledTrendModel`.
     shared_shocks : bool
         Draws share national and regional shocks, as for :class:`PooledTrendModel`.
+    shock_origins : int
+        Earlier origins whose errors estimate the shared shocks.
 
     Attributes
     ----------
@@ -191,8 +194,9 @@ class AgeFlowModel:
     name = "age_flow"
 
     def __init__(self, window: int = 3, rate_years: int = 1, max_horizon: int = 5, calibration_origins: int = 4,
-                 shared_shocks: bool = True):
+                 shared_shocks: bool = True, shock_origins: int = FROZEN_SHOCK_ORIGINS):
         self.shared_shocks = shared_shocks
+        self.shock_origins = shock_origins
         self.window = window
         self.rate_years = rate_years
         self.max_horizon = max_horizon
@@ -254,8 +258,9 @@ class AgeFlowModel:
         self.stay_ = pd.Series(stay, index=groups, name="stay")
         self.move_up_ = pd.Series(up, index=groups, name="move_up")
         self.calibration_ = SharedShockCalibration.fit(
-            calibration_errors(self.forecast_array, Y, t, self.max_horizon, self.calibration_origins, with_origin=True),
-            self.panel_.group, self.panel_.region, self.max_horizon)
+            calibration_errors(self.forecast_array, Y, t, self.max_horizon,
+                               max(self.calibration_origins, self.shock_origins), with_origin=True),
+            self.panel_.group, self.panel_.region, self.max_horizon, marginal_origins=self.calibration_origins)
         return self
 
     def project(self, years: int | Sequence[int] = 3, population=None, scenario=None, n_draws: int = 1000,

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import ModelError, SenForecastError
 from ..projection import Projection
+from .frozen import FROZEN_SHOCK_ORIGINS
 from .growth import GROWTH_MODELS, growth_path
 from .series import SeriesPanel
 from .shared import SharedShockCalibration
@@ -358,6 +359,8 @@ class PooledTrendModel:
         Draws share national and regional shocks (:mod:`~.shared`), so sums of authorities
         (``Projection.aggregate``) have calibrated intervals; each authority's own distribution
         is the same either way. False draws authorities independently (the behaviour before).
+    shock_origins : int
+        Earlier origins whose errors estimate the shared shocks (default 6, chosen by backtest).
 
     Attributes
     ----------
@@ -382,7 +385,8 @@ class PooledTrendModel:
 
     def __init__(self, dim: str = "setting", window: int = 3, pooling: str = "region",
                  max_horizon: int = 5, calibration_origins: int = 4, share_of: str | None = None,
-                 growth: str = "last", level: str = "last", breaks: bool = True, shared_shocks: bool = True) -> None:
+                 growth: str = "last", level: str = "last", breaks: bool = True, shared_shocks: bool = True,
+                 shock_origins: int = FROZEN_SHOCK_ORIGINS) -> None:
         if pooling not in {"region", "england", "none"}:
             raise ModelError(f"pooling must be 'region', 'england' or 'none', not {pooling!r}")
         if growth not in GROWTH_MODELS:
@@ -393,6 +397,7 @@ class PooledTrendModel:
         self.level = level
         self.breaks = breaks
         self.shared_shocks = shared_shocks
+        self.shock_origins = shock_origins
         self.share_of = share_of
         self.dim = dim
         self.window = window
@@ -454,8 +459,9 @@ class PooledTrendModel:
         Y = self.panel_.values
         t = Y.shape[1] - 1
         self.calibration_ = SharedShockCalibration.fit(
-            calibration_errors(self.forecast_array, Y, t, self.max_horizon, self.calibration_origins, with_origin=True),
-            self.panel_.group, self.panel_.region, self.max_horizon)
+            calibration_errors(self.forecast_array, Y, t, self.max_horizon,
+                               max(self.calibration_origins, self.shock_origins), with_origin=True),
+            self.panel_.group, self.panel_.region, self.max_horizon, marginal_origins=self.calibration_origins)
         return self
 
     def project(self, years: int | Sequence[int] = 3, population: pd.DataFrame | None = None,
