@@ -414,18 +414,17 @@ def _sum_levels(Y, t, point, draws, horizons, group, region, group_names, region
             continue
         ok = np.isfinite(Y[:, t + h]) & np.isfinite(point[:, h - 1])
         for level, cell in (("region", group * n_regions + region), ("national", group)):
-            n_cells = (len(group_names) * n_regions) if level == "region" else len(group_names)
-            M = np.zeros((len(group), n_cells))
-            M[np.flatnonzero(ok), cell[ok]] = 1.0
-            n_in = M.sum(axis=0)
-            S = np.nan_to_num(draws[:, h - 1, :]) @ M
+            idx = np.flatnonzero(ok)
+            order = idx[np.argsort(cell[idx], kind="stable")]
+            cells, starts, n_in = np.unique(cell[order], return_index=True, return_counts=True)
+            S = np.add.reduceat(draws[:, h - 1, order], starts, axis=1)  # (n_draws, cells): one sum per draw
             q = np.quantile(S, [0.1, 0.9, 0.025, 0.975], axis=0)
-            act = np.nan_to_num(Y[:, t + h]) @ M
-            pt = np.nan_to_num(point[:, h - 1]) @ M
-            for c in np.flatnonzero(n_in > 0):
+            act = np.add.reduceat(Y[order, t + h], starts)
+            pt = np.add.reduceat(point[order, h - 1], starts)
+            for j, c in enumerate(cells):
                 g = c // n_regions if level == "region" else c
                 area = regions[c % n_regions] if level == "region" else "England"
-                rows.append((h, level, area, group_names[g], int(n_in[c]), act[c], pt[c], *q[:, c]))
+                rows.append((h, level, area, group_names[g], int(n_in[j]), act[j], pt[j], *q[:, j]))
     return pd.DataFrame(rows, columns=["horizon", "level", "area", "target", "n_areas", "actual", "forecast",
                                        "lo80", "hi80", "lo95", "hi95"])
 
