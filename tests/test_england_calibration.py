@@ -198,3 +198,21 @@ def test_coverage_by_level_counts_england_and_regions():
     assert np.allclose(merged.to_numpy(), f.to_numpy())
     pooled = r.coverage_by_level(models=["pooled_trend"], pool_horizons=True)
     assert set(pooled["horizon"]) == {0} and (pooled["coverage80_lo"] <= pooled["coverage80"]).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), vn=st.floats(0, 0.05), vr=st.floats(0, 0.05), h=st.integers(1, 3))
+def test_joint_draws_are_finite_nonnegative_and_seeded(seed, vn, vr, h):
+    rng = np.random.default_rng(seed)
+    n = 30
+    region = rng.integers(0, 4, n)
+    size = rng.integers(0, 2000, n).astype(float)
+    e = rng.normal(0, 0.1, 5 * n)
+    errs = {1: (e, np.tile(size, 5), np.tile(np.arange(n), 5), np.repeat(np.arange(5), n))}
+    cal = SharedShockCalibration.fit(errs, np.zeros(n, int), region, 3)
+    cal.national[:], cal.regional[:] = vn, vr  # any shock sizes, even above a series' own variance
+    point = rng.uniform(0, 500, (n, h))
+    a = cal.draws(point, size, 50, np.random.default_rng(seed))
+    b = cal.draws(point, size, 50, np.random.default_rng(seed))
+    assert a.shape == (50, h, n) and np.array_equal(a, b)
+    assert np.all(np.isfinite(a)) and np.all(a >= 0)
