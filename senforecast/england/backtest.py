@@ -243,7 +243,8 @@ def _score(group: pd.DataFrame) -> pd.Series:
     })
 
 
-def _intervals(cal: GroupedCalibration | SharedShockCalibration, point: np.ndarray, size: np.ndarray) -> dict[str, np.ndarray]:
+def _intervals(cal: GroupedCalibration | SharedShockCalibration, point: np.ndarray,
+               size: np.ndarray) -> dict[str, np.ndarray]:
     out = {}
     for name, lo_q, hi_q in (("80", 0.10, 0.90), ("95", 0.025, 0.975)):
         out["lo" + name], out["hi" + name] = cal.bounds(point, size, lo_q, hi_q)
