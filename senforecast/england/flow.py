@@ -29,7 +29,8 @@ import pandas as pd
 
 from ..core.errors import ModelError, SenForecastError
 from ..projection import Projection
-from .intervals import GroupedCalibration
+from .frozen import FROZEN_SHOCK_ORIGINS
+from .shared import SharedShockCalibration
 from .pooled import MAX_LOG_GROWTH, calibration_errors, last_known, shrinkage_weight
 from .reader import AGE_GROUPS
 from .series import SeriesPanel
@@ -189,12 +190,16 @@ class AgeFlowModel:
         Latest years whose flow rates are averaged for the projection (default 1: the latest).
     max_horizon, calibration_origins : int
         As for :class:`PooledTrendModel`.
+    shared_shocks : bool
+        Draws share national and regional shocks, as for :class:`PooledTrendModel`.
+    shock_origins : int
+        Earlier origins whose errors estimate the shared shocks.
 
     Attributes
     ----------
     stay_, move_up_ : Series
         Latest flow rates by age group.
-    calibration_ : GroupedCalibration
+    calibration_ : SharedShockCalibration
 
     Examples
     --------
@@ -209,7 +214,10 @@ class AgeFlowModel:
 
     name = "age_flow"
 
-    def __init__(self, window: int = 3, rate_years: int = 1, max_horizon: int = 5, calibration_origins: int = 4):
+    def __init__(self, window: int = 3, rate_years: int = 1, max_horizon: int = 5, calibration_origins: int = 4,
+                 shared_shocks: bool = True, shock_origins: int = FROZEN_SHOCK_ORIGINS):
+        self.shared_shocks = shared_shocks
+        self.shock_origins = shock_origins
         self.window = window
         self.rate_years = rate_years
         self.max_horizon = max_horizon
@@ -273,9 +281,10 @@ class AgeFlowModel:
         stay, up = flow_rates(N, t - 1)
         self.stay_ = pd.Series(stay, index=groups, name="stay")
         self.move_up_ = pd.Series(up, index=groups, name="move_up")
-        self.calibration_ = GroupedCalibration(
-            calibration_errors(self.forecast_array, Y, t, self.max_horizon, self.calibration_origins),
-            self.panel_.group, self.max_horizon)
+        self.calibration_ = SharedShockCalibration.fit(
+            calibration_errors(self.forecast_array, Y, t, self.max_horizon,
+                               max(self.calibration_origins, self.shock_origins), with_origin=True),
+            self.panel_.group, self.panel_.region, self.max_horizon, marginal_origins=self.calibration_origins)
         return self
 
     def project(self, years: int | Sequence[int] = 3, population=None, scenario=None, n_draws: int = 1000,
@@ -290,6 +299,8 @@ class AgeFlowModel:
         if len(yrs) > self.max_horizon:
             raise ModelError(f"intervals are calibrated up to {self.max_horizon} years ahead")
         point = self.forecast_array(p.values, p.values.shape[1] - 1, len(yrs))
-        draws = self.calibration_.draws(point, last_known(p.values)[0], n_draws, np.random.default_rng(seed))
+        draws = self.calibration_.draws(point, last_known(p.values)[0], n_draws, np.random.default_rng(seed),
+                                        shared=self.shared_shocks)
         return Projection(draws, yrs, p.cells(), history=p.history(),
-                          meta={"model": self.name, "seed": seed, "window": self.window})
+                          meta={"model": self.name, "seed": seed, "window": self.window,
+                                "shared_shocks": self.shared_shocks})

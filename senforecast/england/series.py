@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import ModelError, SenForecastError
+from .breaks import break_matrix
 
 
 @dataclass
@@ -22,6 +23,9 @@ class SeriesPanel:
         Index of each series' group (age group / setting) and region.
     population : ndarray or None
         Population by series and year (history) when rates are modelled.
+    breaks : ndarray of bool or None
+        ``breaks[i, j]``: series i in ``years[j]`` is not comparable with the year before
+        (declared, see :mod:`senforecast.england.breaks`).
 
     Examples
     --------
@@ -40,9 +44,11 @@ class SeriesPanel:
     counts: np.ndarray
     population: np.ndarray | None = None
     population_table: pd.DataFrame | None = None
+    breaks: np.ndarray | None = None
 
     @classmethod
-    def from_table(cls, table: pd.DataFrame, dim: str, population: pd.DataFrame | None = None) -> "SeriesPanel":
+    def from_table(cls, table: pd.DataFrame, dim: str, population: pd.DataFrame | None = None,
+                   breaks: pd.DataFrame | None = None) -> "SeriesPanel":
         need = {"year", "area", dim, "count"}
         missing = need - set(table.columns)
         if missing:
@@ -68,8 +74,9 @@ class SeriesPanel:
             if np.isnan(pop).any() or (pop <= 0).any():
                 raise SenForecastError("population is missing or zero for some area and year of the history")
             values = counts / pop * 1000.0  # plans per 1,000 residents
+        brk = break_matrix(keys, dim, years, breaks) if breaks is not None else None
         return cls(values=values, years=years, keys=keys, dim=dim, group=group, region=region, counts=counts,
-                   population=pop, population_table=population)
+                   population=pop, population_table=population, breaks=brk)
 
     @staticmethod
     def _population_matrix(population: pd.DataFrame, keys: pd.DataFrame, dim: str, years) -> np.ndarray:
