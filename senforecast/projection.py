@@ -140,7 +140,7 @@ def _check_dims(columns: Iterable[object]) -> None:
             f"{sorted(RESERVED)} and quantile labels such as 'p05'")
 
 
-_META_FIELDS = ("model", "params", "seed", "n_draws", "last_census", "scenario", "description")
+_META_FIELDS = ("model", "alias", "params", "seed", "n_draws", "last_census", "scenario", "not_applied")
 
 
 @dataclasses.dataclass(frozen=True, eq=True)
@@ -148,13 +148,15 @@ class ProjectionMeta(MappingABC):
     """What made a projection: model, parameters, seed as passed, draws, last census, scenario.
 
     Read it by attribute (``meta.seed``) or as a mapping (``meta["model"]``, ``meta.get(...)``,
-    ``{**meta}``): the mapping holds the fields that are set and every ``extra`` item
-    (model-specific notes such as ``assumptions``).
+    ``{**meta}``): the mapping holds ``seed`` (None included), the other fields that are set and
+    every ``extra`` item (model-specific notes such as ``assumptions``).
 
     Parameters
     ----------
     model : str, optional
-        Registry alias of the model (``"cohort"``), or a name.
+        The model's name as shown in reports (``"CohortModel(mode='witan')"``).
+    alias : str, optional
+        The model's alias in :mod:`senforecast.models.registry` (``"cohort"``).
     params : mapping
         The model's parameters (``get_params()``).
     seed : int or None
@@ -165,27 +167,31 @@ class ProjectionMeta(MappingABC):
         Last observed census; a horizon counts years after it.
     scenario : str, optional
         Name of the scenario projected (``"baseline"`` when none).
-    description : str, optional
-        The model as written (``"CohortModel(mode='witan')"``).
+    not_applied : tuple of str, optional
+        Parts of the scenario left to others (supply-side ``provision_changes``: the gap
+        analysis applies them).
     extra : mapping
         Anything else the model records.
 
     Examples
     --------
-    >>> m = ProjectionMeta(model="cohort", seed=0, n_draws=100, extra={"assumptions": "none"})
-    >>> m.seed, m["model"], m.get("scenario", "-"), sorted(m)
-    (0, 'cohort', '-', ['assumptions', 'model', 'n_draws', 'seed'])
+    >>> m = ProjectionMeta(model="LastValue", alias="last_value", seed=0, extra={"assumptions": "none"})
+    >>> m.seed, m["alias"], m.get("scenario", "-"), sorted(m)
+    (0, 'last_value', '-', ['alias', 'assumptions', 'model', 'seed'])
+    >>> ProjectionMeta()["seed"] is None
+    True
     >>> ProjectionMeta.from_mapping({"model": "x", "window": 3}).extra
     {'window': 3}
     """
 
     model: str | None = None
+    alias: str | None = None
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     seed: Any = None
     n_draws: int | None = None
     last_census: int | None = None
     scenario: str | None = None
-    description: str | None = None
+    not_applied: tuple[str, ...] | None = None
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     __hash__ = None  # type: ignore[assignment]  # holds dicts
@@ -209,7 +215,9 @@ class ProjectionMeta(MappingABC):
 
     def _set(self, key: str) -> bool:
         v = getattr(self, key)
-        return v is not None and not (key == "params" and not v)
+        if key == "seed":
+            return True  # None is a seed as passed: fresh randomness
+        return v is not None and not (key in ("params", "not_applied") and not v)
 
     def __getitem__(self, key: str) -> Any:
         if key in _META_FIELDS:
