@@ -262,10 +262,10 @@ class BaseEstimator:
         """An unfitted copy with the same parameters (models among them are cloned too)."""
         return type(self)(**{k: _clone_param(v) for k, v in self.get_params().items()})
 
-    def _check_fitted(self, attribute: str = "last_census_") -> None:
+    def _check_fitted(self, attribute: str = "last_census_", then: str = ".project(...)") -> None:
         if not hasattr(self, attribute):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call .fit(data) first, "
-                                 "then .project(...).")
+                                 f"then {then}.")
 
     def __repr__(self) -> str:
         defaults = self._param_defaults()
