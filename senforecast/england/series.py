@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -80,15 +79,6 @@ class SeriesPanel:
         wide = population.groupby([*by, "year"])["count"].sum().unstack("year")
         idx = pd.MultiIndex.from_frame(keys[by]) if len(by) > 1 else pd.Index(keys["area"])
         return wide.reindex(index=idx, columns=list(years)).to_numpy(dtype=float)
-
-    def future_years(self, years: int | Sequence[int]) -> np.ndarray:
-        last = int(self.years[-1])
-        if isinstance(years, (int, np.integer)):
-            return np.arange(last + 1, last + 1 + int(years))
-        yrs = np.asarray(list(years), dtype=int)
-        if not np.array_equal(yrs, np.arange(last + 1, last + 1 + len(yrs))):
-            raise ModelError(f"projection years must follow the last census {last} without gaps; got {yrs.tolist()}")
-        return yrs
 
     def to_counts(self, draws: np.ndarray, years: np.ndarray, population: pd.DataFrame | None = None) -> np.ndarray:
         """Turn draws of the modelled values into counts (multiplying rates by future population)."""

@@ -25,7 +25,6 @@ from ..registry import register, small_authority
 from .fit import (
     CohortIndex,
     CohortParameters,
-    TransitionCounts,
     count_transitions,
     fit_bayes,
     fit_witan,
