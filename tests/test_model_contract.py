@@ -14,13 +14,15 @@ import pkgutil
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import senforecast
 from senforecast.core.errors import ModelError, NotFittedError
 from senforecast.core.scenarios import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
 from senforecast.models import registry
 from senforecast.models.base import (DEMAND_PARTS, BaseEstimator, BaseModel, Forecaster,
-                                     UnsupportedScenarioError)
+                                     UnsupportedScenarioError, resolve_years)
 from senforecast.projection import RESERVED, Projection, ProjectionMeta
 
 from model_state import assert_same_state
@@ -280,3 +282,29 @@ def test_every_estimator_has_the_parameter_face(cls):
     params = model.get_params()
     assert sorted(vars(model)) == sorted(params)
     assert_same_state(copy.deepcopy(params), model.clone().get_params())
+
+
+# ------------------------------------------------------------------------ the shared rules
+@settings(max_examples=200, deadline=None)
+@given(last=st.integers(1990, 2040), years=st.one_of(st.integers(-3, 15), st.lists(st.integers(1985, 2060), max_size=6)))
+def test_years_rule_gives_sorted_distinct_years_after_the_last_census_or_an_error(last, years):
+    try:
+        ys = resolve_years(years, last)
+    except ModelError:
+        bad_int = isinstance(years, int) and years < 1
+        bad_list = isinstance(years, list) and (not years or min(years) <= last)
+        assert bad_int or bad_list
+        return
+    assert ys.tolist() == sorted(set(ys.tolist())) and ys.min() > last
+    expected = list(range(last + 1, last + 1 + years)) if isinstance(years, int) else sorted(set(years))
+    assert ys.tolist() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from(["model", "alias", "seed", "n_draws", "scenario", "assumptions", "window"]),
+                       st.one_of(st.none(), st.integers(0, 10**6), st.text(max_size=5)), max_size=7))
+def test_meta_read_as_a_mapping_rebuilds_the_same_meta(items):
+    meta = ProjectionMeta.from_mapping(items)
+    assert ProjectionMeta.from_mapping(dict(meta)) == meta
+    for k, v in items.items():
+        assert meta.get(k) == v

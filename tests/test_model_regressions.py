@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from senforecast.core.data import LocalAreaData
 from senforecast.core.errors import SenForecastError
 from senforecast.core.scenarios import BASELINE, ProvisionChange, Redirect, Scenario
 from senforecast.datasets.synthetic import synthetic_authority
@@ -101,8 +102,6 @@ def test_sel_keeps_the_history_of_the_cells_kept_whatever_holds_the_values(value
 def test_ensemble_projection_records_the_seed_the_user_passed():
     census = pd.DataFrame({"year": range(2015, 2021), "area": "N", "ncy": 5, "need": "ASD",
                            "count": [10, 12, 14, 16, 18, 20]})
-    from senforecast.core.data import LocalAreaData
-
     model = EnsembleModel({"last": LastValue(), "trend": LinearTrend(3)}).fit(LocalAreaData(census=census))
     for seed in (0, 7, None):
         assert model.project(years=1, n_draws=20, seed=seed).meta["seed"] == seed
