@@ -97,8 +97,8 @@ def test_flow_rates_and_bulge_reaches_next_group():
                 rows.append((2010 + y, f"A{i}", g, N[i, gi, y]))
     table = pd.DataFrame(rows, columns=["year", "area", "age_group", "count"])
     m = AgeFlowModel().fit(table)
-    p = m.project(years=2, n_draws=50, seed=0).summary(by=["area", "ncy"])
-    f = p[(p["ncy"] == "11-15") & (p["year"] == 2021)].set_index("area")["mean"]
+    p = m.project(years=2, n_draws=50, seed=0).summary(by=["area", "age_group"])
+    f = p[(p["age_group"] == "11-15") & (p["year"] == 2021)].set_index("area")["mean"]
     young = pd.Series(N[:, 1, -1] / N[:, 2, -1], index=[f"A{i}" for i in range(n)])
     growth = f / pd.Series(N[:, 2, -1], index=young.index)
     assert np.corrcoef(young.reindex(growth.index), growth)[0, 1] > 0.3

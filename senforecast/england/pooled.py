@@ -30,7 +30,10 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import ModelError, SenForecastError
+from ..models.base import BaseModel
+from ..models.registry import register
 from ..projection import Projection
+from .examples import example_setting_table
 from .frozen import FROZEN_SHOCK_ORIGINS
 from .growth import GROWTH_MODELS, growth_path
 from .series import SeriesPanel
@@ -376,14 +379,16 @@ def calibration_errors(forecaster, Y: np.ndarray, t: int, max_horizon: int, n_or
     return {h: tuple(np.concatenate(v) for v in lists[:keep]) for h, lists in out.items() if lists[0]}
 
 
-class PooledTrendModel:
+@register("pooled_trend", data="panel", example=example_setting_table)
+class PooledTrendModel(BaseModel):
     """Trend model for every authority at once, pooled towards region and England.
 
     Parameters
     ----------
     dim : {"setting", "age_group"}
-        Column of the input table that splits each authority's plans (its values become the
-        ``setting`` dimension, or the ``ncy`` dimension for age groups, of the Projection).
+        Column of the input table that splits each authority's plans; it is a dimension of
+        the Projection of the same name. A ``"total"`` series is forecast (``share_of`` uses
+        it) but is not a cell of the projection: its total is the sum of its cells.
     window : int
         Recent years whose growth deviations are averaged (default 3).
     pooling : {"region", "england", "none"}
@@ -426,8 +431,8 @@ class PooledTrendModel:
     >>> total = t.age[(t.age["age_group"] == "total") & (t.age["year"] <= 2019)]
     >>> m = PooledTrendModel(dim="age_group").fit(total)
     >>> p = m.project(years=2, n_draws=200, seed=1)
-    >>> p.draws.shape
-    (200, 2, 150)
+    >>> p.draws.shape, p.dims  # a panel of totals only: one cell per authority
+    ((200, 2, 150), ['area'])
     >>> bool(p.summary()["mean"].iloc[0] > total[total["year"] == 2019]["count"].sum())
     True
     """
@@ -455,6 +460,10 @@ class PooledTrendModel:
         self.calibration_origins = calibration_origins
 
     name = "pooled_trend"
+
+    @property
+    def display_name(self) -> str:
+        return self.name
 
     def forecast_array(self, Y: np.ndarray, t: int, horizon: int) -> np.ndarray:
         """Point forecasts from an array (used by the backtest and the calibration)."""
@@ -505,6 +514,7 @@ class PooledTrendModel:
             Series breaks ``year, series, kind`` (e.g. :data:`~.breaks.SERIES_BREAKS`).
         """
         self.panel_ = SeriesPanel.from_table(table, self.dim, population=population, breaks=breaks)
+        self.last_census_ = int(self.panel_.years[-1])
         Y = self.panel_.values
         t = Y.shape[1] - 1
         self.calibration_ = SharedShockCalibration.fit(
@@ -520,15 +530,14 @@ class PooledTrendModel:
         Returns
         -------
         Projection
-            Cells ``area`` and ``setting`` (or ``ncy`` holding the age group); history attached.
+            Cells ``area`` and ``dim`` (``setting`` or ``age_group``; no ``"total"`` cell);
+            history attached. The model applies no scenario (aggregate trends only).
         """
-        if not hasattr(self, "panel_"):
-            raise ModelError("call fit(table) before project()")
-        if scenario is not None:
-            raise SenForecastError("PooledTrendModel does not apply scenarios (aggregate trends only)")
+        yrs = self._years(years)
+        scenario = self._scenario(scenario)
+        n_draws = self._check_draws(n_draws)
         p = self.panel_
-        yrs = p.future_years(years)
-        H = len(yrs)
+        H = int(yrs[-1]) - self.last_census_
         if H > self.max_horizon:
             raise ModelError(f"intervals are calibrated up to {self.max_horizon} years ahead; "
                              f"set max_horizon={H} when creating the model")
@@ -536,7 +545,10 @@ class PooledTrendModel:
         point = self.forecast_array(Y, Y.shape[1] - 1, H)
         rng = np.random.default_rng(seed)
         draws = self.calibration_.draws(point, last_known(Y)[0], n_draws, rng, shared=self.shared_shocks)
-        draws = p.to_counts(draws, yrs, population)
-        return Projection(draws, yrs, p.cells(), history=p.history(),
-                          meta={"model": self.name, "seed": seed, "window": self.window, "pooling": self.pooling,
-                                "growth": self.growth, "level": self.level, "shared_shocks": self.shared_shocks})
+        draws = p.to_counts(draws, np.arange(self.last_census_ + 1, int(yrs[-1]) + 1), population)
+        keep = p.part_rows()
+        draws = draws[:, yrs - self.last_census_ - 1][:, :, keep]
+        return Projection(draws, yrs, p.cells(keep), history=p.history(keep),
+                          meta=self._meta(seed=seed, n_draws=n_draws, scenario=scenario, window=self.window,
+                                          pooling=self.pooling, growth=self.growth, level=self.level,
+                                          shared_shocks=self.shared_shocks))

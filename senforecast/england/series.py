@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..core.errors import ModelError, SenForecastError
 from .breaks import break_matrix
+
+TOTAL = "total"
+"""Label of a published authority total among a panel's series (not a projection cell)."""
 
 
 @dataclass
@@ -85,15 +87,6 @@ class SeriesPanel:
         idx = pd.MultiIndex.from_frame(keys[by]) if len(by) > 1 else pd.Index(keys["area"])
         return wide.reindex(index=idx, columns=list(years)).to_numpy(dtype=float)
 
-    def future_years(self, years: int | Sequence[int]) -> np.ndarray:
-        last = int(self.years[-1])
-        if isinstance(years, (int, np.integer)):
-            return np.arange(last + 1, last + 1 + int(years))
-        yrs = np.asarray(list(years), dtype=int)
-        if not np.array_equal(yrs, np.arange(last + 1, last + 1 + len(yrs))):
-            raise ModelError(f"projection years must follow the last census {last} without gaps; got {yrs.tolist()}")
-        return yrs
-
     def to_counts(self, draws: np.ndarray, years: np.ndarray, population: pd.DataFrame | None = None) -> np.ndarray:
         """Turn draws of the modelled values into counts (multiplying rates by future population)."""
         if self.population is None:
@@ -104,15 +97,37 @@ class SeriesPanel:
             raise ModelError(f"population projection is missing for some area in years {years.tolist()}")
         return draws * fut.T[None] / 1000.0
 
-    def cells(self) -> pd.DataFrame:
-        """Projection cells: ``area`` and ``setting``, or ``ncy`` holding the age group."""
-        target = "setting" if self.dim == "setting" else "ncy"
-        return pd.DataFrame({"area": self.keys["area"].to_numpy(), target: self.keys[self.dim].to_numpy()})
+    def part_rows(self) -> np.ndarray:
+        """Rows a projection carries: every series but a published ``"total"`` beside its parts
+        (a projection's total is the sum of its cells); a panel of totals only keeps them.
 
-    def history(self) -> pd.DataFrame:
-        cells = self.cells()
-        n, y = self.counts.shape
+        Examples
+        --------
+        >>> t = pd.DataFrame({"year": np.repeat(np.arange(2019, 2023), 2), "area": "A",
+        ...                   "setting": ["special_school", "total"] * 4, "count": 1.0})
+        >>> SeriesPanel.from_table(t, "setting").part_rows().tolist()
+        [True, False]
+        """
+        is_total = self.keys[self.dim].astype(str).eq(TOTAL).to_numpy()
+        return ~is_total if not is_total.all() else np.ones(len(is_total), dtype=bool)
+
+    def cells(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Projection cells of ``rows`` (default :meth:`part_rows`): ``area`` and the panel's
+        dimension (``age_group`` or ``setting``); ``area`` alone for a panel of totals."""
+        rows = self.part_rows() if rows is None else rows
+        keys = self.keys[rows]
+        out = pd.DataFrame({"area": keys["area"].to_numpy()})
+        if not keys[self.dim].astype(str).eq(TOTAL).all():
+            out[self.dim] = keys[self.dim].to_numpy()
+        return out
+
+    def history(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Observed counts of the projection cells: ``year, area, [dim], count``."""
+        rows = self.part_rows() if rows is None else rows
+        cells = self.cells(rows)
+        counts = self.counts[rows]
+        n, y = counts.shape
         h = cells.loc[np.repeat(np.arange(n), y)].reset_index(drop=True)
         h.insert(0, "year", np.tile(self.years, n))
-        h["count"] = self.counts.reshape(-1)
+        h["count"] = counts.reshape(-1)
         return h

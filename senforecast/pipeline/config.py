@@ -46,11 +46,15 @@ from typing import Any, Mapping
 from ..core.errors import SenForecastError
 from ..core.scenarios import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
 from ..datasets.demo import DEMO_NAME, DEMO_TABLES, demo_dir
+from ..models import registry
+from ..models.cohort.model import CohortModel
+from ..models.prevalence import PrevalenceModel
 
 TABLES: tuple[str, ...] = ("plans", "population", "provision", "census", "placements", "costs")
 """Input tables a config may name."""
 
-MODELS: tuple[str, ...] = ("cohort", "prevalence")
+MODELS: tuple[str, ...] = (CohortModel.alias, PrevalenceModel.alias)
+"""Registry aliases of the models a run can use (those the report describes)."""
 
 
 class ConfigError(SenForecastError):
@@ -280,6 +284,11 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, sour
     kind = model.get("kind", "cohort")
     if kind not in MODELS:
         raise ConfigError(f"{source}: [model] kind must be one of {list(MODELS)} (found {kind!r})")
+    allowed = registry.get(kind).cls._param_names()
+    unknown = sorted(set(dict(model.get("options", {}))) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{source}: [model.options] {unknown} are not options of the {kind} model; "
+                          f"its options are {allowed}")
     gap = dict(raw.get("gap", {}))
     bt = dict(raw.get("backtest", {}))
     out = dict(raw.get("output", {}))

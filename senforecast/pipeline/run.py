@@ -22,8 +22,8 @@ from ..core.errors import InputWarning, SenForecastError
 from ..core.scenarios import Scenario
 from ..evaluation.backtest import backtest
 from ..io import read_local_area
-from ..models.cohort.model import CohortModel
-from ..models.prevalence import PrevalenceModel, decompose_change
+from ..models import registry
+from ..models.prevalence import decompose_change
 from ..models.setting_split import SettingSplit
 from ..planning.gap import gap_analysis
 from ..planning.scenario_compare import compare_scenarios
@@ -173,9 +173,7 @@ def make_model(config: Config):
     >>> type(make_model(demo_config())).__name__
     'CohortModel'
     """
-    if config.model == "cohort":
-        return CohortModel(**config.model_options)
-    return PrevalenceModel(**config.model_options)
+    return registry.get(config.model).cls(**config.model_options)
 
 
 def specialist_share_table(data: LocalAreaData, kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
