@@ -709,7 +709,7 @@ def validate_table(
             first = frame[spec.name].iloc[parsed.decimal_comma[0]]
             _notify(report, Problem(file, comma_rows[0], spec.name,
                                     f"{len(comma_rows)} number(s) written with a decimal comma were read as such "
-                                    f"(e.g. {first!r} as {parsed.series.iloc[parsed.decimal_comma[0]]:g}) in rows "
+                                    f"(e.g. {first!r} as {parsed.series.iloc[parsed.decimal_comma[0]]:,.10g}) in rows "
                                     f"{_rows_text(comma_rows)}"),
                     "decimal_commas_read", len(comma_rows))
         if parsed.converted:
