@@ -39,7 +39,7 @@ def designations(draw):
     return text, expected
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=80, deadline=None, derandomize=True)
 @given(designations(), st.sampled_from(CODES + ("ALL",)), st.integers(0, 13))
 def test_every_module_reads_a_designation_the_same_way(des, need, ncy):
     text, expected = des

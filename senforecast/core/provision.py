@@ -241,6 +241,36 @@ def period_rows(frame: pd.DataFrame, settings: Sequence[object], years: Sequence
     return u_rows[codes_p], u_open[codes_p]
 
 
+def kind_map(provision: "ProvisionRegister | pd.DataFrame") -> dict[str, str]:
+    """Kind of each setting (of its latest period) from a register or any table with
+    ``setting`` and ``kind`` columns (a partial register is enough).
+
+    Examples
+    --------
+    >>> kind_map(pd.DataFrame({"setting": ["A", "A"], "kind": ["unit", "special_school"], "opens": [None, 2027]}))
+    {'A': 'special_school'}
+    """
+    if isinstance(provision, ProvisionRegister):
+        return provision.kinds
+    t = provision.assign(_lo=_bounds(provision)[0]).sort_values(["setting", "_lo"], kind="stable")
+    return dict(zip(t["setting"].astype(str), t["kind"].astype(str)))
+
+
+def kind_of(kinds: Mapping[str, str], setting: object, default: str = "unknown") -> str:
+    """Kind of a setting given a :func:`kind_map`: its kind there, else a kind name used as a
+    setting code (``"mainstream"``, or ``"ALL"`` for no setting), else ``default``.
+
+    Examples
+    --------
+    >>> kind_of({"RB1": "unit"}, "RB1"), kind_of({}, "mainstream"), kind_of({}, "XX")
+    ('unit', 'mainstream', 'unknown')
+    """
+    s = str(setting)
+    if s in kinds:
+        return kinds[s]
+    return s if s in SETTING_KINDS or s == ANY_NEED else default
+
+
 # ------------------------------------------------------------------------------ validation
 def validate_provision(provision: pd.DataFrame, *, file: str = "provision") -> pd.DataFrame:
     """Check a provision table and return it in canonical form.
@@ -443,8 +473,7 @@ class ProvisionRegister:
         if self.costs is not None:
             object.__setattr__(self, "costs", validate_costs(self.costs))
         object.__setattr__(self, "_needs", tuple(parse_designation(d) for d in table["designation"]))
-        latest = table.assign(_lo=_bounds(table)[0]).sort_values(["setting", "_lo"], kind="stable")
-        object.__setattr__(self, "_kinds", dict(zip(latest["setting"], latest["kind"].astype(str))))
+        object.__setattr__(self, "_kinds", kind_map(table))
 
     @classmethod
     def of(cls, provision: "ProvisionRegister | pd.DataFrame", *, costs: pd.DataFrame | None = None
@@ -495,11 +524,7 @@ class ProvisionRegister:
         >>> reg.kind_of("RB1"), reg.kind_of("mainstream"), reg.kind_of("XX")
         ('unit', 'mainstream', 'unknown')
         """
-        s = str(setting)
-        kinds = self._kinds  # type: ignore[attr-defined]
-        if s in kinds:
-            return kinds[s]
-        return s if s in SETTING_KINDS or s == ANY_NEED else default
+        return kind_of(self._kinds, setting, default)  # type: ignore[attr-defined]
 
     def needs_of(self, setting: object) -> frozenset[str] | None:
         """Need codes a setting takes in any of its periods (None = every need).

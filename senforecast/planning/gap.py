@@ -34,7 +34,7 @@ from .capacity import local_bases
 from ..core.codes import OUT_OF_COUNTY_KINDS, SETTING_KINDS, SPECIALIST_KINDS
 from ..core.costs import CostModel
 from ..core.errors import InputWarning, SenForecastError
-from ..core.provision import ALL_NEEDS, ProvisionRegister, designation_label, parse_designation
+from ..core.provision import ALL_NEEDS, ProvisionRegister, designation_label, kind_map, kind_of, parse_designation
 from ..core.ncy import PHASES, phase
 from ..projection import Projection, group_sum, quantile_label
 from ..core.scenarios import ProvisionChange, Scenario, SettingClosure
@@ -66,10 +66,10 @@ def setting_kinds(projection: Projection, provision: ProvisionRegister | pd.Data
     """
     if "setting" not in projection.cells.columns:
         return pd.Series({"ALL": "ALL"})
-    register = ProvisionRegister.of(provision)
+    kinds = kind_map(provision)  # a register, or any table with setting and kind
     out = {}
     for s in projection.cells["setting"].astype(str).unique():
-        out[s] = extra[s] if extra and s in extra else register.kind_of(s)
+        out[s] = extra[s] if extra and s in extra else kind_of(kinds, s)
     return pd.Series(out)
 
 
