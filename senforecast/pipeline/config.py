@@ -34,6 +34,10 @@ points at the bundled demo CSVs::
     min_ncy = 0
     max_ncy = 6
 
+    [costs]                           # optional
+    inflation = 0.02                  # cash figures add 2% a year
+    base_year = 2025                  # price base of the costs (default: the last census)
+
 Unknown keys are errors (a typo would otherwise be ignored silently).
 """
 from __future__ import annotations
@@ -128,6 +132,11 @@ class Config:
         Round published counts to this base.
     chart_formats : tuple of str
         Files written per chart (``png``, ``svg``).
+    inflation : float
+        ``[costs] inflation``: yearly inflation for cash cost figures (default 0.02, 2% a
+        year); real-terms figures are at the prices of ``cost_base_year``.
+    cost_base_year : int, optional
+        ``[costs] base_year``: the price base of the costs given (default: the last census year).
     base_dir : Path
         Folder relative paths were resolved against.
 
@@ -159,6 +168,8 @@ class Config:
     suppress_below: float | None = None
     round_to: int | None = None
     chart_formats: tuple[str, ...] = ("png", "svg")
+    inflation: float = 0.02
+    cost_base_year: int | None = None
     base_dir: Path = Path(".")
 
     def replace(self, **changes: Any) -> "Config":
@@ -179,6 +190,7 @@ _SECTIONS = {
     "scenarios": None,
     "backtest": {"enabled", "horizons", "draws", "origins"},
     "output": {"suppress_below", "round_to", "chart_formats"},
+    "costs": {"inflation", "base_year"},
 }
 _SCENARIO_KEYS = {"name", "description", "joiner_multiplier", "rate_changes", "redirects", "closures",
                   "provision_changes"}
@@ -308,6 +320,14 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, sour
     if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
         raise ConfigError(f"{source}: [gap] confidence must be between 0 and 1, e.g. 0.9 (found {confidence!r})")
     origins = bt.get("origins")
+    costs = dict(raw.get("costs", {}))
+    inflation = costs.get("inflation", 0.02)
+    if isinstance(inflation, bool) or not isinstance(inflation, (int, float)) or not -0.5 < inflation < 0.5:
+        raise ConfigError(f"{source}: [costs] inflation must be a yearly rate such as 0.02 (2% a year), "
+                          f"between -0.5 and 0.5 (found {inflation!r})")
+    cost_base_year = costs.get("base_year")
+    if cost_base_year is not None:
+        cost_base_year = _number(cost_base_year, "[costs] base_year", source, low=1990)
     return Config(
         name=str(raw.get("name", "local authority")),
         inputs=inputs,
@@ -330,6 +350,8 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, sour
         suppress_below=out.get("suppress_below"),
         round_to=out.get("round_to"),
         chart_formats=formats,
+        inflation=float(inflation),
+        cost_base_year=cost_base_year,
         base_dir=base,
     )
 
