@@ -15,10 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # this checkout's senforecast, not an installed one
+    sys.path.insert(0, str(ROOT))
 
 from senforecast.datasets.demo import load_demo
-from senforecast.models.cohort.model import CohortModel
 from senforecast.io.witan import load_witan_demo
+from senforecast.models.cohort.model import CohortModel
 
 
 def _cpu_model() -> str:
@@ -45,7 +50,8 @@ print(time.process_time() - c)
 
 def first_call_cpu(cache_dir: str) -> float:
     """CPU seconds of a fresh process's first (tiny) projection with numba's cache in ``cache_dir``."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     out = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.split()[-1])
 

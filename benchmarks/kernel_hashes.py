@@ -13,9 +13,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
+from pathlib import Path
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # this checkout's senforecast, not an installed one
+    sys.path.insert(0, str(ROOT))
+
+import senforecast
 from senforecast import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
 from senforecast.datasets.demo import load_demo
 from senforecast.io.witan import load_witan_demo
@@ -60,12 +67,15 @@ def runs(draws: int):
             for scenario in (None, sc):
                 p = model.project(years=years, n_draws=draws, seed=7, scenario=scenario)
                 yield f"{name} mode={mode} {'baseline' if scenario is None else scenario.name}", p
+    p = CohortModel().fit(demo).project(years=6, n_draws=draws, seed=7, scenario=DEMO_SCENARIO, flows=False)
+    yield "demo mode=bayes demo mix flows=False", p
 
 
 def main(argv: list[str] | None = None) -> dict[str, str]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--draws", type=int, default=300)
     args = ap.parse_args(argv)
+    print("senforecast from", Path(senforecast.__file__).parent)
     out = {}
     for label, p in runs(args.draws):
         out[label] = digest(p)
