@@ -500,7 +500,8 @@ def run_draws(keys, cells, rates, joiners, adjust, out):
                         continue
                     to_ac = ac - c + to
                     for kind in range(3):
-                        if kind == 1 or (kind == 2 and adjust.red_joiners[y, r]) or (kind == 0 and adjust.red_stayers[y, r]):
+                        if (kind == 1 or (kind == 2 and adjust.red_joiners[y, r])
+                                or (kind == 0 and adjust.red_stayers[y, r])):
                             _cell_stream(st, dkey, y, ac // C, keys.cell[c], REDIRECT + 3 * r + kind)
                             k = bernoulli_count(st, new_kind[kind, ac], share)
                             if k > 0:
