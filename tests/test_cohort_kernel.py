@@ -8,6 +8,11 @@ child. The
 counter-based samplers follow their distributions, and keyed streams give common random
 numbers: a scenario with more joiners has at least as many joiners in every draw.
 """
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -408,3 +413,30 @@ def test_kernel_draws_match_the_plain_python_reference_child_for_child(resample)
     assert (full_columns(used, out["stock"], 12) == stock).all()
     for name, ref in flows.items():
         assert (full_columns(used, out[name], 12) == ref).all(), name
+
+
+_FIRST_PROJECTION = """
+from senforecast.io.witan import load_witan_demo
+from senforecast.models.cohort import kernel
+from senforecast.models.cohort.model import CohortModel
+CohortModel().fit(load_witan_demo()).project(years=1, n_draws=2, seed=0)
+s = kernel.run_draws.stats
+print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))
+"""
+
+
+@pytest.mark.slow
+def test_the_compiled_kernel_is_cached_on_disk_and_loaded_by_the_next_process(tmp_path):
+    # the kernel's named-tuple arguments must not stop numba caching it: compiling costs ~8 s
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])}
+
+    def hits_misses():
+        run = subprocess.run([sys.executable, "-c", _FIRST_PROJECTION], env=env, capture_output=True, text=True,
+                             check=True, cwd=root)
+        return tuple(int(x) for x in run.stdout.split()[-2:])
+
+    assert hits_misses() == (0, 1)  # compiled and written to the empty cache
+    assert any(tmp_path.rglob("kernel.run_draws-*.nbi"))
+    assert hits_misses() == (1, 0)  # loaded, not compiled again
