@@ -221,6 +221,11 @@ class Streams(NamedTuple):
 
     A cell's key comes from its labels, so a scenario that adds cells leaves the other
     cells' streams alone.
+
+    Examples
+    --------
+    >>> Streams._fields
+    ('draw', 'cell')
     """
 
     draw: np.ndarray
@@ -234,6 +239,11 @@ class Cells(NamedTuple):
     ``ncy (C,)`` each cell's NCY position; ``next_cell (C,)`` the cell of the same state one
     NCY on (0 where there is none: then ``valid_next`` is False); ``valid_next (Y, C)`` can a
     child who stays be in the next cell in the year (else it is routed: made to move).
+
+    Examples
+    --------
+    >>> Cells._fields
+    ('stock0', 'ncy', 'next_cell', 'valid_next')
     """
 
     stock0: np.ndarray
@@ -251,6 +261,11 @@ class Rates(NamedTuple):
     ``dest_cell (C, K)`` movers' destination cells (0 padding); ``dest_alpha (Y, C, K)``
     their Dirichlet parameters (zero where the destination is closed or padding);
     ``has_dest (Y, C)`` some destination is open (else movers leave).
+
+    Examples
+    --------
+    >>> len(Rates._fields)
+    10
     """
 
     leave_ab: np.ndarray
@@ -274,6 +289,11 @@ class Joiners(NamedTuple):
     padding) and their Dirichlet parameters; ``ok (Y, A, Kj)`` the slot takes children in
     the year; ``mix (D, A, Kj)`` each draw's joiner mix, unused when ``fresh_mix`` (then
     drawn every year, witan.send).
+
+    Examples
+    --------
+    >>> len(Joiners._fields)
+    9
     """
 
     rate: np.ndarray
@@ -296,6 +316,11 @@ class Adjustments(NamedTuple):
     how many, ``red_to (Y, R, C)`` each cell's target cell (-1: not redirected),
     ``red_share, red_joiners, red_stayers (Y, R)`` the share redirected and whether it
     applies to joiners and to stayers as well as movers.
+
+    Examples
+    --------
+    >>> len(Adjustments._fields)
+    9
     """
 
     leave_mult: np.ndarray
@@ -316,6 +341,11 @@ class Outputs(NamedTuple):
     leavers, movers, routed, redirected) and written where ``record (5,)`` is True (the
     others may be empty); ``seen (AC,)`` is set where anything is written; the run stops
     early once a draw-year total passes ``limit`` (the flows' dtype would overflow).
+
+    Examples
+    --------
+    >>> Outputs._fields
+    ('stock', 'flows', 'record', 'seen', 'limit')
     """
 
     stock: np.ndarray
