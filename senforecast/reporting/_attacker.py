@@ -1,0 +1,142 @@
+"""The attacker's linear programmes behind disclosure control (private helpers).
+
+An attacker who reads a publication knows the shown values, the linear relations among
+all cells (``R @ x == 0``: totals are sums of parts, within and across tables) and bounds
+on each hidden cell (``x >= 0``, what a marker such as ``"<5"`` says, or what a published
+derived value such as a cost pins down). The range the attacker can infer for a hidden
+cell is ``[min x_j, max x_j]`` over that polytope (the "attacker problem" of tau-Argus and
+sdcTable). Only the hidden cells connected to ``j`` through relations matter, so each LP
+is solved on one connected component of the hidden cells.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse.csgraph import connected_components
+
+_TOL = 1e-9
+
+
+@dataclass
+class Component:
+    """Hidden cells (``cells``) joined by the relation rows ``rows``; ``A`` is
+    ``R[rows][:, cells]`` and ``rest`` is ``R[rows]`` (for the right-hand side)."""
+
+    cells: np.ndarray
+    rows: np.ndarray
+    A: sp.csr_matrix
+
+
+def components(R: sp.csr_matrix, hidden: np.ndarray) -> tuple[list[Component], np.ndarray]:
+    """Connected components of the hidden cells in the bipartite graph cells - relations.
+
+    Returns the components and, for every cell, the index of its component (-1 if shown).
+    """
+    n = R.shape[1]
+    H = np.flatnonzero(hidden)
+    where = np.full(n, -1, dtype=np.int64)
+    if H.size == 0:
+        return [], where
+    B = R[:, H].tocsr()
+    used = np.flatnonzero(B.getnnz(axis=1))
+    Bu = abs(B[used]).astype(bool).astype(np.int8)
+    h, r = H.size, used.size
+    graph = sp.bmat([[None, Bu.T], [Bu, None]], format="csr") if r else sp.csr_matrix((h, h))
+    _, labels = connected_components(graph, directed=False)
+    var_lab, row_lab = labels[:h], labels[h:]
+    order_v = np.argsort(var_lab, kind="stable")
+    order_r = np.argsort(row_lab, kind="stable")
+    uniq = np.unique(var_lab)
+    v_start = np.searchsorted(var_lab[order_v], uniq)
+    v_end = np.searchsorted(var_lab[order_v], uniq, side="right")
+    r_start = np.searchsorted(row_lab[order_r], uniq)
+    r_end = np.searchsorted(row_lab[order_r], uniq, side="right")
+    comps = []
+    Rr = R[used].tocsr()
+    for k in range(uniq.size):
+        cells = H[order_v[v_start[k]:v_end[k]]]
+        rows = used[order_r[r_start[k]:r_end[k]]]
+        A = Rr[order_r[r_start[k]:r_end[k]]][:, cells].tocsr() if rows.size else sp.csr_matrix((0, cells.size))
+        comps.append(Component(cells=cells, rows=rows, A=A))
+        where[cells] = k
+    return comps, where
+
+
+def solve(A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: int, sense: int,
+          integer: bool = False) -> tuple[float, np.ndarray | None]:
+    """Maximise ``sense * x[k]`` subject to ``A x = b``, ``lo <= x <= hi``.
+
+    Returns the optimum (``inf`` when unbounded) and the equality duals ``lambda`` in
+    scipy/HiGHS convention (``d = c - A.T @ lambda`` are the reduced costs of the
+    minimisation of ``c = -sense * e_k``); None when unbounded or ``integer``.
+    """
+    c = np.zeros(A.shape[1])
+    c[k] = -float(sense)
+    if integer:
+        cons = [LinearConstraint(A, b, b)] if A.shape[0] else []
+        res = milp(c, integrality=np.ones_like(c), bounds=Bounds(lo, hi), constraints=cons)
+        if res.status == 3:
+            return np.inf, None
+        if res.status != 0:
+            raise RuntimeError(f"attacker integer programme failed: {res.message}")
+        return -float(res.fun), None
+    kw = {"A_eq": A, "b_eq": b} if A.shape[0] else {}
+    res = linprog(c, bounds=np.column_stack([lo, hi]), method="highs", **kw)
+    if res.status == 3:
+        return np.inf, None
+    if res.status != 0:
+        raise RuntimeError(f"attacker linear programme failed: {res.message}")
+    lam = np.asarray(res.eqlin.marginals) if A.shape[0] else np.zeros(0)
+    return -float(res.fun), lam
+
+
+def ranges(R: sp.csr_matrix, hidden: np.ndarray, values: np.ndarray, lower: np.ndarray,
+           upper: np.ndarray, targets: np.ndarray, integer: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Attacker's [min, max] of each target (a hidden cell) given the shown ``values``.
+
+    ``lower``/``upper`` bound every hidden cell; relations are ``R @ x == 0``.
+    """
+    comps, where = components(R, hidden)
+    shown = ~hidden
+    xs = np.where(shown, values, 0.0)
+    lo_out = np.full(targets.size, np.nan)
+    hi_out = np.full(targets.size, np.nan)
+    by_comp: dict[int, list[int]] = {}
+    for i, t in enumerate(targets):
+        if not hidden[t]:
+            raise ValueError(f"cell {t} is shown; only hidden cells are attacked")
+        by_comp.setdefault(int(where[t]), []).append(i)
+    for k, idx in by_comp.items():
+        comp = comps[k]
+        b = -(R[comp.rows] @ xs) if comp.rows.size else np.zeros(0)
+        lo, hi = lower[comp.cells], upper[comp.cells]
+        pos = {int(c): j for j, c in enumerate(comp.cells)}
+        for i in idx:
+            j = pos[int(targets[i])]
+            hi_out[i] = solve(comp.A, b, lo, hi, j, +1, integer)[0]
+            lo_out[i] = -solve(comp.A, b, lo, hi, j, -1, integer)[0]
+    return lo_out, hi_out
+
+
+def cut(R: sp.csr_matrix, rows: np.ndarray, lam: np.ndarray, p: int, sense: int, room_down: np.ndarray,
+        room_up: np.ndarray, need: float) -> np.ndarray:
+    """Coefficients ``a`` of the cut ``sum_j a_j y_j >= need`` from equality duals ``lam`` on ``rows``.
+
+    With ``z = x - v`` and hidden cells free in ``[-room_down, room_up]``, weak duality gives
+    ``max sense * z_p <= sum_j (max(d_j, 0) room_down_j + max(-d_j, 0) room_up_j) y_j`` for
+    every 0/1 pattern ``y`` (Fischetti and Salazar's capacity constraints), where
+    ``d = -sense * e_p - R.T @ lam``. Coefficients are capped at ``need``, which leaves the
+    0/1 solutions of the cut unchanged and keeps the master problem well scaled.
+    """
+    n = R.shape[1]
+    d = -(R[rows].T @ lam) if rows.size else np.zeros(n)
+    d = np.asarray(d, dtype=float).ravel()
+    d[p] -= float(sense)
+    d[np.abs(d) < _TOL] = 0.0
+    pos, neg = np.maximum(d, 0.0), np.maximum(-d, 0.0)
+    with np.errstate(invalid="ignore"):
+        a = np.where(pos > 0, pos * room_down, 0.0) + np.where(neg > 0, neg * room_up, 0.0)
+    return np.minimum(a, need)
