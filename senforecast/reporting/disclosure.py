@@ -815,8 +815,8 @@ def _weights(problem: DisclosureProblem, weights: Any) -> np.ndarray:
 class _Master:
     """The 0/1 programme choosing cells to hide, with the cuts found so far."""
 
-    def __init__(self, w: np.ndarray, ylo: np.ndarray, yhi: np.ndarray, time_limit: float):
-        self.w, self.ylo, self.yhi, self.time_limit = w, ylo, yhi, time_limit
+    def __init__(self, w: np.ndarray, ylo: np.ndarray, yhi: np.ndarray):
+        self.w, self.ylo, self.yhi = w, ylo, yhi
         self.rows: list[np.ndarray] = []
         self.vals: list[np.ndarray] = []
         self.owner: list[int] = []
@@ -827,7 +827,7 @@ class _Master:
         if nz.size == 0:
             return False
         coef = a[nz] / need
-        key = (owner, tuple(nz.tolist()), tuple(np.round(coef, 9).tolist()))
+        key = (tuple(nz.tolist()), tuple(np.round(coef, 9).tolist()))
         if key in self._seen:
             return False
         self._seen.add(key)
@@ -841,8 +841,9 @@ class _Master:
         self.rows = [self.rows[i] for i in keep]
         self.vals = [self.vals[i] for i in keep]
         self.owner = [self.owner[i] for i in keep]
+        self._seen = {(tuple(r.tolist()), tuple(np.round(v, 9).tolist())) for r, v in zip(self.rows, self.vals)}
 
-    def solve(self) -> np.ndarray | None:
+    def solve(self, gap: float, time_limit: float) -> np.ndarray | None:
         n = self.w.size
         cons = []
         if self.rows:
@@ -850,7 +851,7 @@ class _Master:
             A = sp.csr_matrix((np.concatenate(self.vals), (ri, np.concatenate(self.rows))), shape=(len(self.rows), n))
             cons = [LinearConstraint(A, np.ones(len(self.rows)), np.inf)]
         res = milp(self.w, integrality=np.ones(n), bounds=Bounds(self.ylo, self.yhi), constraints=cons,
-                   options={"mip_rel_gap": 1e-9, "time_limit": max(self.time_limit, 1.0)})
+                   options={"mip_rel_gap": gap, "time_limit": max(time_limit, 1.0)})
         if res.status == 2:
             return None
         if res.x is None:
@@ -858,15 +859,54 @@ class _Master:
         return res.x > 0.5
 
 
+class _Attacker:
+    """Attacks on the sensitive cells for a 0/1 pattern ``y``, remembering each target's last
+    successful escape (a certificate): while every cell it moves stays hidden, it still works."""
+
+    def __init__(self, R: sp.csr_matrix, targets: list[tuple[int, int, float]], room_down: np.ndarray,
+                 room_up: np.ndarray):
+        self.R, self.targets, self.room_down, self.room_up = R, targets, room_down, room_up
+        self.certificate: dict[int, np.ndarray] = {}
+        self.lps = 0
+
+    def violations(self, hidden: np.ndarray, skip: set[int], limit: int | None = None):
+        """Yield ``(k, cut coefficients, need)`` for each target whose protection fails."""
+        comps, where = None, None
+        found = 0
+        for k, (p, s, need) in enumerate(self.targets):
+            if k in skip:
+                continue
+            cert = self.certificate.get(k)
+            if cert is not None and hidden[cert].all():
+                continue
+            if comps is None:
+                comps, where = _attacker.components(self.R, hidden)
+            comp = comps[where[p]]
+            j = int(np.searchsorted(comp.cells, p))
+            self.lps += 1
+            val, lam, x = _attacker.solve(comp.A, np.zeros(comp.A.shape[0]), -self.room_down[comp.cells],
+                                          self.room_up[comp.cells], j, s)
+            if val >= need - _TOL:
+                if x is not None:
+                    self.certificate[k] = comp.cells[np.abs(x) > 1e-9]
+                continue
+            yield k, _attacker.cut(self.R, comp.rows, lam, p, s, self.room_down, self.room_up, need), need
+            found += 1
+            if limit is not None and found >= limit:
+                return
+
+
 def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray = "cells",
-             max_iterations: int = 500, time_limit: float = 120.0) -> Suppression:
+             small_marker: bool = False, max_iterations: int = 500, time_limit: float = 120.0) -> Suppression:
     """Choose the cells to hide: all sensitive counts, plus the cheapest set of others that protects them.
 
     Every sensitive cell must keep, against an attacker who knows every shown cell, every
     relation and that counts are non-negative, a range covering its protection interval
-    (both ways). The attacker is also credited with knowing that each sensitive cell lies in
-    the small band ``[1, threshold - 1]`` whenever the protection interval fits in it, so
-    the result stays safe when small counts are shown as ``"<5"``.
+    (both ways). Solved by cut generation (Fischetti and Salazar): a 0/1 master programme
+    picks the cells of least weight to hide; each sensitive cell is attacked by LP (max and
+    min of the cell); a successful attack adds a cut built from the LP's duals that every
+    safe pattern satisfies; repeat until no attack succeeds. The last master is solved to
+    optimality, so the pattern is the cheapest that passes every attack.
 
     Parameters
     ----------
@@ -875,6 +915,10 @@ def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray
         Cost of hiding each cell: ``"cells"`` (default) hides the fewest cells, the
         smallest ones among equals; ``"values"`` the least total count (tau-Argus's
         default); ``"log"`` between the two; or a number per cell.
+    small_marker : bool
+        The publication will show hidden sensitive counts with their own marker (``"<5"``),
+        which tells a reader they lie in ``[1, threshold - 1]``: protect against that
+        reader too (needs a protection interval inside that band, i.e. "band").
     max_iterations : int
         Rounds of the cut loop before giving up on optimality (then whole linked groups of
         cells around the still-unprotected counts are hidden, with a warning).
@@ -909,40 +953,38 @@ def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray
     v = c["value"].to_numpy()
     role = c["role"].to_numpy()
     prim = c["primary"].to_numpy()
-    hidden = prim | (role == "latent")
+    latent = role == "latent"
+    hidden = prim | latent
     if not prim.any():
-        return Suppression(problem, hidden, 0, 0, time.perf_counter() - t0, [])
+        return Suppression(problem, hidden & (role != "external"), 0, 0, time.perf_counter() - t0, [])
     req_lo = c["required_lower"].to_numpy()
     req_hi = c["required_upper"].to_numpy()
-    band_lo, band_hi = problem.band()
     LB, UB = np.zeros(n), np.full(n, np.inf)
-    fits = prim & (req_lo >= band_lo - _TOL) & (req_hi <= band_hi + _TOL)
-    LB[fits], UB[fits] = band_lo, band_hi
+    if small_marker:
+        band_lo, band_hi = problem.band()
+        outside = prim & ((req_lo < band_lo - _TOL) | (req_hi > band_hi + _TOL))
+        if outside.any():
+            raise DisclosureError(f"small_marker=True tells readers hidden small counts lie in [{band_lo:g}, "
+                                  f"{band_hi:g}], which cannot cover the protection {problem.protection!r}; use "
+                                  'protection="band" or one marker for every hidden cell')
+        LB[prim], UB[prim] = band_lo, band_hi
     room_down, room_up = v - LB, UB - v
-    ylo = (prim | (role == "latent")).astype(float)
+    ylo = (prim | latent).astype(float)
     yhi = (role != "external").astype(float)
     targets = [(int(p), s, float(nd)) for p in np.flatnonzero(prim)
                for s, nd in ((+1, req_hi[p] - v[p]), (-1, v[p] - req_lo[p])) if nd > _TOL]
-    master = _Master(_weights(problem, weights), ylo, yhi, time_limit)
-    Rc = R.tocsc()
-    fixed_on = ylo > 0.5
-    for k, (p, s, need) in enumerate(targets):  # seed: each relation of p alone must not pin it
-        for r in Rc.indices[Rc.indptr[p]:Rc.indptr[p + 1]]:
-            lam = np.array([-s / R[r, p]])
-            a = _attacker.cut(R, np.array([r]), lam, p, s, room_down, room_up, need)
-            a[p] = 0.0
-            if a[fixed_on].sum() < need - _TOL:
-                master.add(a, need, k)
+    master = _Master(_weights(problem, weights), ylo, yhi)
+    _seed_cuts(master, R, targets, room_down, room_up, ylo > 0.5)
+    attacker = _Attacker(R, targets, room_down, room_up)
     excluded: set[int] = set()
-    unprotected: list[str] = []
     iterations = 0
     converged = False
+    gap = 0.05  # early rounds: a good pattern is enough; the last one is solved exactly
     while iterations < max_iterations and time.perf_counter() - t0 < time_limit:
         iterations += 1
-        master.time_limit = time_limit - (time.perf_counter() - t0)
-        y = master.solve()
+        y = master.solve(gap, time_limit - (time.perf_counter() - t0))
         if y is None:  # some small count cannot be protected at all: find it, drop its cuts
-            bad = _unprotectable(R, targets, excluded, role, room_down, room_up)
+            bad = _unprotectable(attacker, role, excluded)
             if not bad:
                 raise DisclosureError("the secondary suppression programme is infeasible although every small count "
                                       "can be protected; please report this with the tables")
@@ -950,67 +992,53 @@ def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray
             master.drop(bad)
             continue
         hidden = y
-        added = 0
-        comps, where = _attacker.components(R, hidden)
-        for k, (p, s, need) in enumerate(targets):
-            if k in excluded:
-                continue
-            comp = comps[where[p]]
-            j = int(np.searchsorted(comp.cells, p))
-            val, lam = _attacker.solve(comp.A, np.zeros(comp.A.shape[0]), -room_down[comp.cells],
-                                       room_up[comp.cells], j, s)
-            if val < need - _TOL:
-                added += master.add(_attacker.cut(R, comp.rows, lam, p, s, room_down, room_up, need), need, k)
+        added = sum(master.add(a, need, k) for k, a, need in attacker.violations(hidden, excluded))
         if added == 0:
-            converged = True
-            break
+            if gap == 0:
+                converged = True
+                break
+            gap = 0.0
     if not converged:
-        hidden = _fallback(R, hidden, targets, excluded, role, room_down, room_up)
+        hidden = _fallback(attacker, hidden, role, excluded)
         warnings.warn(f"secondary suppression stopped after {iterations} round(s) / {time_limit:g} s without proving "
                       "the fewest cells; whole linked groups of cells around unprotected small counts were hidden",
                       DisclosureWarning, stacklevel=2)
     bad_cells = sorted({targets[k][0] for k in excluded})
-    if bad_cells:
-        unprotected = [f"{c.at[p, 'table']}: {c.at[p, 'label']}, {c.at[p, 'column']}" for p in bad_cells]
+    unprotected = [f"{c.at[p, 'table']}: {c.at[p, 'label']}, {c.at[p, 'column']}" for p in bad_cells]
+    if unprotected:
         warnings.warn(f"{len(bad_cells)} small count(s) cannot be protected by suppression (e.g. also published "
                       f"elsewhere, or equal to a published total): {unprotected[:5]}; do not publish the total(s) "
                       "that pin them", DisclosureWarning, stacklevel=2)
-    hidden = hidden | prim | (role == "latent")
-    hidden &= role != "external"
+    hidden = (hidden | prim | latent) & (role != "external")
     return Suppression(problem, hidden, iterations, len(master.rows), time.perf_counter() - t0, unprotected)
 
 
-def _attack_all(R, hidden, targets, skip, room_down, room_up) -> set[int]:
-    """Targets whose protection fails when ``hidden`` cells are hidden."""
-    comps, where = _attacker.components(R, hidden)
-    bad = set()
+def _seed_cuts(master: _Master, R: sp.csr_matrix, targets, room_down, room_up, fixed_on) -> None:
+    """Cuts from single relations: no relation of a small count may pin it by itself."""
+    Rc = R.tocsc()
     for k, (p, s, need) in enumerate(targets):
-        if k in skip:
-            continue
-        comp = comps[where[p]]
-        j = int(np.searchsorted(comp.cells, p))
-        val, _ = _attacker.solve(comp.A, np.zeros(comp.A.shape[0]), -room_down[comp.cells], room_up[comp.cells], j, s)
-        if val < need - _TOL:
-            bad.add(k)
-    return bad
+        for r in Rc.indices[Rc.indptr[p]:Rc.indptr[p + 1]]:
+            lam = np.array([-s / R[r, p]])
+            a = _attacker.cut(R, np.array([r]), lam, p, s, room_down, room_up, need)
+            if a[fixed_on].sum() < need - _TOL:
+                master.add(a, need, k)
 
 
-def _unprotectable(R, targets, excluded, role, room_down, room_up) -> set[int]:
-    return _attack_all(R, role != "external", targets, excluded, room_down, room_up)
+def _unprotectable(attacker: _Attacker, role: np.ndarray, excluded: set[int]) -> set[int]:
+    """Targets that fail even when every cell that may be hidden is hidden."""
+    return {k for k, _, _ in attacker.violations(role != "external", excluded)}
 
 
-def _fallback(R, hidden, targets, excluded, role, room_down, room_up) -> np.ndarray:
+def _fallback(attacker: _Attacker, hidden: np.ndarray, role: np.ndarray, excluded: set[int]) -> np.ndarray:
     """Hide every hideable cell linked (through relations) to a still-unprotected count."""
-    bad = _attack_all(R, hidden, targets, excluded, room_down, room_up)
+    bad = {k for k, _, _ in attacker.violations(hidden, excluded)}
     if not bad:
         return hidden
-    everything = role != "external"
-    comps, where = _attacker.components(R, everything)
+    comps, where = _attacker.components(attacker.R, role != "external")
     out = hidden.copy()
     for k in bad:
-        out[comps[where[targets[k][0]]].cells] = True
-    still = _attack_all(R, out, targets, excluded | (set(range(len(targets))) - bad), room_down, room_up)
-    excluded |= still
+        out[comps[where[attacker.targets[k][0]]].cells] = True
+    excluded |= {k for k, _, _ in attacker.violations(out, excluded)}
     return out
 
 
@@ -1351,7 +1379,7 @@ def protect(tables: Mapping[str, pd.DataFrame], specs: Mapping[str, TableSpec], 
     """
     problem = DisclosureProblem.from_tables(tables, specs, bases=bases, threshold=threshold,
                                             zeros_sensitive=zeros_sensitive, protection=protection)
-    sup = suppress(problem, weights=weights)
+    sup = suppress(problem, weights=weights, small_marker=primary_marker is not None)
     out = publish(problem, sup, marker=marker, primary_marker=primary_marker)
     result = audit(problem, out)
     if strict:
