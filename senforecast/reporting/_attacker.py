@@ -22,8 +22,7 @@ _TOL = 1e-9
 
 @dataclass
 class Component:
-    """Hidden cells (``cells``) joined by the relation rows ``rows``; ``A`` is
-    ``R[rows][:, cells]`` and ``rest`` is ``R[rows]`` (for the right-hand side)."""
+    """Hidden cells (``cells``) joined by the relation rows ``rows``; ``A`` is ``R[rows][:, cells]``."""
 
     cells: np.ndarray
     rows: np.ndarray
@@ -34,32 +33,45 @@ def components(R: sp.csr_matrix, hidden: np.ndarray) -> tuple[list[Component], n
     """Connected components of the hidden cells in the bipartite graph cells - relations.
 
     Returns the components and, for every cell, the index of its component (-1 if shown).
+    Cells and rows are sorted within each component.
     """
     n = R.shape[1]
-    H = np.flatnonzero(hidden)
     where = np.full(n, -1, dtype=np.int64)
+    H = np.flatnonzero(hidden)
     if H.size == 0:
         return [], where
-    B = R[:, H].tocsr()
-    used = np.flatnonzero(B.getnnz(axis=1))
-    Bu = abs(B[used]).astype(bool).astype(np.int8)
-    h, r = H.size, used.size
-    graph = sp.bmat([[None, Bu.T], [Bu, None]], format="csr") if r else sp.csr_matrix((h, h))
-    _, labels = connected_components(graph, directed=False)
+    coo = R.tocoo()
+    keep = hidden[coo.col]
+    r, j, x = coo.row[keep], coo.col[keep], coo.data[keep]
+    h = H.size
+    hpos = np.full(n, -1, dtype=np.int64)
+    hpos[H] = np.arange(h)
+    used, r_loc = np.unique(r, return_inverse=True)
+    m = used.size
+    graph = sp.coo_matrix((np.ones(r.size), (hpos[j], h + r_loc)), shape=(h + m, h + m))
+    n_comp, labels = connected_components(graph, directed=False)
     var_lab, row_lab = labels[:h], labels[h:]
+    # positions of cells and rows inside their component (both kept in ascending order)
     order_v = np.argsort(var_lab, kind="stable")
     order_r = np.argsort(row_lab, kind="stable")
-    uniq = np.unique(var_lab)
-    v_start = np.searchsorted(var_lab[order_v], uniq)
-    v_end = np.searchsorted(var_lab[order_v], uniq, side="right")
-    r_start = np.searchsorted(row_lab[order_r], uniq)
-    r_end = np.searchsorted(row_lab[order_r], uniq, side="right")
+    v_count = np.bincount(var_lab, minlength=n_comp)
+    r_count = np.bincount(row_lab, minlength=n_comp)
+    v_start = np.concatenate([[0], np.cumsum(v_count)[:-1]])
+    r_start = np.concatenate([[0], np.cumsum(r_count)[:-1]])
+    v_local = np.empty(h, dtype=np.int64)
+    v_local[order_v] = np.arange(h) - v_start[var_lab[order_v]]
+    r_local = np.empty(m, dtype=np.int64)
+    r_local[order_r] = np.arange(m) - r_start[row_lab[order_r]]
+    e_comp = row_lab[r_loc]
+    e_order = np.argsort(e_comp, kind="stable")
+    e_count = np.bincount(e_comp, minlength=n_comp)
+    e_start = np.concatenate([[0], np.cumsum(e_count)])
     comps = []
-    Rr = R[used].tocsr()
-    for k in range(uniq.size):
-        cells = H[order_v[v_start[k]:v_end[k]]]
-        rows = used[order_r[r_start[k]:r_end[k]]]
-        A = Rr[order_r[r_start[k]:r_end[k]]][:, cells].tocsr() if rows.size else sp.csr_matrix((0, cells.size))
+    for k in range(n_comp):
+        cells = H[order_v[v_start[k]:v_start[k] + v_count[k]]]
+        rows = used[order_r[r_start[k]:r_start[k] + r_count[k]]]
+        e = e_order[e_start[k]:e_start[k + 1]]
+        A = sp.csr_matrix((x[e], (r_local[r_loc[e]], v_local[hpos[j[e]]])), shape=(rows.size, cells.size))
         comps.append(Component(cells=cells, rows=rows, A=A))
         where[cells] = k
     return comps, where
@@ -115,12 +127,13 @@ def ranges(R: sp.csr_matrix, hidden: np.ndarray, values: np.ndarray, lower: np.n
         if not hidden[t]:
             raise ValueError(f"cell {t} is shown; only hidden cells are attacked")
         by_comp.setdefault(int(where[t]), []).append(i)
+    b_all = -(R @ xs)
     for k, idx in by_comp.items():
         comp = comps[k]
-        b = -(R[comp.rows] @ xs) if comp.rows.size else np.zeros(0)
+        b = b_all[comp.rows]
         lo, hi = lower[comp.cells], upper[comp.cells]
-        pos = {int(c): j for j, c in enumerate(comp.cells)}
-        jobs = [(i, pos[int(targets[i])], s) for i in idx for s in (+1, -1)]
+        where_in = np.searchsorted(comp.cells, targets[idx])  # component cells are sorted
+        jobs = [(i, int(j), s) for i, j in zip(idx, where_in) for s in (+1, -1)]
         if integer:
             for i, j, s in jobs:
                 val = solve(comp.A, b, lo, hi, j, s, integer=True)[0]
@@ -167,8 +180,9 @@ def cut(R: sp.csr_matrix, rows: np.ndarray, lam: np.ndarray, p: int, sense: int,
     0/1 solutions of the cut unchanged and keeps the master problem well scaled.
     """
     n = R.shape[1]
-    d = -(R[rows].T @ lam) if rows.size else np.zeros(n)
-    d = np.asarray(d, dtype=float).ravel()
+    lam_all = np.zeros(R.shape[0])
+    lam_all[rows] = lam
+    d = -np.asarray(R.T @ lam_all, dtype=float).ravel()
     d[p] -= float(sense)
     d[np.abs(d) < _TOL] = 0.0
     pos, neg = np.maximum(d, 0.0), np.maximum(-d, 0.0)

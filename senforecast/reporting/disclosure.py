@@ -1249,39 +1249,48 @@ def audit(problem: DisclosureProblem, published: Mapping[str, pd.DataFrame], *, 
     missing = [t for t in problem.tables if t not in published]
     if missing:
         raise DisclosureError(f"the publication lacks table(s) {missing}")
+    pubs = {}
     for name, table in problem.tables.items():
         pub = published[name].reset_index(drop=True)
         pub.columns = [str(x) for x in pub.columns]
         if len(pub) != len(table):
             raise DisclosureError(f"published table {name!r} has {len(pub)} rows; the problem's has {len(table)}")
-        sel = np.flatnonzero((c["table"] == name).to_numpy() & (role == "count"))
-        for col in c.loc[sel, "column"].unique():
-            if col not in pub.columns:
-                raise DisclosureError(f"published table {name!r} has no column {col!r}")
-        for cid in sel:
-            raw = pub.at[int(c.at[cid, "row"]), c.at[cid, "column"]]
+        pubs[name] = pub
+    is_count = role == "count"
+    groups = c[is_count].groupby(["table", "column"], sort=False).indices
+    count_ids = np.flatnonzero(is_count)
+    rows_arr = c["row"].to_numpy()
+    for (name, col), pos in groups.items():
+        if col not in pubs[name].columns:
+            raise DisclosureError(f"published table {name!r} has no column {col!r}")
+        ids = count_ids[pos]
+        raw_col = pubs[name][col].to_numpy(dtype=object)
+        for cid in ids:
+            raw = raw_col[rows_arr[cid]]
             lo, hi, shown_value = _read_cell(raw, band_lo, band_hi)
-            where = f"table {name!r}, row {int(c.at[cid, 'row'])}, column {c.at[cid, 'column']!r} ({c.at[cid, 'label']})"
             if shown_value is not None:
                 if abs(shown_value - v[cid]) > 1e-9 * max(1.0, abs(v[cid])):
-                    raise DisclosureError(f"{where} is published as {shown_value:g} but the count is {v[cid]:g}; the "
-                                          "audit needs exact published counts (rounded outputs are not supported)")
+                    raise DisclosureError(f"{_where(c, cid)} is published as {shown_value:g} but the count is "
+                                          f"{v[cid]:g}; the audit needs exact published counts (rounded outputs are "
+                                          "not supported)")
                 values[cid] = shown_value
             else:
                 if not (lo - 1e-9 <= v[cid] <= hi + 1e-9):
-                    raise DisclosureError(f"{where} is shown as {raw!r} but the count is {v[cid]:g}")
+                    raise DisclosureError(f"{_where(c, cid)} is shown as {raw!r} but the count is {v[cid]:g}")
                 hidden[cid] = True
                 lower[cid], upper[cid] = lo, hi
-    for r in problem.derived.itertuples():  # a derived value shown beside a hidden count bounds it
-        if not hidden[int(r.cell)]:
+    d = problem.derived
+    for name, col, row, cid, f, o, rnd in zip(d["table"], d["column"], d["row"], d["cell"], d["factor"],
+                                             d["offset"], d["rounding"]):
+        cid = int(cid)  # a derived value shown beside a hidden count bounds it
+        if not hidden[cid] or not np.isfinite(f) or not np.isfinite(o) or abs(f) < 1e-12:
             continue
-        raw = published[r.table].reset_index(drop=True).at[int(r.row), r.column]
-        _, _, d = _read_cell(raw, band_lo, band_hi)
-        if d is None or not np.isfinite(r.factor) or not np.isfinite(r.offset) or abs(r.factor) < 1e-12:
+        _, _, dv = _read_cell(pubs[name][col].iat[int(row)], band_lo, band_hi)
+        if dv is None:
             continue
-        a, b = sorted(((d - r.rounding - r.offset) / r.factor, (d + r.rounding - r.offset) / r.factor))
-        lower[int(r.cell)] = max(lower[int(r.cell)], a)
-        upper[int(r.cell)] = min(upper[int(r.cell)], b)
+        a, b = sorted(((dv - rnd - o) / f, (dv + rnd - o) / f))
+        lower[cid] = max(lower[cid], a)
+        upper[cid] = min(upper[cid], b)
     counts = role == "count"
     prim = c["primary"].to_numpy()
     targets = np.flatnonzero(hidden & counts)
@@ -1298,6 +1307,11 @@ def audit(problem: DisclosureProblem, published: Mapping[str, pd.DataFrame], *, 
     frame["ok"] = ok
     frame = frame.sort_values(["table", "row", "column"], kind="stable").reset_index(drop=True)
     return AuditResult(frame, time.perf_counter() - t0, problem.threshold)
+
+
+def _where(c: pd.DataFrame, cid: int) -> str:
+    return (f"table {c.at[cid, 'table']!r}, row {int(c.at[cid, 'row'])}, column {c.at[cid, 'column']!r} "
+            f"({c.at[cid, 'label']})")
 
 
 def _read_cell(raw: Any, band_lo: float, band_hi: float) -> tuple[float, float, float | None]:
