@@ -205,7 +205,7 @@ def test_linked_demo_tables_suppressed_then_audited(frac):
 # --------------------------------------------------------------- property: never recovered
 @st.composite
 def _tables_with_margins(draw):
-    shape = draw(st.sampled_from([(2, 2), (2, 3), (3, 3), (3, 4), (2, 2, 2), (2, 3, 2), (3, 3, 2)]))
+    shape = draw(st.sampled_from([(2, 2), (2, 3), (3, 3), (3, 4), (2, 2, 2), (2, 3, 2)]))
     small = st.integers(0, 6)
     big = st.integers(0, 40)
     n = int(np.prod(shape))
@@ -231,8 +231,8 @@ def _tables_with_margins(draw):
     return t, spec
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_tables_with_margins(), st.sampled_from(["band", "strict"]))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_tables_with_margins(), st.sampled_from(["band", "band", "strict"]))
 def test_suppressed_random_tables_never_let_a_hidden_cell_be_recovered(case, protection):
     t, spec = case
     p = DisclosureProblem.from_tables({"t": t}, {"t": spec}, protection=protection)

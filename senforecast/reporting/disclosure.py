@@ -843,7 +843,8 @@ class _Master:
         self.owner = [self.owner[i] for i in keep]
         self._seen = {(tuple(r.tolist()), tuple(np.round(v, 9).tolist())) for r, v in zip(self.rows, self.vals)}
 
-    def solve(self, gap: float, time_limit: float) -> np.ndarray | None:
+    def solve(self, gap: float, time_limit: float) -> tuple[np.ndarray, float] | None:
+        """The cheapest pattern within ``gap`` and a lower bound on the optimum; None if infeasible."""
         n = self.w.size
         cons = []
         if self.rows:
@@ -856,7 +857,8 @@ class _Master:
             return None
         if res.x is None:
             raise DisclosureError(f"the secondary suppression programme failed: {res.message}")
-        return res.x > 0.5
+        bound = getattr(res, "mip_dual_bound", None)
+        return res.x > 0.5, float(res.fun if bound is None or not np.isfinite(bound) else bound)
 
 
 class _Attacker:
@@ -868,32 +870,33 @@ class _Attacker:
         self.R, self.targets, self.room_down, self.room_up = R, targets, room_down, room_up
         self.certificate: dict[int, np.ndarray] = {}
         self.lps = 0
+        self._key: bytes | None = None
+        self._comps: tuple | None = None
 
-    def violations(self, hidden: np.ndarray, skip: set[int], limit: int | None = None):
-        """Yield ``(k, cut coefficients, need)`` for each target whose protection fails."""
-        comps, where = None, None
-        found = 0
-        for k, (p, s, need) in enumerate(self.targets):
-            if k in skip:
-                continue
-            cert = self.certificate.get(k)
-            if cert is not None and hidden[cert].all():
-                continue
-            if comps is None:
-                comps, where = _attacker.components(self.R, hidden)
-            comp = comps[where[p]]
-            j = int(np.searchsorted(comp.cells, p))
-            self.lps += 1
-            val, lam, x = _attacker.solve(comp.A, np.zeros(comp.A.shape[0]), -self.room_down[comp.cells],
-                                          self.room_up[comp.cells], j, s)
-            if val >= need - _TOL:
-                if x is not None:
-                    self.certificate[k] = comp.cells[np.abs(x) > 1e-9]
-                continue
-            yield k, _attacker.cut(self.R, comp.rows, lam, p, s, self.room_down, self.room_up, need), need
-            found += 1
-            if limit is not None and found >= limit:
-                return
+    def attack(self, k: int, hidden: np.ndarray) -> np.ndarray | None:
+        """Cut coefficients if target ``k`` can be narrowed too much under ``hidden``, else None."""
+        p, s, need = self.targets[k]
+        cert = self.certificate.get(k)
+        if cert is not None and hidden[cert].all():
+            return None
+        key = np.packbits(hidden).tobytes()
+        if key != self._key:
+            self._key, self._comps = key, _attacker.components(self.R, hidden)
+        comps, where = self._comps
+        comp = comps[where[p]]
+        j = int(np.searchsorted(comp.cells, p))
+        self.lps += 1
+        val, lam, x = _attacker.solve(comp.A, np.zeros(comp.A.shape[0]), -self.room_down[comp.cells],
+                                      self.room_up[comp.cells], j, s)
+        if val >= need - _TOL:
+            if x is not None:
+                self.certificate[k] = comp.cells[np.abs(x) > 1e-9]
+            return None
+        return _attacker.cut(self.R, comp.rows, lam, p, s, self.room_down, self.room_up, need)
+
+    def violations(self, hidden: np.ndarray, skip: set[int]) -> set[int]:
+        """Targets whose protection fails under ``hidden``."""
+        return {k for k in range(len(self.targets)) if k not in skip and self.attack(k, hidden) is not None}
 
 
 def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray = "cells",
@@ -976,28 +979,59 @@ def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray
     master = _Master(_weights(problem, weights), ylo, yhi)
     _seed_cuts(master, R, targets, room_down, room_up, ylo > 0.5)
     attacker = _Attacker(R, targets, room_down, room_up)
+    w = master.w
     excluded: set[int] = set()
     iterations = 0
     converged = False
-    gap = 0.05  # early rounds: a good pattern is enough; the last one is solved exactly
+    best, best_cost = None, np.inf
+    # early rounds: a good pattern is enough. The last is solved to within half a unit of
+    # weight: exact for "cells" (whole cells; the tie-break by size adds under 0.5) and for
+    # "values" on whole counts, without proving the tie-break, which is what makes MILPs slow.
+    final_gap = 0.5 / max(float(w @ yhi), 1.0) if isinstance(weights, str) and weights != "log" else 1e-6
+    gap = max(0.05, final_gap)
     while iterations < max_iterations and time.perf_counter() - t0 < time_limit:
         iterations += 1
-        y = master.solve(gap, time_limit - (time.perf_counter() - t0))
-        if y is None:  # some small count cannot be protected at all: find it, drop its cuts
-            bad = _unprotectable(attacker, role, excluded)
+        solved = master.solve(gap, time_limit - (time.perf_counter() - t0))
+        if solved is None:  # some small count cannot be protected at all: find it, drop its cuts
+            bad = attacker.violations(role != "external", excluded)
             if not bad:
                 raise DisclosureError("the secondary suppression programme is infeasible although every small count "
                                       "can be protected; please report this with the tables")
             excluded |= bad
             master.drop(bad)
+            best, best_cost = None, np.inf
             continue
+        y, bound = solved
         hidden = y
-        added = sum(master.add(a, need, k) for k, a, need in attacker.violations(hidden, excluded))
+        # attack y; each successful attack gives a cut, then y is repaired by hiding the cell
+        # the cut values most per unit of weight, and attacked again: many cuts per master
+        # solve, and a safe pattern (an upper bound) at the end of the pass
+        work = y.copy()
+        added, repaired = 0, True
+        for k in range(len(targets)):
+            if k in excluded:
+                continue
+            for _ in range(n):
+                a = attacker.attack(k, work)
+                if a is None:
+                    break
+                added += master.add(a, targets[k][2], k)
+                cand = np.flatnonzero(~work & (a > _TOL) & (yhi > 0.5))
+                if cand.size == 0:
+                    repaired = False
+                    break
+                work[cand[np.argmax(a[cand] / np.maximum(w[cand], 1e-12))]] = True
         if added == 0:
-            if gap == 0:
+            if gap <= final_gap:
                 converged = True
                 break
-            gap = 0.0
+            gap = final_gap
+            continue
+        if repaired and w @ work < best_cost:
+            best, best_cost = work, float(w @ work)
+        if best is not None and best_cost <= bound + final_gap * max(1.0, abs(bound)):
+            hidden, converged = best, True  # the safe pattern costs no more than the lower bound
+            break
     if not converged:
         hidden = _fallback(attacker, hidden, role, excluded)
         warnings.warn(f"secondary suppression stopped after {iterations} round(s) / {time_limit:g} s without proving "
@@ -1024,21 +1058,16 @@ def _seed_cuts(master: _Master, R: sp.csr_matrix, targets, room_down, room_up, f
                 master.add(a, need, k)
 
 
-def _unprotectable(attacker: _Attacker, role: np.ndarray, excluded: set[int]) -> set[int]:
-    """Targets that fail even when every cell that may be hidden is hidden."""
-    return {k for k, _, _ in attacker.violations(role != "external", excluded)}
-
-
 def _fallback(attacker: _Attacker, hidden: np.ndarray, role: np.ndarray, excluded: set[int]) -> np.ndarray:
     """Hide every hideable cell linked (through relations) to a still-unprotected count."""
-    bad = {k for k, _, _ in attacker.violations(hidden, excluded)}
+    bad = attacker.violations(hidden, excluded)
     if not bad:
         return hidden
     comps, where = _attacker.components(attacker.R, role != "external")
     out = hidden.copy()
     for k in bad:
         out[comps[where[attacker.targets[k][0]]].cells] = True
-    excluded |= {k for k, _, _ in attacker.violations(out, excluded)}
+    excluded |= attacker.violations(out, excluded)
     return out
 
 
