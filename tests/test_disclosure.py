@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from senforecast.datasets import load_demo
 from senforecast.reporting.disclosure import (
-    Derived, DisclosureError, DisclosureProblem, DisclosureWarning, TableSpec, audit, check, protect, publish,
+    Derived,
+    DisclosureError,
+    DisclosureProblem,
+    DisclosureWarning,
+    TableSpec,
+    audit,
+    check,
+    protect,
+    publish,
     suppress,
 )
 
@@ -104,7 +112,7 @@ def test_suppression_fixes_the_probe_case_and_hides_the_cost_with_the_count():
 
 
 # ------------------------------------------------------------- demo-like linked tables
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _demo_plans():
     d = load_demo()
     kinds = dict(zip(d.provision["setting"].astype(str), d.provision["kind"].astype(str)))

@@ -179,7 +179,6 @@ def cut(R: sp.csr_matrix, rows: np.ndarray, lam: np.ndarray, p: int, sense: int,
     ``d = -sense * e_p - R.T @ lam``. Coefficients are capped at ``need``, which leaves the
     0/1 solutions of the cut unchanged and keeps the master problem well scaled.
     """
-    n = R.shape[1]
     lam_all = np.zeros(R.shape[0])
     lam_all[rows] = lam
     d = -np.asarray(R.T @ lam_all, dtype=float).ravel()

@@ -36,13 +36,14 @@ import math
 import re
 import time
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Sequence, Union
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from ..errors import SenForecastError
 from . import _attacker
@@ -54,7 +55,7 @@ __all__ = [
 
 _TOL = 1e-7
 _COLUMN = "__column__"  # coordinate naming the count column when the spec gives no column_dim
-Protection = Union[Literal["band", "strict"], tuple[float, float]]
+Protection = Literal["band", "strict"] | tuple[float, float]
 
 
 class DisclosureError(SenForecastError):
@@ -281,7 +282,7 @@ class DisclosureProblem:
     @classmethod
     def from_tables(cls, tables: Mapping[str, pd.DataFrame], specs: Mapping[str, TableSpec], *,
                     bases: Mapping[str, pd.DataFrame] | None = None, threshold: float = 5,
-                    zeros_sensitive: bool = False, protection: Protection = "band") -> "DisclosureProblem":
+                    zeros_sensitive: bool = False, protection: Protection = "band") -> DisclosureProblem:
         """Cells and relations of tidy or wide tables, each described by a :class:`TableSpec`.
 
         Parameters
@@ -380,7 +381,7 @@ class DisclosureProblem:
         return cls(cells, R, derived, tables=clean, specs=specs, threshold=threshold,
                    zeros_sensitive=zeros_sensitive, protection=protection)
 
-    def with_relation(self, total: tuple[str, int, str], parts: Sequence[tuple[str, int, str]]) -> "DisclosureProblem":
+    def with_relation(self, total: tuple[str, int, str], parts: Sequence[tuple[str, int, str]]) -> DisclosureProblem:
         """A copy with one more relation ``total == sum(parts)``; cells are ``(table, row, column)``.
 
         For links that no base expresses (e.g. a total printed in one sheet that is the sum
@@ -472,15 +473,15 @@ class DisclosureProblem:
                 f"threshold {self.threshold:g}, protection {self.protection!r})")
 
     # ------------------------------------------------------------------ shortcuts
-    def suppress(self, **kwargs: Any) -> "Suppression":
+    def suppress(self, **kwargs: Any) -> Suppression:
         """:func:`suppress` this problem."""
         return suppress(self, **kwargs)
 
-    def publish(self, hidden: "Suppression | np.ndarray", **kwargs: Any) -> dict[str, pd.DataFrame]:
+    def publish(self, hidden: Suppression | np.ndarray, **kwargs: Any) -> dict[str, pd.DataFrame]:
         """:func:`publish` this problem's tables with ``hidden`` cells."""
         return publish(self, hidden, **kwargs)
 
-    def audit(self, published: Mapping[str, pd.DataFrame], **kwargs: Any) -> "AuditResult":
+    def audit(self, published: Mapping[str, pd.DataFrame], **kwargs: Any) -> AuditResult:
         """:func:`audit` a publication of this problem's tables."""
         return audit(self, published, **kwargs)
 
@@ -862,45 +863,104 @@ class _Master:
 
 
 class _Attacker:
-    """Attacks on the sensitive cells for a 0/1 pattern ``y``, remembering each target's last
-    successful escape (a certificate): while every cell it moves stays hidden, it still works."""
+    """Attacks on the sensitive cells for a 0/1 pattern ``y``, remembering for each target a
+    successful escape (a certificate: a feasible deviation of the hidden cells that moves the
+    target far enough). While every cell a certificate moves stays hidden it still works, so
+    the target need not be attacked again; any LP solution is checked as a certificate for
+    every target, and one aggregate LP per component certifies many targets at once."""
 
     def __init__(self, R: sp.csr_matrix, targets: list[tuple[int, int, float]], room_down: np.ndarray,
                  room_up: np.ndarray):
         self.R, self.targets, self.room_down, self.room_up = R, targets, room_down, room_up
+        self.t_cell = np.array([t[0] for t in targets], dtype=np.int64)
+        self.t_sense = np.array([t[1] for t in targets], dtype=float)
+        self.t_need = np.array([t[2] for t in targets], dtype=float)
         self.certificate: dict[int, np.ndarray] = {}
         self.lps = 0
         self._key: bytes | None = None
         self._comps: tuple | None = None
 
-    def attack(self, k: int, hidden: np.ndarray) -> np.ndarray | None:
-        """Cut coefficients if target ``k`` can be narrowed too much under ``hidden``, else None."""
-        p, s, need = self.targets[k]
-        cert = self.certificate.get(k)
-        if cert is not None and hidden[cert].all():
-            return None
+    def _components(self, hidden: np.ndarray):
         key = np.packbits(hidden).tobytes()
         if key != self._key:
             self._key, self._comps = key, _attacker.components(self.R, hidden)
-        comps, where = self._comps
+        return self._comps
+
+    def _certified(self, k: int, hidden: np.ndarray) -> bool:
+        cert = self.certificate.get(k)
+        return cert is not None and bool(hidden[cert].all())
+
+    def _record(self, comp: _attacker.Component, x: np.ndarray) -> None:
+        """Keep ``x`` (a feasible deviation on ``comp``) as the certificate of every target it moves far enough."""
+        full = np.zeros(self.R.shape[1])
+        full[comp.cells] = x
+        ok = np.flatnonzero(self.t_sense * full[self.t_cell] >= self.t_need - _TOL)
+        if ok.size:
+            support = comp.cells[np.abs(x) > 1e-9]
+            for k in ok:
+                self.certificate[int(k)] = support
+
+    def certify(self, hidden: np.ndarray, skip: set[int]) -> None:
+        """Aggregate LPs: per component, maximise the sum of the targets' capped moves."""
+        comps, where = self._components(hidden)
+        pending: dict[int, list[int]] = {}
+        for k in range(len(self.targets)):
+            if k not in skip and not self._certified(k, hidden):
+                pending.setdefault(int(where[self.t_cell[k]]), []).append(k)
+        for ci, ks in pending.items():
+            comp = comps[ci]
+            for _ in range(4):
+                ks = [k for k in ks if not self._certified(k, hidden)]
+                if len(ks) < 2:
+                    break
+                nv, m = comp.cells.size, len(ks)
+                pos = np.searchsorted(comp.cells, self.t_cell[ks])
+                # variables [z (nv), t (m)]: max sum t, t_k <= sense_k z_pk, 0 <= t_k <= need_k
+                ub = sp.csr_matrix((np.concatenate([-self.t_sense[ks], np.ones(m)]),
+                                    (np.concatenate([np.arange(m), np.arange(m)]), np.concatenate([pos, nv + np.arange(m)]))),
+                                   shape=(m, nv + m))
+                kw = {"A_eq": sp.hstack([comp.A, sp.csr_matrix((comp.A.shape[0], m))]).tocsr(),
+                      "b_eq": np.zeros(comp.A.shape[0])} if comp.A.shape[0] else {}
+                c = np.concatenate([np.zeros(nv), -np.ones(m)])
+                bounds = np.column_stack([np.concatenate([-self.room_down[comp.cells], np.zeros(m)]),
+                                          np.concatenate([np.minimum(self.room_up[comp.cells], 1e9), self.t_need[ks]])])
+                self.lps += 1
+                res = linprog(c, A_ub=ub, b_ub=np.zeros(m), bounds=bounds, method="highs", **kw)
+                if res.status != 0:
+                    break
+                before = sum(self._certified(k, hidden) for k in ks)
+                self._record(comp, res.x[:nv])
+                if sum(self._certified(k, hidden) for k in ks) == before:
+                    break
+
+    def attack(self, k: int, hidden: np.ndarray) -> np.ndarray | None:
+        """Cut coefficients if target ``k`` can be narrowed too much under ``hidden``, else None."""
+        if self._certified(k, hidden):
+            return None
+        p, s, need = self.targets[k]
+        comps, where = self._components(hidden)
         comp = comps[where[p]]
         j = int(np.searchsorted(comp.cells, p))
         self.lps += 1
         val, lam, x = _attacker.solve(comp.A, np.zeros(comp.A.shape[0]), -self.room_down[comp.cells],
                                       self.room_up[comp.cells], j, s)
+        if x is not None:
+            self._record(comp, x)
         if val >= need - _TOL:
-            if x is not None:
-                self.certificate[k] = comp.cells[np.abs(x) > 1e-9]
+            if x is None:  # unbounded: safe while this component stays as it is
+                self.certificate[k] = comp.cells
             return None
         return _attacker.cut(self.R, comp.rows, lam, p, s, self.room_down, self.room_up, need)
 
     def violations(self, hidden: np.ndarray, skip: set[int]) -> set[int]:
         """Targets whose protection fails under ``hidden``."""
+        self.certify(hidden, skip)
         return {k for k in range(len(self.targets)) if k not in skip and self.attack(k, hidden) is not None}
 
 
 def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray = "cells",
-             small_marker: bool = False, max_iterations: int = 500, time_limit: float = 120.0) -> Suppression:
+             small_marker: bool = False, method: Literal["optimal", "greedy"] = "optimal",
+             max_iterations: int = 500, time_limit: float = 60.0) -> Suppression:
     """Choose the cells to hide: all sensitive counts, plus the cheapest set of others that protects them.
 
     Every sensitive cell must keep, against an attacker who knows every shown cell, every
@@ -922,9 +982,14 @@ def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray
         The publication will show hidden sensitive counts with their own marker (``"<5"``),
         which tells a reader they lie in ``[1, threshold - 1]``: protect against that
         reader too (needs a protection interval inside that band, i.e. "band").
+    method : {"optimal", "greedy"}
+        ``"optimal"`` (default): cut generation to the cheapest pattern. ``"greedy"``: one
+        pass of attack-and-repair from the sensitive cells alone (hide, for each successful
+        attack, the cell its cut values most per unit of weight; then unhide cells no
+        escape uses): safe, fast, not minimal; for very large outputs.
     max_iterations : int
-        Rounds of the cut loop before giving up on optimality (then whole linked groups of
-        cells around the still-unprotected counts are hidden, with a warning).
+        Rounds of the cut loop before giving up on proving optimality: the cheapest safe
+        pattern found so far is used, with a warning giving its cost and the lower bound.
     time_limit : float
         Seconds, with the same fallback.
 
@@ -958,6 +1023,8 @@ def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray
     prim = c["primary"].to_numpy()
     latent = role == "latent"
     hidden = prim | latent
+    if method not in ("optimal", "greedy"):
+        raise DisclosureError(f'method must be "optimal" or "greedy"; got {method!r}')
     if not prim.any():
         return Suppression(problem, hidden & (role != "external"), 0, 0, time.perf_counter() - t0, [])
     req_lo = c["required_lower"].to_numpy()
@@ -981,15 +1048,50 @@ def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray
     attacker = _Attacker(R, targets, room_down, room_up)
     w = master.w
     excluded: set[int] = set()
+    fixed = (ylo > 0.5) | (yhi < 0.5)
+
+    def repair(y: np.ndarray) -> tuple[np.ndarray, int, bool]:
+        """Attack ``y``; after each successful attack add its cut and hide the cell the cut
+        values most per unit of weight, then attack again. Gives many cuts per master solve
+        and, at the end, a safe pattern (pruned of cells no certificate uses)."""
+        work = y.copy()
+        added, ok = 0, True
+        attacker.certify(work, excluded)
+        for k in range(len(targets)):
+            if k in excluded:
+                continue
+            for _ in range(n):
+                a = attacker.attack(k, work)
+                if a is None:
+                    break
+                added += master.add(a, targets[k][2], k)
+                cand = np.flatnonzero(~work & (a > _TOL) & (yhi > 0.5))
+                if cand.size == 0:
+                    ok = False
+                    break
+                work[cand[np.argmax(a[cand] / np.maximum(w[cand], 1e-12))]] = True
+        if ok:  # a hidden cell that no target's escape uses protects nothing
+            used = np.zeros(n, dtype=bool)
+            for k in range(len(targets)):
+                if k not in excluded:
+                    used[attacker.certificate[k]] = True
+            work &= used | fixed
+        return work, added, ok
+
     iterations = 0
     converged = False
-    best, best_cost = None, np.inf
+    best, best_cost, bound = None, np.inf, -np.inf
     # early rounds: a good pattern is enough. The last is solved to within half a unit of
     # weight: exact for "cells" (whole cells; the tie-break by size adds under 0.5) and for
     # "values" on whole counts, without proving the tie-break, which is what makes MILPs slow.
     final_gap = 0.5 / max(float(w @ yhi), 1.0) if isinstance(weights, str) and weights != "log" else 1e-6
     gap = max(0.05, final_gap)
-    while iterations < max_iterations and time.perf_counter() - t0 < time_limit:
+    if method == "greedy":
+        best, _, ok = repair(hidden.copy())
+        converged = ok
+        best_cost = float(w @ best)
+        hidden = best
+    while method == "optimal" and iterations < max_iterations and time.perf_counter() - t0 < time_limit:
         iterations += 1
         solved = master.solve(gap, time_limit - (time.perf_counter() - t0))
         if solved is None:  # some small count cannot be protected at all: find it, drop its cuts
@@ -1003,39 +1105,27 @@ def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray
             continue
         y, bound = solved
         hidden = y
-        # attack y; each successful attack gives a cut, then y is repaired by hiding the cell
-        # the cut values most per unit of weight, and attacked again: many cuts per master
-        # solve, and a safe pattern (an upper bound) at the end of the pass
-        work = y.copy()
-        added, repaired = 0, True
-        for k in range(len(targets)):
-            if k in excluded:
-                continue
-            for _ in range(n):
-                a = attacker.attack(k, work)
-                if a is None:
-                    break
-                added += master.add(a, targets[k][2], k)
-                cand = np.flatnonzero(~work & (a > _TOL) & (yhi > 0.5))
-                if cand.size == 0:
-                    repaired = False
-                    break
-                work[cand[np.argmax(a[cand] / np.maximum(w[cand], 1e-12))]] = True
+        work, added, ok = repair(y)
         if added == 0:
             if gap <= final_gap:
                 converged = True
                 break
             gap = final_gap
             continue
-        if repaired and w @ work < best_cost:
+        if ok and w @ work < best_cost:
             best, best_cost = work, float(w @ work)
         if best is not None and best_cost <= bound + final_gap * max(1.0, abs(bound)):
             hidden, converged = best, True  # the safe pattern costs no more than the lower bound
             break
-    if not converged:
+    if not converged and best is not None:
+        hidden = best
+        warnings.warn(f"secondary suppression stopped after {iterations} round(s) / {time_limit:g} s before proving "
+                      f"the fewest cells; the safe pattern found costs {best_cost:.4g} against a lower bound of "
+                      f"{bound:.4g}", DisclosureWarning, stacklevel=2)
+    elif not converged:
         hidden = _fallback(attacker, hidden, role, excluded)
-        warnings.warn(f"secondary suppression stopped after {iterations} round(s) / {time_limit:g} s without proving "
-                      "the fewest cells; whole linked groups of cells around unprotected small counts were hidden",
+        warnings.warn(f"secondary suppression stopped after {iterations} round(s) / {time_limit:g} s without a safe "
+                      "pattern; whole linked groups of cells around unprotected small counts were hidden",
                       DisclosureWarning, stacklevel=2)
     bad_cells = sorted({targets[k][0] for k in excluded})
     unprotected = [f"{c.at[p, 'table']}: {c.at[p, 'label']}, {c.at[p, 'column']}" for p in bad_cells]
@@ -1072,14 +1162,14 @@ def _fallback(attacker: _Attacker, hidden: np.ndarray, role: np.ndarray, exclude
 
 
 # -------------------------------------------------------------------------- publish
-def _hidden_mask(problem: DisclosureProblem, hidden: "Suppression | np.ndarray") -> np.ndarray:
+def _hidden_mask(problem: DisclosureProblem, hidden: Suppression | np.ndarray) -> np.ndarray:
     mask = hidden.hidden if isinstance(hidden, Suppression) else np.asarray(hidden, dtype=bool)
     if mask.shape != (problem.n_cells,):
         raise DisclosureError(f"hidden must have one flag per cell ({problem.n_cells}); got shape {mask.shape}")
     return mask
 
 
-def publish(problem: DisclosureProblem, hidden: "Suppression | np.ndarray", *, marker: str | None = "c",
+def publish(problem: DisclosureProblem, hidden: Suppression | np.ndarray, *, marker: str | None = "c",
             primary_marker: str | None = None) -> dict[str, pd.DataFrame]:
     """The tables ready to write, hidden counts (and their derived columns) replaced by a marker.
 
@@ -1202,7 +1292,7 @@ class AuditResult:
                        for r in bad.head(3).itertuples())
         return f"disclosure audit FAILED: {head}; {len(bad)} small count(s) can be worked out too closely, e.g. {eg}."
 
-    def check(self) -> "AuditResult":
+    def check(self) -> AuditResult:
         """Raise :class:`DisclosureError` if any small count is not protected; else return self.
 
         Examples
