@@ -1000,8 +1000,9 @@ def suppress(problem: DisclosureProblem, *, weights: str | Callable | np.ndarray
     Examples
     --------
     A 3 x 3 table with published margins and one small count: the fewest cells hiding it
-    are the other three corners of a rectangle; of the four such rectangles, the one with
-    the smallest counts (30 + 25 + 17) is chosen.
+    are the other three corners of a rectangle (here the one with the smallest counts,
+    30 + 25 + 17; among equally few cells, smaller ones are preferred as far as the
+    solver's tolerance allows).
 
     >>> t = pd.DataFrame({"row": list("aaabbbccc"), "col": list("xyzxyzxyz"),
     ...                   "n": [2, 30, 41, 25, 17, 60, 33, 44, 15]})
