@@ -329,6 +329,14 @@ def test_optimiser_hides_no_more_cells_than_brute_force(seed):
     assert _no_smaller_pattern_passes(p, s.n_secondary)
 
 
+def test_greedy_method_is_safe_but_not_cheaper_than_optimal():
+    tables, specs, bases = _linked_tables(0.3, seed=1)
+    p = DisclosureProblem.from_tables(tables, specs, bases=bases)
+    greedy, optimal = suppress(p, method="greedy"), suppress(p)
+    assert audit(p, publish(p, greedy)).passed and audit(p, publish(p, optimal)).passed
+    assert greedy.n_secondary >= optimal.n_secondary > 0
+
+
 def test_weights_by_value_hide_the_least_total_count():
     # every rectangle through the 2 holds a 90; the 6-cycle a-y, b-y, b-z, c-z, c-x holds only 6s
     t = pd.DataFrame({"row": list("aaabbbccc"), "col": list("xyzxyzxyz"), "n": [2, 6, 90, 90, 6, 6, 6, 90, 6]})

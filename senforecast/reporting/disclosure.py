@@ -370,6 +370,7 @@ class DisclosureProblem:
                     triplets.append((np.full(len(rel[0]), n_rel), *rel))
                     n_rel += 1
         cells = pd.concat(parts, ignore_index=True)
+        assert (cells["cell"].to_numpy() == np.arange(len(cells))).all()  # relations index cells by position
         if triplets:
             rows = np.concatenate([t[0] for t in triplets])
             cols = np.concatenate([t[1] for t in triplets])
