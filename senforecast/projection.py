@@ -1,13 +1,19 @@
 """The `Projection`: simulation draws of future counts with tidy summaries.
 
 Every model returns one. Draws are held sparsely: an array over (draw, year, cell) where
-a *cell* is one occupied combination of the dimensions (area, ncy, need, setting), listed in
-``cells``. Summaries are exact sample quantiles of the simulated *outcome* over draws, so
-they are prediction intervals, not intervals for a mean.
+a *cell* is one occupied combination of named dimensions, listed in ``cells``: a local
+authority's models use (area, ncy, need, setting) (``DIMS``), the England panel models
+(area, age_group) or (area, setting). A cell is never the sum of other cells (a published
+"total" is not a cell): totals come only from :meth:`Projection.aggregate`. Summaries are exact
+sample quantiles of the simulated *outcome* over draws, so they are prediction intervals, not
+intervals for a mean; every summary names its columns by one rule (:func:`summarise`).
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+import dataclasses
+import re
+from collections.abc import Mapping as MappingABC
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,7 +22,11 @@ from scipy import sparse
 from .core.errors import SenForecastError
 
 DIMS: tuple[str, ...] = ("area", "ncy", "need", "setting")
+"""Dimensions of a local authority's projections (a model without one puts ``"ALL"`` there)."""
 DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+RESERVED: frozenset[str] = frozenset({"draw", "year", "count", "value", "mean", "median", "flow",
+                                      "probability"})
+"""Column names of tidy outputs, which no dimension may take."""
 
 
 def quantile_label(q: float) -> str:
@@ -31,6 +41,197 @@ def quantile_label(q: float) -> str:
     if abs(pct - round(pct)) < 1e-9:
         return f"p{int(round(pct)):02d}"
     return f"p{pct:g}"
+
+
+def interval_quantiles(level: float) -> tuple[float, float]:
+    """Lower and upper quantiles of a central prediction interval: 0.9 -> (0.05, 0.95).
+
+    Examples
+    --------
+    >>> interval_quantiles(0.8)
+    (0.1, 0.9)
+    """
+    if not 0 < level < 1:
+        raise SenForecastError(f"an interval level must be between 0 and 1 (got {level})")
+    lo = round((1 - level) / 2, 12)
+    return lo, round(1 - lo, 12)
+
+
+def summary_quantiles(quantiles: Sequence[float] | None = None, level: float | None = None) -> list[float]:
+    """The quantiles a summary reports: ``quantiles`` as given, or the ends of the central
+    ``level`` interval, or by default ``DEFAULT_QUANTILES``; sorted, without duplicates.
+
+    Examples
+    --------
+    >>> summary_quantiles(level=0.9), summary_quantiles([0.9, 0.1, 0.9])
+    ([0.05, 0.95], [0.1, 0.9])
+    """
+    if quantiles is not None and level is not None:
+        raise SenForecastError("give quantiles or level, not both")
+    qs = list(interval_quantiles(level)) if level is not None else list(
+        DEFAULT_QUANTILES if quantiles is None else quantiles)
+    bad = [q for q in qs if not 0 < q < 1]
+    if bad:
+        raise SenForecastError(f"quantiles must be between 0 and 1 (got {bad})")
+    return sorted(set(float(q) for q in qs))
+
+
+def summarise(
+    arr: np.ndarray,
+    quantiles: Sequence[float] | None = None,
+    *,
+    level: float | None = None,
+    prefix: str = "",
+) -> dict[str, np.ndarray]:
+    """Mean, median and quantiles of draws (first axis), named by the one rule of every summary.
+
+    Columns are ``mean``, ``median`` and one :func:`quantile_label` per quantile (``p05``),
+    each preceded by ``prefix_`` when a prefix is given (``demand_p05``); when 0.5 is among the
+    quantiles a ``p50`` column (equal to ``median``) comes last.
+
+    Parameters
+    ----------
+    arr : ndarray
+        Draws along axis 0.
+    quantiles : sequence of float, optional
+        Quantiles in (0, 1); default ``DEFAULT_QUANTILES``.
+    level : float, optional
+        Instead of ``quantiles``: a central interval, 0.9 giving ``p05`` and ``p95``.
+    prefix : str
+        Prefix of every column name.
+
+    Returns
+    -------
+    dict of str to ndarray
+        In column order.
+
+    Examples
+    --------
+    >>> out = summarise(np.arange(11.0), level=0.8, prefix="demand")
+    >>> {k: float(v) for k, v in out.items()}
+    {'demand_mean': 5.0, 'demand_median': 5.0, 'demand_p10': 1.0, 'demand_p90': 9.0}
+    """
+    asked = summary_quantiles(quantiles, level)
+    qs = sorted(set(asked) | {0.5})
+    vals = np.quantile(arr, qs, axis=0)  # exact sample quantiles over draws
+    name = (lambda c: f"{prefix}_{c}") if prefix else (lambda c: c)
+    median = vals[qs.index(0.5)]
+    out = {name("mean"): np.asarray(arr).mean(axis=0), name("median"): median}
+    for q, v in zip(qs, vals):
+        if q != 0.5:
+            out[name(quantile_label(q))] = v
+    if 0.5 in asked:
+        out[name("p50")] = median
+    return out
+
+
+def _list_of(val: object) -> list:
+    """A dimension value or values as a list (any list-like: list, tuple, set, array, Index, Series)."""
+    if isinstance(val, (str, bytes)) or not pd.api.types.is_list_like(val):
+        return [val]
+    return list(val)
+
+
+def _check_dims(columns: Iterable[object]) -> None:
+    bad = [c for c in columns if not isinstance(c, str) or c in RESERVED or re.fullmatch(r"p\d[\d.]*", c)]
+    if bad:
+        raise SenForecastError(
+            f"cells has columns {bad} that cannot be dimensions: a dimension is a name other than "
+            f"{sorted(RESERVED)} and quantile labels such as 'p05'")
+
+
+_META_FIELDS = ("model", "alias", "params", "seed", "n_draws", "last_census", "scenario", "not_applied")
+
+
+@dataclasses.dataclass(frozen=True, eq=True)
+class ProjectionMeta(MappingABC):
+    """What made a projection: model, parameters, seed as passed, draws, last census, scenario.
+
+    Read it by attribute (``meta.seed``) or as a mapping (``meta["model"]``, ``meta.get(...)``,
+    ``{**meta}``): the mapping holds ``seed`` (None included), the other fields that are set and
+    every ``extra`` item (model-specific notes such as ``assumptions``).
+
+    Parameters
+    ----------
+    model : str, optional
+        The model's name as shown in reports (``"CohortModel(mode='witan')"``).
+    alias : str, optional
+        The model's alias in :mod:`senforecast.models.registry` (``"cohort"``).
+    params : mapping
+        The model's parameters (``get_params()``).
+    seed : int or None
+        The seed exactly as the user passed it.
+    n_draws : int, optional
+        Number of draws.
+    last_census : int, optional
+        Last observed census; a horizon counts years after it.
+    scenario : str, optional
+        Name of the scenario projected (``"baseline"`` when none).
+    not_applied : tuple of str, optional
+        Parts of the scenario left to others (supply-side ``provision_changes``: the gap
+        analysis applies them).
+    extra : mapping
+        Anything else the model records.
+
+    Examples
+    --------
+    >>> m = ProjectionMeta(model="LastValue", alias="last_value", seed=0, extra={"assumptions": "none"})
+    >>> m.seed, m["alias"], m.get("scenario", "-"), sorted(m)
+    (0, 'last_value', '-', ['alias', 'assumptions', 'model', 'seed'])
+    >>> ProjectionMeta()["seed"] is None
+    True
+    >>> ProjectionMeta.from_mapping({"model": "x", "window": 3}).extra
+    {'window': 3}
+    """
+
+    model: str | None = None
+    alias: str | None = None
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    seed: Any = None
+    n_draws: int | None = None
+    last_census: int | None = None
+    scenario: str | None = None
+    not_applied: tuple[str, ...] | None = None
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts
+
+    @classmethod
+    def from_mapping(cls, meta: "Mapping[str, Any] | ProjectionMeta | None") -> "ProjectionMeta":
+        """A meta from a plain mapping: known keys become fields, the rest ``extra``."""
+        if isinstance(meta, ProjectionMeta):
+            return meta
+        items = dict(meta or {})
+        fields = {k: items.pop(k) for k in _META_FIELDS if k in items}
+        if "extra" in items and isinstance(items["extra"], Mapping):
+            items.update(items.pop("extra"))
+        return cls(**fields, extra=items)
+
+    def replace(self, **changes: Any) -> "ProjectionMeta":
+        """A copy with fields changed; unknown names go into ``extra``."""
+        fields = {k: v for k, v in changes.items() if k in _META_FIELDS}
+        extra = {k: v for k, v in changes.items() if k not in _META_FIELDS}
+        return dataclasses.replace(self, **fields, extra={**self.extra, **extra})
+
+    def _set(self, key: str) -> bool:
+        v = getattr(self, key)
+        if key == "seed":
+            return True  # None is a seed as passed: fresh randomness
+        return v is not None and not (key in ("params", "not_applied") and not v)
+
+    def __getitem__(self, key: str) -> Any:
+        if key in _META_FIELDS:
+            if self._set(key):
+                return getattr(self, key)
+            raise KeyError(key)
+        return self.extra[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (k for k in _META_FIELDS if self._set(k))
+        yield from (k for k in self.extra if k not in _META_FIELDS)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _as_list(by: str | Iterable[str] | None) -> list[str]:
@@ -82,16 +283,19 @@ class Projection:
     years : sequence of int
         Projection years (January census years), length ``n_years``.
     cells : DataFrame
-        One row per cell, columns a subset of ``DIMS`` (area, ncy, need, setting).
+        One row per cell, one column per dimension: named dimensions such as ``DIMS`` (area,
+        ncy, need, setting) or ``age_group``. A cell must not be the sum of other cells.
     history : DataFrame, optional
-        Actual counts for context: columns ``year``, any of ``DIMS``, ``count``.
+        Actual counts for context: columns ``year``, any of the dimensions, ``count``.
     flows : mapping of str to ndarray, optional
         Flow draws such as ``joiners``, ``leavers``, ``movers``, each shaped like ``draws``
         (a joiner counted in the cell joined, a leaver in the cell left).
     unit : str
         What a value is, used in tables and chart labels ("children", "GBP").
-    meta : mapping, optional
-        Model name, seed and assumptions, carried into reports.
+    meta : ProjectionMeta or mapping, optional
+        Model alias, parameters, seed as passed, assumptions, carried into reports (a
+        mapping is read by :meth:`ProjectionMeta.from_mapping`; ``n_draws`` defaults to the
+        number of draws).
 
     Examples
     --------
@@ -113,15 +317,13 @@ class Projection:
         history: pd.DataFrame | None = None,
         flows: Mapping[str, np.ndarray] | None = None,
         unit: str = "children",
-        meta: Mapping[str, object] | None = None,
+        meta: ProjectionMeta | Mapping[str, object] | None = None,
     ) -> None:
         draws = np.asarray(draws)
         if draws.ndim != 3:
             raise SenForecastError(f"draws must be 3-d (draw, year, cell); got shape {draws.shape}")
         cells = pd.DataFrame(cells).reset_index(drop=True)
-        unknown = [c for c in cells.columns if c not in DIMS]
-        if unknown:
-            raise SenForecastError(f"cells has columns {unknown} that are not dimensions {DIMS}")
+        _check_dims(cells.columns)
         if len(cells) != draws.shape[2] or len(years) != draws.shape[1]:
             raise SenForecastError(
                 f"draws shape {draws.shape} does not match {len(years)} years x {len(cells)} cells"
@@ -135,7 +337,8 @@ class Projection:
             if np.shape(f) != draws.shape:
                 raise SenForecastError(f"flow {name!r} has shape {np.shape(f)}, expected {draws.shape}")
         self.unit = unit
-        self.meta = dict(meta or {})
+        meta = ProjectionMeta.from_mapping(meta)
+        self.meta: ProjectionMeta = meta if meta.n_draws is not None else meta.replace(n_draws=draws.shape[0])
 
     # ------------------------------------------------------------------ basics
     @property
@@ -203,7 +406,7 @@ class Projection:
         return Projection(
             group_sum(self.draws, codes, n),
             self.years,
-            labels.drop(columns=[c for c in labels.columns if c not in DIMS]),
+            labels,
             history=hist,
             flows={k: group_sum(v, codes, n) for k, v in self.flows.items()},
             unit=self.unit,
@@ -227,7 +430,8 @@ class Projection:
         return self.draws.sum(axis=2)
 
     def sel(self, **criteria: object) -> "Projection":
-        """Keep cells whose dimension values match (a value or a list of values).
+        """Keep cells whose dimension values match (a value or any list-like of values), and
+        the history of those values.
 
         Examples
         --------
@@ -240,14 +444,12 @@ class Projection:
         for dim, val in criteria.items():
             if dim not in self.cells.columns:
                 raise SenForecastError(f"no dimension {dim!r}; dimensions are {self.dims}")
-            vals = list(val) if isinstance(val, (list, tuple, set, np.ndarray, pd.Index)) else [val]
-            mask &= self.cells[dim].isin(vals).to_numpy()
+            mask &= self.cells[dim].isin(_list_of(val)).to_numpy()
         hist = self.history
         if hist is not None:
             for dim, val in criteria.items():
                 if dim in hist.columns:
-                    vals = list(val) if isinstance(val, (list, tuple, set, np.ndarray)) else [val]
-                    hist = hist[hist[dim].isin(vals)]
+                    hist = hist[hist[dim].isin(_list_of(val))]
         return Projection(
             self.draws[:, :, mask],
             self.years,
@@ -259,20 +461,9 @@ class Projection:
         )
 
     # --------------------------------------------------------------- summaries
-    @staticmethod
-    def _summarise(arr: np.ndarray, quantiles: Sequence[float]) -> dict[str, np.ndarray]:
-        out = {"mean": arr.mean(axis=0)}
-        qs = np.quantile(arr, quantiles, axis=0)  # exact sample quantiles over draws
-        for q, v in zip(quantiles, qs):
-            out[quantile_label(q)] = v
-        return out
-
-    def _tidy(self, arr: np.ndarray, labels: pd.DataFrame, quantiles: Sequence[float]) -> pd.DataFrame:
-        stats = self._summarise(arr, quantiles)
+    def _tidy(self, arr: np.ndarray, labels: pd.DataFrame, stats: Mapping[str, np.ndarray]) -> pd.DataFrame:
         n_years, n_groups = arr.shape[1], arr.shape[2]
-        frame = pd.DataFrame(
-            {"year": np.repeat(self.years, n_groups)}
-        )
+        frame = pd.DataFrame({"year": np.repeat(self.years, n_groups)})
         lab = labels.loc[np.tile(np.arange(n_groups), n_years)].reset_index(drop=True)
         frame = pd.concat([lab, frame], axis=1)
         for k, v in stats.items():
@@ -282,22 +473,26 @@ class Projection:
     def summary(
         self,
         by: str | Iterable[str] | None = None,
-        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        quantiles: Sequence[float] | None = None,
+        *,
+        level: float | None = None,
     ) -> pd.DataFrame:
         """Tidy table of the mean and quantiles of the projected outcome.
 
         Parameters
         ----------
         by : str or list of str, optional
-            Dimensions to break down by (default: the total).
-        quantiles : sequence of float
-            Quantiles in (0, 1); column ``p05`` is the 5th percentile of the draws, so
-            ``p05``-``p95`` is a 90% prediction interval. ``median`` is always included.
+            Dimensions to break down by (default the total).
+        quantiles : sequence of float, optional
+            Quantiles in (0, 1), default ``DEFAULT_QUANTILES``; column ``p05`` is the 5th
+            percentile of the draws, so ``p05``-``p95`` is a 90% prediction interval.
+        level : float, optional
+            Instead of ``quantiles``: the central interval wanted (0.8 gives ``p10``, ``p90``).
 
         Returns
         -------
         DataFrame
-            Columns ``by...``, ``year``, ``mean``, ``median``, one ``pXX`` per quantile.
+            Columns ``by...``, ``year``, then :func:`summarise`'s ``mean``, ``median``, ``pXX``.
 
         Examples
         --------
@@ -305,33 +500,43 @@ class Projection:
         >>> p = Projection(np.arange(10).reshape(10, 1, 1), [2030], pd.DataFrame({"need": ["ASD"]}))
         >>> p.summary(by="need", quantiles=[0.1, 0.9])[["need", "median", "p10", "p90"]].values.tolist()
         [['ASD', 4.5, 0.9, 8.1]]
+        >>> p.summary(level=0.8).columns.tolist()
+        ['year', 'mean', 'median', 'p10', 'p90']
         """
-        by = _as_list(by)
-        agg = self.aggregate(by)
-        qs = sorted(set(quantiles) | {0.5})
-        frame = self._tidy(agg.draws, agg.cells, qs)
-        frame.insert(frame.columns.get_loc("mean") + 1, "median", frame.pop("p50"))
-        if 0.5 in quantiles:
-            frame["p50"] = frame["median"]
-        return frame
+        agg = self.aggregate(_as_list(by))
+        return self._tidy(agg.draws, agg.cells, summarise(agg.draws, quantiles, level=level))
 
     def quantile(self, q: float, by: str | Iterable[str] | None = None) -> pd.DataFrame:
-        """One quantile of the outcome by ``by`` and year (column ``value``)."""
+        """One quantile of the outcome by ``by`` and year (column ``value``).
+
+        Examples
+        --------
+        >>> p = Projection(np.arange(11).reshape(11, 1, 1), [2030], pd.DataFrame({"need": ["ASD"]}))
+        >>> p.quantile(0.9)[["year", "value"]].values.tolist()
+        [[2030.0, 9.0]]
+        """
         agg = self.aggregate(_as_list(by))
-        frame = agg._tidy(agg.draws, agg.cells, [q])
-        return frame.drop(columns="mean").rename(columns={quantile_label(q): "value"})
+        stats = {"value": np.quantile(agg.draws, q, axis=0)}
+        return self._tidy(agg.draws, agg.cells, stats)
 
     def flows_summary(
         self,
         by: str | Iterable[str] | None = None,
-        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        quantiles: Sequence[float] | None = None,
+        *,
+        level: float | None = None,
     ) -> pd.DataFrame:
         """Tidy summary of each flow (joiners, leavers, movers ...) by year.
+
+        Parameters
+        ----------
+        by, quantiles, level
+            As for :meth:`summary`.
 
         Returns
         -------
         DataFrame
-            Columns ``flow``, ``by...``, ``year``, ``mean``, quantiles.
+            Columns ``flow``, ``by...``, ``year``, then :func:`summarise`'s columns.
         """
         if not self.flows:
             raise SenForecastError("this projection has no flows (the model did not record them)")
@@ -339,7 +544,8 @@ class Projection:
         codes, labels = self._grouping(by)
         frames = []
         for name, arr in self.flows.items():
-            f = self._tidy(group_sum(arr, codes, len(labels)), labels, quantiles)
+            summed = group_sum(arr, codes, len(labels))
+            f = self._tidy(summed, labels, summarise(summed, quantiles, level=level))
             f.insert(0, "flow", name)
             frames.append(f)
         return pd.concat(frames, ignore_index=True)

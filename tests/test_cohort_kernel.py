@@ -2,10 +2,17 @@
 
 Small plans with known rates: one cell's leavers and movers follow the multinomial (or the
 beta-binomial when rates are redrawn each year), destinations and joiner states follow their
-mixes, redirects take their share, and recording flows never changes the draws. The
+mixes, redirects take their share, and recording flows never changes the draws. A plain-Python
+reference of the kernel, run on a small plan with every feature, gives the same draws child for
+child. The
 counter-based samplers follow their distributions, and keyed streams give common random
 numbers: a scenario with more joiners has at least as many joiners in every draw.
 """
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,7 +20,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from senforecast.models.cohort import kernel as ck
-from senforecast.models.cohort.sim import SimPlan, compact_columns, simulate, year_factor
+from senforecast.models.cohort.sim import (SimPlan, compact_columns, sample_beta, sample_dirichlet, simulate,
+                                          year_factor)
 
 FIXED = 1e7  # Beta(p * FIXED, (1 - p) * FIXED): a rate known to ~1e-4
 
@@ -242,3 +250,193 @@ def test_compact_columns_equals_fancy_indexing(d, y, cols, seed, dtype):
     got = compact_columns(a.copy(), used)
     assert got.shape == expected.shape and got.dtype == expected.dtype
     assert (got == expected).all() and got.flags.c_contiguous
+
+
+# ----------------------------------------------------------------------------- reference
+# A plain-Python statement of what the kernel draws from which keyed stream (the layout its
+# docstring gives), run on a small plan with every feature; the compiled kernel must match it
+# child for child. It pins the streams each (draw, year, area, cell, purpose) uses, so a
+# refactor of the kernel or of how simulate() hands it its arrays cannot change the draws.
+
+def _ref_start(key):
+    return np.array([ck._mix(np.uint64(key))], dtype=np.uint64)
+
+
+def _ref_key(dkey, *parts):
+    k = np.uint64(dkey)
+    for p in parts:
+        k = np.uint64(ck.stream_key(k, p))  # numba hands back a Python int
+    return k
+
+
+def reference_simulate(plan, n_draws, rng):
+    """(stock, flows) as full (D, Y, Ar * C) arrays; trend, area factors and year effects off."""
+    Y, C = plan.cell_valid.shape
+    Ar, A = plan.stock0.shape[0], plan.join_cell.shape[0]
+    valid = plan.cell_valid
+    resample = plan.resample_each_year
+    # what simulate() draws with numpy, in its order
+    dkeys = rng.integers(0, 2**63, size=n_draws, dtype=np.int64).astype(np.uint64)
+    if not resample:
+        mu_j = sample_beta(rng, *plan.joiner_ab, (n_draws, A))
+        q_join = sample_dirichlet(rng, np.broadcast_to(plan.join_alpha, (n_draws, *plan.join_alpha.shape)))
+    p_join = [sample_beta(rng, *plan.joiner_ab, (n_draws, A)) if resample else mu_j for _ in range(Y)]
+    ckeys = plan.cell_key
+    (la, lb), (ma, mb) = plan.leaver_ab, plan.mover_ab
+    stock = np.zeros((n_draws, Y, Ar * C), np.int64)
+    flows = {k: np.zeros_like(stock) for k in ("joiners", "leavers", "movers", "routed", "redirected")}
+    probs = np.empty(plan.dest_cell.shape[1])
+    for d, dk in enumerate(dkeys):
+        if not resample:
+            p_leave = [ck.beta(_ref_start(_ref_key(dk, ck.LEAVE_RATE) ^ ckeys[c]), la[c], lb[c]) for c in range(C)]
+            p_move = [ck.beta(_ref_start(_ref_key(dk, ck.MOVE_RATE) ^ ckeys[c]), ma[c], mb[c]) for c in range(C)]
+        cur = plan.stock0.astype(np.int64).copy()
+        for y in range(Y):
+            arrive = np.zeros((3, Ar, C), np.int64)  # stayers, movers, joiners
+            for ar in range(Ar):
+                for c in range(C):
+                    n = cur[ar, c]
+                    if n == 0:
+                        continue
+                    st_ = _ref_start(_ref_key(dk, y, ar, ck.TRANSITION) ^ ckeys[c])
+                    alpha = np.where((plan.dest_cell[c] >= 0) & valid[y, plan.dest_cell[c]], plan.dest_alpha[c], 0.0)
+                    mm = plan.mover_mult[y, c] if alpha.sum() > 0 else 0.0  # nowhere to move: nobody chooses to
+                    clip = lambda p: min(max(p, 0.0), 1.0)  # noqa: E731
+                    if resample:
+                        pl = ck.beta(st_, la[c], lb[c]) if n > 1 else la[c] / (la[c] + lb[c])
+                        pl = clip(pl * plan.leaver_mult[y, c]) if plan.leaver_mult[y, c] != 1 else pl
+                        leave = ck.bernoulli_count(st_, n, pl)
+                        pm = ck.beta(st_, ma[c], mb[c]) if n - leave > 1 else ma[c] / (ma[c] + mb[c])
+                        move = ck.bernoulli_count(st_, n - leave, clip(pm * mm))
+                    else:
+                        pl = p_leave[c]
+                        pl = clip(pl * plan.leaver_mult[y, c]) if plan.leaver_mult[y, c] != 1 else pl
+                        pm = clip(p_move[c] * mm)
+                        u = np.array([ck.uniform(st_) for _ in range(n)])
+                        leave, move = int((u < pl).sum()), int(((u >= pl) & (u < pl + (1 - pl) * pm)).sum())
+                    stay = n - leave - move
+                    nxt = plan.next_cell[c]
+                    routed = stay if nxt < 0 or not valid[y, nxt] else 0
+                    stay, move = stay - routed, move + routed
+                    if alpha.sum() == 0:  # routed with nowhere to go: they leave
+                        leave, move = leave + move, 0
+                    i = ar * C + c
+                    flows["leavers"][d, y, i], flows["movers"][d, y, i], flows["routed"][d, y, i] = leave, move, routed
+                    if stay:
+                        arrive[0, ar, nxt] += stay
+                    if move:
+                        st_ = _ref_start(_ref_key(dk, y, ar, ck.DESTINATION) ^ ckeys[c])
+                        tot = ck.dirichlet_weights(st_, alpha, move > 1, probs)
+                        for _ in range(move):
+                            arrive[1, ar, plan.dest_cell[c, ck.pick(st_, probs, tot)]] += 1
+            for a in range(A):
+                ok = (plan.join_cell[a] >= 0) & valid[y, plan.join_cell[a]]
+                w = plan.joiner_weight[y, a]
+                if resample and (w == 1).all():  # witan.send: the mix drawn each year, once the count is known
+                    rf, tot = 1.0, float(((plan.join_alpha[a] > 0) & ok).any())
+                else:
+                    if resample:  # a rate change by joiner state: this year's mix drawn first, then weighted
+                        g = np.empty(len(ok))
+                        g_tot = ck.dirichlet_weights(_ref_start(_ref_key(dk, y, a, ck.JOINER_MIX)), plan.join_alpha[a],
+                                                     True, g)
+                        q = g / (g_tot if g_tot > 0 else 1.0) * w
+                    else:
+                        q = q_join[d, a] * w
+                    rf, mix = q.sum(), np.where(ok, q, 0.0)
+                    tot = mix.sum()
+                base = p_join[y][d, a] * plan.joiner_mult[y, a] * rf * 1.0 if tot > 0 else 0.0
+                n_join = [ck.binomial(_ref_start(_ref_key(dk, y, ar, a, ck.JOINERS)), int(plan.population[y, ar, a]),
+                                      min(max(base * 1.0, 0.0), 1.0)) for ar in range(Ar)]
+                if sum(n_join) == 0:
+                    continue
+                if resample and (w == 1).all():
+                    mix = np.empty(len(ok))
+                    ck.dirichlet_weights(_ref_start(_ref_key(dk, y, a, ck.JOINER_MIX)),
+                                         np.where(ok, plan.join_alpha[a], 0.0), sum(n_join) > 1, mix)
+                for ar in range(Ar):
+                    st_ = _ref_start(_ref_key(dk, y, ar, a, ck.JOINER_STATES))
+                    for _ in range(n_join[ar]):
+                        arrive[2, ar, plan.join_cell[a, ck.pick(st_, mix, mix.sum())]] += 1
+            for r, (frm, to, share, with_joiners, with_stayers) in enumerate(plan.redirects[y]):
+                delta = np.zeros_like(arrive)
+                for f, t in zip(frm, to):
+                    if not valid[y, t]:
+                        continue
+                    for ar in range(Ar):
+                        for kind in (0, 1, 2):
+                            if kind == 1 or (kind == 2 and with_joiners) or (kind == 0 and with_stayers):
+                                st_ = _ref_start(_ref_key(dk, y, ar, ck.REDIRECT + 3 * r + kind) ^ ckeys[f])
+                                k = ck.bernoulli_count(st_, arrive[kind, ar, f], share)
+                                delta[kind, ar, f] -= k
+                                delta[kind, ar, t] += k
+                                flows["redirected"][d, y, ar * C + t] += k
+                arrive += delta
+            flows["joiners"][d, y] = arrive[2].ravel()  # where they arrive, after redirects
+            cur = arrive.sum(0)
+            stock[d, y] = cur.ravel()
+    return stock, flows
+
+
+def three_ncy_plan(resample, years=3):
+    """Two areas; NCYs 0-2 x states s, t (cell 2 * ncy + state); a redirect, a closure, a rate change."""
+    rng = np.random.default_rng(0)
+    C = 6
+    nxt = np.array([2, 3, 4, 5, -1, -1])
+    dest_cell = np.array([[2, 3], [2, 3], [4, 5], [4, 5], [-1, -1], [-1, -1]])
+    valid = np.ones((years, C), bool)
+    valid[2, 5] = False  # state t closes at NCY 2 in the third year: children there are routed
+    leaver_mult = np.ones((years, C))
+    leaver_mult[1, 2] = 1.5
+    mover_mult = np.ones((years, C))
+    mover_mult[0, 1] = 0.5
+    joiner_weight = np.ones((years, 3, 2))
+    joiner_weight[2, 1] = [1.0, 2.0]
+    return SimPlan(
+        cell_ncy=np.repeat(np.arange(3), 2), next_cell=nxt,
+        leaver_ab=(np.full(C, 2.0), np.full(C, 8.0)), mover_ab=(np.full(C, 3.0), np.full(C, 7.0)),
+        dest_cell=dest_cell, dest_alpha=np.tile([1.0, 2.0], (C, 1)),
+        joiner_ab=(np.full(3, 5.0), np.full(3, 95.0)), joiner_kappa=np.inf,
+        join_cell=np.array([[0, 1], [2, 3], [4, 5]]), join_alpha=np.tile([1.0, 3.0], (3, 1)),
+        cell_valid=valid, population=rng.integers(20, 60, size=(years, 2, 3)).astype(float),
+        stock0=rng.integers(0, 9, size=(2, C)), leaver_mult=leaver_mult, mover_mult=mover_mult,
+        joiner_mult=np.full((years, 3), 1.2), joiner_weight=joiner_weight,
+        redirects=[[], [(np.array([3]), np.array([2]), 0.5, True, True)], []],
+        resample_each_year=resample, cell_key=rng.integers(0, 2**63, size=C).astype(np.uint64))
+
+
+@pytest.mark.parametrize("resample", [False, True])
+def test_kernel_draws_match_the_plain_python_reference_child_for_child(resample):
+    plan = three_ncy_plan(resample)
+    used, out = simulate(plan, 25, np.random.default_rng(12))
+    stock, flows = reference_simulate(plan, 25, np.random.default_rng(12))
+    assert stock.sum() > 0 and flows["redirected"].sum() > 0 and flows["routed"][:, 2].sum() > 0
+    assert (full_columns(used, out["stock"], 12) == stock).all()
+    for name, ref in flows.items():
+        assert (full_columns(used, out[name], 12) == ref).all(), name
+
+
+_FIRST_PROJECTION = """
+from senforecast.io.witan import load_witan_demo
+from senforecast.models.cohort import kernel
+from senforecast.models.cohort.model import CohortModel
+CohortModel().fit(load_witan_demo()).project(years=1, n_draws=2, seed=0)
+s = kernel.run_draws.stats
+print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))
+"""
+
+
+@pytest.mark.slow
+def test_the_compiled_kernel_is_cached_on_disk_and_loaded_by_the_next_process(tmp_path):
+    # the kernel's named-tuple arguments must not stop numba caching it: compiling costs ~8 s
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])}
+
+    def hits_misses():
+        run = subprocess.run([sys.executable, "-c", _FIRST_PROJECTION], env=env, capture_output=True, text=True,
+                             check=True, cwd=root)
+        return tuple(int(x) for x in run.stdout.split()[-2:])
+
+    assert hits_misses() == (0, 1)  # compiled and written to the empty cache
+    assert any(tmp_path.rglob("kernel.run_draws-*.nbi"))
+    assert hits_misses() == (1, 0)  # loaded, not compiled again

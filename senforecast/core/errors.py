@@ -39,6 +39,23 @@ class ModelError(SenForecastError):
     """
 
 
+class NotFittedError(ModelError, ValueError, AttributeError):
+    """A model was asked to project (or describe its fit) before ``fit``.
+
+    Also a ``ValueError`` and an ``AttributeError``, as scikit-learn's is, so code written
+    for either keeps working.
+
+    Examples
+    --------
+    >>> from senforecast.models.baselines import LastValue
+    >>> try:
+    ...     LastValue().project(years=2)
+    ... except NotFittedError as err:
+    ...     print(err)
+    This LastValue is not fitted yet: call .fit(data) first, then .project(...).
+    """
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in an input table.

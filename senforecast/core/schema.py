@@ -33,6 +33,7 @@ from .codes import SETTING_KINDS
 from .plan_types import PLAN_TYPES, plan_type_code
 from .errors import InputValidationError, InputWarning, Problem, ValidationReport
 from .ncy import NCY_MAX, NCY_MIN
+from .provision import split_codes
 
 TABLES: tuple[str, ...] = ("plans", "census", "population", "provision", "placements", "costs")
 """Names of the canonical input tables."""
@@ -147,7 +148,7 @@ _MESSAGES = {
                     "register or use one of {allowed}",
     "setting_kind": "unknown kind of setting; expected one of {allowed}",
     "designation": "unknown need code(s) in the designation; list need codes separated by ';' "
-                   "(or '*' for all needs), from {allowed}",
+                   "(or ',', '|', '/'; '*' for all needs), from {allowed}",
     "min_le_max": "min_ncy is greater than max_ncy; the age range must run from low to high",
     "opens_before_closes": "closes must be a later year than opens (closes is the first year closed)",
     "plan_type_code": "unknown plan type; expected one of {allowed} (see senforecast.core.plan_types)",
@@ -160,10 +161,6 @@ def _fmt_allowed(values: Iterable[str], limit: int = 12) -> str:
     vals = sorted(set(map(str, values)))
     shown = ", ".join(vals[:limit])
     return shown + (f" ... ({len(vals)} codes)" if len(vals) > limit else "")
-
-
-def _split_designation(value: str) -> list[str]:
-    return [p.strip() for p in re.split(r"[;,|/]", value) if p.strip()]
 
 
 def table_schema(
@@ -220,7 +217,7 @@ def table_schema(
             checks.append(pa.Check.isin(SETTING_KINDS, name="setting_kind", error="setting_kind"))
         if table == "provision" and spec.name == "designation" and needs_set is not None:
             ok = needs_set | {"*"}
-            checks.append(pa.Check(lambda v: all(c in ok for c in _split_designation(v)),
+            checks.append(pa.Check(lambda v: all(c in ok for c in split_codes(v)),
                                    element_wise=True, name="designation", error="designation"))
         columns[spec.name] = pa.Column(_DTYPES[spec.kind], checks, nullable=spec.nullable,
                                        required=True)
@@ -285,19 +282,81 @@ def parse_year_label(value: object) -> tuple[int | None, bool]:
     return None, False
 
 
+# How a number's separators read. UK: comma thousands, decimal point ("1,234.50"); EU: dot
+# thousands, decimal comma ("1.234,50", "7500,00"). "1,234" and "1.234" (one separator then
+# exactly three digits after one to three) read either way: ambiguous.
+_UK_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+(\.\d+)?|\d*\.\d+|\d+\.)$")
+_EU_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+(,\d+)?|\d*,\d+)$")
+_AMBIGUOUS_NUMBER = re.compile(r"^[+-]?\d{1,3}[.,]\d{3}$")
+
+
+def _number_text(value: object) -> str:
+    text = str(value).strip().replace("\u00a3", "").replace(" ", "").replace("\u00a0", "")
+    return text[:-1] if text.endswith("+") else text  # '90+' in population tables
+
+
+def number_style(value: object) -> str:
+    """How a cell writes its number: ``"uk"`` (decimal point, comma thousands), ``"eu"``
+    (decimal comma, dot thousands), ``"either"`` (``1,234`` or ``1.234``: one separator then
+    three digits), ``"plain"`` (no separator) or ``"none"`` (not a number).
+
+    Examples
+    --------
+    >>> [number_style(v) for v in ["7500,00", "1.234,50", "1,234.5", "10.5", "1,234", "21000", "£1,234,567"]]
+    ['eu', 'eu', 'uk', 'uk', 'either', 'plain', 'uk']
+    """
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return "plain"
+    text = _number_text(value)
+    if _AMBIGUOUS_NUMBER.match(text):
+        return "either"
+    if re.fullmatch(r"[+-]?\d+", text):
+        return "plain"
+    if _UK_NUMBER.match(text):
+        return "uk"
+    if _EU_NUMBER.match(text):
+        return "eu"
+    return "none"
+
+
 def _as_number(value: object) -> float | None:
-    """A float from a cell, or None when it is not a number (NaN/inf are returned as is)."""
+    """A float from a cell, or None when it is not a number (NaN/inf are returned as is).
+
+    Thousands separators and a pound sign are dropped; a decimal comma (``7500,00``,
+    ``1.234,50``) is read as such. A cell that reads either way (``1,234``) is read the UK way
+    here; :func:`_comma_conflicts` refuses it in a column that uses decimal commas.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float, np.integer, np.floating)):
         return float(value)
-    text = str(value).strip().replace(",", "").replace("£", "").replace("\u00a3", "")
-    if text.endswith("+"):  # '90+' in population tables
-        text = text[:-1]
+    text = _number_text(value)
+    if number_style(text) == "eu":
+        text = text.replace(".", "").replace(",", ".")
+    else:
+        text = text.replace(",", "")
     try:
         return float(text)
     except (ValueError, OverflowError):
         return None
+
+
+def _comma_conflicts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Cells of one column read with a decimal comma, and cells that cannot be read safely
+    because the column mixes decimal commas with decimal points or with numbers that read
+    either way (``1,234``: 1234 or 1.234?). Returns (eu mask, conflict mask, an example)."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("integer", "floating", "mixed-integer-float",
+                                                          "boolean", "empty"):
+        none = np.zeros(len(values), dtype=bool)
+        return none, none, None
+    texts = [v if isinstance(v, str) else None for v in values]
+    styles = np.array([number_style(t) if t is not None and ("," in t or "." in t) else "plain" for t in texts],
+                      dtype=object)
+    eu = styles == "eu"
+    if not eu.any():
+        return eu, np.zeros(len(values), dtype=bool), None
+    conflict = (styles == "uk") | (styles == "either")
+    return eu, conflict, str(texts[int(np.flatnonzero(eu)[0])])
 
 
 def parse_ncy(value: object) -> int | None:
@@ -353,6 +412,8 @@ class _Parsed:
     series: pd.Series
     bad: list[tuple[int, object]]  # (position, raw value) of cells that could not be read
     converted: list[int]  # positions of recoverable conversions (academic years)
+    decimal_comma: list[int] = None  # positions of numbers read with a decimal comma
+    reasons: dict = None  # position -> why a bad cell could not be read (default: expected ...)
 
 
 def _distinct_text(raw: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
@@ -397,6 +458,7 @@ def _parse_column(raw: pd.Series, kind: str) -> _Parsed:
     distinct = _distinct_text(raw)
     if distinct is None:
         out, bad_pos, conv_pos = _parse_numbers(values, kind)
+        eu, conflict, example = _comma_conflicts(values)
     else:  # the rules once per distinct text, then back to the cells
         codes, uniques = distinct
         u_out, u_bad, u_conv = _parse_numbers(uniques, kind)
@@ -407,13 +469,25 @@ def _parse_column(raw: pd.Series, kind: str) -> _Parsed:
         flags[:] = False
         flags[u_conv] = True
         conv_pos = np.flatnonzero(_spread(flags, codes, False))
+        u_eu, u_conflict, example = _comma_conflicts(uniques)
+        eu, conflict = _spread(u_eu, codes, False), _spread(u_conflict, codes, False)
+    reasons = {}
+    if conflict.any():
+        # a column with decimal commas: '1,234' or '10.5' beside them cannot be read safely
+        for i in np.flatnonzero(conflict):
+            reasons[int(i)] = (f"is ambiguous: this column writes numbers with a decimal comma (e.g. {example!r}), "
+                               "so a comma or point here could mean thousands or decimals; write every number "
+                               "of the column the same way (e.g. 1234,5 or 1234.5, without thousands separators)")
+        out = np.where(conflict, np.nan, out)
+        bad_pos = np.union1d(bad_pos, np.flatnonzero(conflict)).astype(np.intp)
     bad = [(int(i), values[i]) for i in bad_pos]
     converted = [int(i) for i in conv_pos]
+    commas = [int(i) for i in np.flatnonzero(eu & ~np.isin(np.arange(len(values)), bad_pos))]
     if kind == "amount":
         series = pd.Series(out, index=raw.index, dtype="float64")
     else:
         series = pd.Series(pd.array(out, dtype="Float64"), index=raw.index).astype("Int64")
-    return _Parsed(series, bad, converted)
+    return _Parsed(series, bad, converted, commas, reasons)
 
 
 def _parse_numbers(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -635,8 +709,16 @@ def validate_table(
         for pos, value in parsed.bad:
             row = rows[pos]
             skip.add((row, spec.name))
-            problems.append(Problem(file, row, spec.name, f"expected {_EXPECTED[spec.kind]}",
-                                    None if spec.name in hide else value))
+            why = (parsed.reasons or {}).get(pos, f"expected {_EXPECTED[spec.kind]}")
+            problems.append(Problem(file, row, spec.name, why, None if spec.name in hide else value))
+        if parsed.decimal_comma:
+            comma_rows = [rows[p] for p in parsed.decimal_comma]
+            first = frame[spec.name].iloc[parsed.decimal_comma[0]]
+            _notify(report, Problem(file, comma_rows[0], spec.name,
+                                    f"{len(comma_rows)} number(s) written with a decimal comma were read as such "
+                                    f"(e.g. {first!r} as {parsed.series.iloc[parsed.decimal_comma[0]]:,.10g}) in rows "
+                                    f"{_rows_text(comma_rows)}"),
+                    "decimal_commas_read", len(comma_rows))
         if parsed.converted:
             conv_rows = [rows[p] for p in parsed.converted]
             _notify(report, Problem(file, conv_rows[0], spec.name,
@@ -651,9 +733,10 @@ def validate_table(
     if table == "provision":
         kinds = out["kind"].str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
         out["kind"] = kinds.astype("str")
+        # canonical text, codes joined by ';' (core.provision has the one parser of designations)
         out["designation"] = out["designation"].map(
             lambda v: v if v is None or (isinstance(v, float) and math.isnan(v))
-            else ";".join(_split_designation(v)) or "").astype("str")
+            else (";".join(split_codes(v)) if split_codes(v) else "")).astype("str")
     if table == "plans" and "plan_type" in frame.columns:
         problems += _plan_type_codes(out, file, report, skip)
     _fix_case(out, "need", needs, file, report)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .codes import NO_PLAN, SETTING_KINDS
 from .errors import InputValidationError, InputWarning, Problem, ValidationReport
+from .provision import designation_text, period_rows, takes_need
 
 TRANSITION_COLUMNS: tuple[str, ...] = (
     "year", "area", "ncy_from", "need_from", "setting_from", "ncy_to", "need_to", "setting_to",
@@ -183,19 +184,20 @@ def _report(report, out, n_not_adv, n_area, gaps, source, warn=True):
 
 
 def _active_provision(provision: pd.DataFrame, p: pd.DataFrame) -> pd.DataFrame:
-    """Attach to each plan row the provision row of its setting active in its year."""
-    prov = provision.loc[:, ["setting", "min_ncy", "max_ncy", "designation", "opens", "closes"]].copy()
+    """Attach to each plan row the provision row of its setting in force in its year
+    (:func:`senforecast.core.provision.period_rows`: the open period, else the nearest)."""
+    provision = getattr(provision, "table", provision)  # a ProvisionRegister or its table
+    prov = provision.loc[:, ["setting", "min_ncy", "max_ncy", "designation", "opens", "closes"]].reset_index(drop=True)
     prov["setting"] = prov["setting"].astype(str)
-    prov["_pid"] = np.arange(len(prov))
-    x = p.merge(prov, on="setting", how="left")
-    opens = pd.to_numeric(x["opens"], errors="coerce").astype(float).fillna(-np.inf).to_numpy()
-    closes = pd.to_numeric(x["closes"], errors="coerce").astype(float).fillna(np.inf).to_numpy()
-    yr = x["year"].to_numpy()
-    x["_active"] = (yr >= opens) & (yr < closes) & x["_pid"].notna().to_numpy()
-    x["_known"] = x["_pid"].notna()
-    # One row per plan row: the active period if any, else any period of the setting.
-    x = x.sort_values(["row", "_active"], ascending=[True, False], kind="stable")
-    return x.drop_duplicates("row", keep="first")
+    pos, is_open = period_rows(prov, p["setting"].astype(str).to_numpy(), p["year"].to_numpy())
+    x = p.reset_index(drop=True).copy()
+    known = pos >= 0
+    for col in ("min_ncy", "max_ncy", "designation"):
+        x[col] = prov[col].to_numpy(dtype=object)[np.where(known, pos, 0)] if len(prov) else None
+        x.loc[~known, col] = None
+    x["_active"] = is_open & known
+    x["_known"] = known
+    return x
 
 
 def transition_anomalies(plans: pd.DataFrame, provision: pd.DataFrame | None = None, years=None,
@@ -262,11 +264,10 @@ def transition_anomalies(plans: pd.DataFrame, provision: pd.DataFrame | None = N
         hi = pd.to_numeric(x["max_ncy"], errors="coerce").to_numpy()
         ncy = x["ncy"].to_numpy()
         out_range = known & ((ncy < lo) | (ncy > hi))
-        x["designation"] = x["designation"].fillna("*").astype(str)
+        x["designation"] = x["designation"].map(designation_text)
         # check each distinct (designation, need) pair once, not each row
         pairs = x[["designation", "need"]].drop_duplicates()
-        pairs["_bad"] = [d.strip() != "*" and n not in {c.strip() for c in d.split(";")}
-                         for d, n in zip(pairs["designation"], pairs["need"])]
+        pairs["_bad"] = [not takes_need(d, n) for d, n in zip(pairs["designation"], pairs["need"])]
         wrong_need = known & x.merge(pairs, on=["designation", "need"], how="left")["_bad"].to_numpy(dtype=bool)
 
         def fmt_range(d):

@@ -28,8 +28,12 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import ModelError, SenForecastError
+from ..models.base import BaseModel
+from ..models.registry import register
 from ..projection import Projection
-from .intervals import GroupedCalibration
+from .examples import example_age_table
+from .frozen import FROZEN_SHOCK_ORIGINS
+from .shared import SharedShockCalibration
 from .pooled import MAX_LOG_GROWTH, calibration_errors, last_known, shrinkage_weight
 from .reader import AGE_GROUPS
 from .series import SeriesPanel
@@ -178,7 +182,8 @@ def flow_forecast_cube(N: np.ndarray, t: int, horizon: int, window: int = 3, rat
     return out
 
 
-class AgeFlowModel:
+@register("age_flow", data="panel", example=example_age_table)
+class AgeFlowModel(BaseModel):
     """Age-structured flow model for every authority at once (see module notes).
 
     Parameters
@@ -189,12 +194,16 @@ class AgeFlowModel:
         Latest years whose flow rates are averaged for the projection (default 1: the latest).
     max_horizon, calibration_origins : int
         As for :class:`PooledTrendModel`.
+    shared_shocks : bool
+        Draws share national and regional shocks, as for :class:`PooledTrendModel`.
+    shock_origins : int
+        Earlier origins whose errors estimate the shared shocks.
 
     Attributes
     ----------
     stay_, move_up_ : Series
         Latest flow rates by age group.
-    calibration_ : GroupedCalibration
+    calibration_ : SharedShockCalibration
 
     Examples
     --------
@@ -203,13 +212,20 @@ class AgeFlowModel:
     >>> m = AgeFlowModel().fit(t.age[t.age["year"] <= 2019])
     >>> bool(m.move_up_["11-15"] > 0)
     True
-    >>> m.project(years=3, n_draws=100, seed=0).aggregate("ncy").cells["ncy"].tolist()
-    ['0-4', '11-15', '16-19', '20-25', '5-10', 'total']
+    >>> m.project(years=3, n_draws=100, seed=0).aggregate("age_group").cells["age_group"].tolist()
+    ['0-4', '11-15', '16-19', '20-25', '5-10']
     """
 
     name = "age_flow"
 
-    def __init__(self, window: int = 3, rate_years: int = 1, max_horizon: int = 5, calibration_origins: int = 4):
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+    def __init__(self, window: int = 3, rate_years: int = 1, max_horizon: int = 5, calibration_origins: int = 4,
+                 shared_shocks: bool = True, shock_origins: int = FROZEN_SHOCK_ORIGINS):
+        self.shared_shocks = shared_shocks
+        self.shock_origins = shock_origins
         self.window = window
         self.rate_years = rate_years
         self.max_horizon = max_horizon
@@ -264,6 +280,7 @@ class AgeFlowModel:
         if "age_group" not in table.columns:
             raise SenForecastError("AgeFlowModel needs an 'age_group' column (0-4, 5-10, 11-15, 16-19, 20-25)")
         self.for_panel(SeriesPanel.from_table(table, "age_group"))
+        self.last_census_ = int(self.panel_.years[-1])
         Y = self.panel_.values
         t = Y.shape[1] - 1
         ai, gi, groups = self._index
@@ -273,23 +290,30 @@ class AgeFlowModel:
         stay, up = flow_rates(N, t - 1)
         self.stay_ = pd.Series(stay, index=groups, name="stay")
         self.move_up_ = pd.Series(up, index=groups, name="move_up")
-        self.calibration_ = GroupedCalibration(
-            calibration_errors(self.forecast_array, Y, t, self.max_horizon, self.calibration_origins),
-            self.panel_.group, self.max_horizon)
+        self.calibration_ = SharedShockCalibration.fit(
+            calibration_errors(self.forecast_array, Y, t, self.max_horizon,
+                               max(self.calibration_origins, self.shock_origins), with_origin=True),
+            self.panel_.group, self.panel_.region, self.max_horizon, marginal_origins=self.calibration_origins)
         return self
 
     def project(self, years: int | Sequence[int] = 3, population=None, scenario=None, n_draws: int = 1000,
                 seed: int | None = None) -> Projection:
-        """Simulate the next ``years`` censuses; cells ``area`` x ``ncy`` (= age group)."""
-        if not hasattr(self, "panel_"):
-            raise ModelError("call fit(table) before project()")
-        if scenario is not None or population is not None:
-            raise SenForecastError("AgeFlowModel works on counts only: no population or scenario")
+        """Simulate census ``years``; cells ``area`` x ``age_group`` (no ``"total"`` cell: the
+        total is the sum of the age groups). The model applies no scenario and no population."""
+        yrs = self._years(years)
+        scenario = self._scenario(scenario)
+        n_draws = self._check_draws(n_draws)
+        if population is not None:
+            raise SenForecastError("AgeFlowModel works on counts only: it takes no population")
         p = self.panel_
-        yrs = p.future_years(years)
-        if len(yrs) > self.max_horizon:
+        H = int(yrs[-1]) - self.last_census_
+        if H > self.max_horizon:
             raise ModelError(f"intervals are calibrated up to {self.max_horizon} years ahead")
-        point = self.forecast_array(p.values, p.values.shape[1] - 1, len(yrs))
-        draws = self.calibration_.draws(point, last_known(p.values)[0], n_draws, np.random.default_rng(seed))
-        return Projection(draws, yrs, p.cells(), history=p.history(),
-                          meta={"model": self.name, "seed": seed, "window": self.window})
+        point = self.forecast_array(p.values, p.values.shape[1] - 1, H)
+        draws = self.calibration_.draws(point, last_known(p.values)[0], n_draws, np.random.default_rng(seed),
+                                        shared=self.shared_shocks)
+        keep = p.part_rows()
+        draws = draws[:, yrs - self.last_census_ - 1][:, :, keep]
+        return Projection(draws, yrs, p.cells(keep), history=p.history(keep),
+                          meta=self._meta(seed=seed, n_draws=n_draws, scenario=scenario, window=self.window,
+                                          shared_shocks=self.shared_shocks))

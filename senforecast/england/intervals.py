@@ -155,11 +155,11 @@ class GroupedCalibration:
 
     def __init__(self, errors: dict, group: np.ndarray, max_horizon: int) -> None:
         self.group = np.asarray(group)
-        self.pooled = LogErrorCalibration.fit({h: (e, s) for h, (e, s, _) in errors.items()}, max_horizon)
+        self.pooled = LogErrorCalibration.fit({h: (v[0], v[1]) for h, v in errors.items()}, max_horizon)
         self.by_group: dict[int, LogErrorCalibration] = {}
         for g in np.unique(self.group):
             sub = {}
-            for h, (e, s, i) in errors.items():
+            for h, (e, s, i, *_) in errors.items():
                 m = self.group[i] == g
                 sub[h] = (e[m], s[m])
             try:

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..core.errors import ModelError, SenForecastError
+from .breaks import break_matrix
+
+TOTAL = "total"
+"""Label of a published authority total among a panel's series (not a projection cell)."""
 
 
 @dataclass
@@ -22,6 +25,9 @@ class SeriesPanel:
         Index of each series' group (age group / setting) and region.
     population : ndarray or None
         Population by series and year (history) when rates are modelled.
+    breaks : ndarray of bool or None
+        ``breaks[i, j]``: series i in ``years[j]`` is not comparable with the year before
+        (declared, see :mod:`senforecast.england.breaks`).
 
     Examples
     --------
@@ -40,9 +46,11 @@ class SeriesPanel:
     counts: np.ndarray
     population: np.ndarray | None = None
     population_table: pd.DataFrame | None = None
+    breaks: np.ndarray | None = None
 
     @classmethod
-    def from_table(cls, table: pd.DataFrame, dim: str, population: pd.DataFrame | None = None) -> "SeriesPanel":
+    def from_table(cls, table: pd.DataFrame, dim: str, population: pd.DataFrame | None = None,
+                   breaks: pd.DataFrame | None = None) -> "SeriesPanel":
         need = {"year", "area", dim, "count"}
         missing = need - set(table.columns)
         if missing:
@@ -68,8 +76,9 @@ class SeriesPanel:
             if np.isnan(pop).any() or (pop <= 0).any():
                 raise SenForecastError("population is missing or zero for some area and year of the history")
             values = counts / pop * 1000.0  # plans per 1,000 residents
+        brk = break_matrix(keys, dim, years, breaks) if breaks is not None else None
         return cls(values=values, years=years, keys=keys, dim=dim, group=group, region=region, counts=counts,
-                   population=pop, population_table=population)
+                   population=pop, population_table=population, breaks=brk)
 
     @staticmethod
     def _population_matrix(population: pd.DataFrame, keys: pd.DataFrame, dim: str, years) -> np.ndarray:
@@ -77,15 +86,6 @@ class SeriesPanel:
         wide = population.groupby([*by, "year"])["count"].sum().unstack("year")
         idx = pd.MultiIndex.from_frame(keys[by]) if len(by) > 1 else pd.Index(keys["area"])
         return wide.reindex(index=idx, columns=list(years)).to_numpy(dtype=float)
-
-    def future_years(self, years: int | Sequence[int]) -> np.ndarray:
-        last = int(self.years[-1])
-        if isinstance(years, (int, np.integer)):
-            return np.arange(last + 1, last + 1 + int(years))
-        yrs = np.asarray(list(years), dtype=int)
-        if not np.array_equal(yrs, np.arange(last + 1, last + 1 + len(yrs))):
-            raise ModelError(f"projection years must follow the last census {last} without gaps; got {yrs.tolist()}")
-        return yrs
 
     def to_counts(self, draws: np.ndarray, years: np.ndarray, population: pd.DataFrame | None = None) -> np.ndarray:
         """Turn draws of the modelled values into counts (multiplying rates by future population)."""
@@ -97,15 +97,37 @@ class SeriesPanel:
             raise ModelError(f"population projection is missing for some area in years {years.tolist()}")
         return draws * fut.T[None] / 1000.0
 
-    def cells(self) -> pd.DataFrame:
-        """Projection cells: ``area`` and ``setting``, or ``ncy`` holding the age group."""
-        target = "setting" if self.dim == "setting" else "ncy"
-        return pd.DataFrame({"area": self.keys["area"].to_numpy(), target: self.keys[self.dim].to_numpy()})
+    def part_rows(self) -> np.ndarray:
+        """Rows a projection carries: every series but a published ``"total"`` beside its parts
+        (a projection's total is the sum of its cells); a panel of totals only keeps them.
 
-    def history(self) -> pd.DataFrame:
-        cells = self.cells()
-        n, y = self.counts.shape
+        Examples
+        --------
+        >>> t = pd.DataFrame({"year": np.repeat(np.arange(2019, 2023), 2), "area": "A",
+        ...                   "setting": ["special_school", "total"] * 4, "count": 1.0})
+        >>> SeriesPanel.from_table(t, "setting").part_rows().tolist()
+        [True, False]
+        """
+        is_total = self.keys[self.dim].astype(str).eq(TOTAL).to_numpy()
+        return ~is_total if not is_total.all() else np.ones(len(is_total), dtype=bool)
+
+    def cells(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Projection cells of ``rows`` (default :meth:`part_rows`): ``area`` and the panel's
+        dimension (``age_group`` or ``setting``); ``area`` alone for a panel of totals."""
+        rows = self.part_rows() if rows is None else rows
+        keys = self.keys[rows]
+        out = pd.DataFrame({"area": keys["area"].to_numpy()})
+        if not keys[self.dim].astype(str).eq(TOTAL).all():
+            out[self.dim] = keys[self.dim].to_numpy()
+        return out
+
+    def history(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Observed counts of the projection cells: ``year, area, [dim], count``."""
+        rows = self.part_rows() if rows is None else rows
+        cells = self.cells(rows)
+        counts = self.counts[rows]
+        n, y = counts.shape
         h = cells.loc[np.repeat(np.arange(n), y)].reset_index(drop=True)
         h.insert(0, "year", np.tile(self.years, n))
-        h["count"] = self.counts.reshape(-1)
+        h["count"] = counts.reshape(-1)
         return h

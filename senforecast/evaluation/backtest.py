@@ -1,4 +1,4 @@
-"""Rolling-origin backtests, model comparison by skill, and ensembles of projections.
+"""Rolling-origin backtests and model comparison by skill (ensembles: :mod:`senforecast.models.ensemble`).
 
 A backtest pretends it is an earlier January: for each *origin* year it keeps only the data up
 to that census, refits a fresh copy of the model, projects the following years and scores the
@@ -24,6 +24,7 @@ from . import metrics
 from ..core.data import LocalAreaData
 from ..core.errors import ModelError
 from ..models.baselines import CountBaseline, LastValue, LinearTrend, observed_counts
+from ..models.ensemble import EnsembleModel, ensemble, group_labels
 from ..projection import DIMS, Projection
 
 __all__ = ["backtest", "BacktestResult", "truncate_data", "compare_models", "ensemble", "EnsembleModel"]
@@ -152,12 +153,6 @@ def _crps_each(actual: np.ndarray, draws: np.ndarray) -> np.ndarray:
     w = (2 * np.arange(1, m + 1) - m - 1)[:, None]
     term2 = np.sum(w * x, axis=0) * 2 / m**2
     return term1 - 0.5 * term2
-
-
-def _label(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
-    if not keys:
-        return pd.Series(["total"] * len(frame), index=frame.index)
-    return frame[keys].astype(str).agg(" / ".join, axis=1)
 
 
 def _resolves(proj: Projection, key: str, actual_levels: int) -> bool:
@@ -297,9 +292,9 @@ def _compare(proj: Projection, act: pd.DataFrame, keys: list[str], origin: int, 
     one side counts as zero there)."""
     agg = proj.aggregate(keys)
     draws = agg.draws  # (d, y, g)
-    labels = _label(agg.cells, keys).to_numpy()
+    labels = group_labels(agg.cells, keys).to_numpy()
     a = act.groupby(["year", *keys], as_index=False)["count"].sum()
-    a["group"] = _label(a, keys).to_numpy()
+    a["group"] = group_labels(a, keys).to_numpy()
     groups = np.array(sorted(set(labels) | set(a["group"])), dtype=object)
     gi = {g: j for j, g in enumerate(groups)}
     full = np.zeros((draws.shape[0], draws.shape[1], len(groups)))
@@ -412,148 +407,3 @@ def compare_models(
                                 key=lambda s: s.map(order) if s.name == "grouping" else s)
     lead = ["grouping", "horizon", "rank", "model", metric, "skill"]
     return scores[lead + [c for c in scores.columns if c not in lead]].reset_index(drop=True)
-
-
-def ensemble(
-    projections: Mapping[str, Projection] | Sequence[Projection],
-    weights: Mapping[str, float] | Sequence[float] | None = None,
-    *,
-    n_draws: int | None = None,
-    seed: int | None = None,
-) -> Projection:
-    """Weighted mixture of several projections' draws.
-
-    Each output draw is a whole draw (all years and cells together) of one member, chosen
-    with probability proportional to its weight, so the mixture keeps every member's
-    correlation across years and cells. Members are aggregated to the dimensions all of them
-    resolve (e.g. a cohort model with settings and a prevalence model without are combined
-    over ``area, ncy, need``) and to the years they share.
-
-    Parameters
-    ----------
-    projections : mapping of name to Projection, or sequence
-    weights : mapping or sequence of float, optional
-        Non-negative, need not sum to one; default equal. Skill from :func:`compare_models`
-        is a natural choice.
-    n_draws : int, optional
-        Draws of the ensemble (default the largest member's).
-    seed : int, optional
-
-    Returns
-    -------
-    Projection
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> cells = pd.DataFrame({"need": ["ASD"]})
-    >>> a = Projection(np.zeros((100, 1, 1)), [2030], cells)
-    >>> b = Projection(np.ones((100, 1, 1)), [2030], cells)
-    >>> e = ensemble({"a": a, "b": b}, weights={"a": 3, "b": 1}, n_draws=4000, seed=0)
-    >>> round(float(e.draws.mean()), 2)
-    0.25
-    """
-    if isinstance(projections, Mapping):
-        names, projs = list(projections), list(projections.values())
-    else:
-        projs = list(projections)
-        names = [str(p.meta.get("model", f"model{i}")) for i, p in enumerate(projs)]
-    if not projs:
-        raise ModelError("ensemble needs at least one projection")
-    if weights is None:
-        w = np.ones(len(projs))
-    elif isinstance(weights, Mapping):
-        missing = [n for n in names if n not in weights]
-        if missing:
-            raise ModelError(f"no weight for {missing}")
-        w = np.array([float(weights[n]) for n in names])
-    else:
-        w = np.asarray(list(weights), dtype=float)
-    if len(w) != len(projs) or (w < 0).any() or w.sum() <= 0:
-        raise ModelError("weights must be one non-negative number per projection, not all zero")
-    w = w / w.sum()
-    years = sorted(set.intersection(*(set(p.years.tolist()) for p in projs)))
-    if not years:
-        raise ModelError("the projections share no year")
-    dims = [d for d in DIMS if all(d in p.dims and set(p.cells[d].astype(str)) != {"ALL"} for p in projs)]
-    aggs = [p.aggregate(dims) for p in projs]
-    # union of cells, matched on string labels
-    labels = [_label(a.cells, dims).to_numpy() for a in aggs]
-    union = sorted(set().union(*map(set, labels)))
-    ui = {g: j for j, g in enumerate(union)}
-    cell_rows = {}
-    for a, lab in zip(aggs, labels):
-        for j, g in enumerate(lab):
-            cell_rows.setdefault(g, a.cells.iloc[j])
-    n = n_draws or max(p.n_draws for p in projs)
-    rng = np.random.default_rng(seed)
-    member = rng.choice(len(projs), size=n, p=w)
-    out = np.zeros((n, len(years), len(union)))
-    for k, (a, lab) in enumerate(zip(aggs, labels)):
-        idx = np.where(member == k)[0]
-        if len(idx) == 0:
-            continue
-        yi = [int(np.where(a.years == y)[0][0]) for y in years]
-        pick = rng.integers(0, a.n_draws, size=len(idx))
-        cols = [ui[g] for g in lab]
-        sub = a.draws[pick][:, yi, :]
-        out[np.ix_(idx, np.arange(len(years)), cols)] = sub
-    cells = pd.DataFrame([cell_rows[g] for g in union]).reset_index(drop=True)
-    if not dims:
-        cells = pd.DataFrame(index=range(1))
-    for d in DIMS:
-        if d not in cells.columns:
-            cells[d] = "ALL"
-    hist = aggs[0].history
-    return Projection(out, years, cells[list(DIMS)], history=hist,
-                      meta={"model": "ensemble", "members": dict(zip(names, w.round(4).tolist())),
-                            "seed": seed})
-
-
-class EnsembleModel:
-    """Several models fitted together and projected as a weighted mixture (see :func:`ensemble`).
-
-    Has the common model face, so an ensemble can itself be backtested and compared.
-
-    Parameters
-    ----------
-    models : mapping of name to model
-        Unfitted models with ``fit``/``project``.
-    weights : mapping of name to float, optional
-        Mixture weights (default equal).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from senforecast.models.baselines import LastValue, LinearTrend
-    >>> census = pd.DataFrame({"year": range(2015, 2021), "area": "N", "ncy": 5, "need": "ASD",
-    ...                        "count": [10, 12, 14, 16, 18, 20]})
-    >>> m = EnsembleModel({"last": LastValue(), "trend": LinearTrend(3)}).fit(LocalAreaData(census=census))
-    >>> p = m.project(years=1, n_draws=2000, seed=0)
-    >>> 20 < float(p.total().mean()) < 22  # halfway between 20 (last value) and 22 (trend)
-    True
-    """
-
-    def __init__(self, models: Mapping[str, object], weights: Mapping[str, float] | None = None) -> None:
-        self.models = dict(models)
-        self.weights = None if weights is None else dict(weights)
-
-    def __repr__(self) -> str:
-        return f"EnsembleModel({list(self.models)}, weights={self.weights})"
-
-    def fit(self, data: LocalAreaData) -> "EnsembleModel":
-        """Fit every member on ``data``; returns self."""
-        self.fitted_ = {k: copy.deepcopy(m).fit(data) for k, m in self.models.items()}
-        return self
-
-    def project(self, years=5, population=None, scenario=None, n_draws: int = 1000,
-                seed: int | None = None) -> Projection:
-        """Project every member (seeds ``seed``, ``seed + 1``, ...) and mix their draws."""
-        if not hasattr(self, "fitted_"):
-            raise ModelError("EnsembleModel is not fitted: call .fit(data) first")
-        base = 0 if seed is None else seed
-        projs = {k: m.project(years=years, population=population, scenario=scenario,
-                              n_draws=n_draws, seed=None if seed is None else base + i)
-                 for i, (k, m) in enumerate(self.fitted_.items())}
-        return ensemble(projs, self.weights, n_draws=n_draws,
-                        seed=None if seed is None else base + len(projs))

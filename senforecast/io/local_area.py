@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..core.data import LocalAreaData
 from ..core.errors import InputValidationError, InputWarning, Problem, ValidationReport
+from ..core.provision import period_rows, takes_need
 from ._source import Source
 from .tables import ReadResult, read_table, scheme_codes
 
@@ -125,16 +126,15 @@ def read_local_area(
 
 
 def _active_provision(provision: pd.DataFrame, plans: pd.DataFrame) -> pd.DataFrame:
-    """The provision row of each plan's setting in force in the plan's year (else any row)."""
-    prov = provision[["setting", "min_ncy", "max_ncy", "designation", "opens", "closes"]].copy()
-    prov["_order"] = np.arange(len(prov))
+    """The provision row of each plan's setting in force in the plan's year
+    (:func:`senforecast.core.provision.period_rows`); plans in unknown settings are left out."""
+    prov = provision[["setting", "min_ncy", "max_ncy", "designation"]].reset_index(drop=True)
+    pos, _ = period_rows(provision, plans["setting"].astype(str).to_numpy(), plans["year"].to_numpy())
     left = plans[["setting", "year", "ncy", "need"]].reset_index(names="_plan")
-    m = left.merge(prov, on="setting", how="inner")
-    opens = m["opens"].astype("Float64").fillna(-np.inf).astype(float)
-    closes = m["closes"].astype("Float64").fillna(np.inf).astype(float)
-    m["_active"] = (m["year"] >= opens) & (m["year"] < closes)
-    m = m.sort_values(["_plan", "_active", "_order"], ascending=[True, False, True])
-    return m.drop_duplicates("_plan").set_index("_plan")
+    keep = pos >= 0
+    m = left[keep].reset_index(drop=True)
+    m[["min_ncy", "max_ncy", "designation"]] = prov.iloc[pos[keep]][["min_ncy", "max_ncy", "designation"]].to_numpy()
+    return m.set_index("_plan")
 
 
 def _warn_rows_by_setting(report: ValidationReport, plans: ReadResult, rows: np.ndarray,
@@ -155,7 +155,7 @@ def _outside_designation(m: pd.DataFrame) -> np.ndarray:
     decided once per distinct (designation, need) pair rather than row by row."""
     des = m["designation"].astype(object).where(m["designation"].notna(), "").astype(str)
     codes, pairs = pd.MultiIndex.from_arrays([des, m["need"].astype(str)]).factorize()
-    excluded = np.array([d not in ("", "*") and n not in d.split(";") for d, n in pairs], dtype=bool)
+    excluded = np.array([not takes_need(d, n) for d, n in pairs], dtype=bool)
     return excluded[codes]
 
 

@@ -12,6 +12,10 @@ _LAZY = {
     "LinearTrend": "baselines",
     "LogLinearTrend": "baselines",
     "SettingSplit": "setting_split",
+    "EnsembleModel": "ensemble",
+    "ensemble": "ensemble",
+    "BaseModel": "base",
+    "Forecaster": "base",
 }
 
 

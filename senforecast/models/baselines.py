@@ -20,15 +20,16 @@ correlated as they really are), and then Poisson count noise is added per cell.
 """
 from __future__ import annotations
 
-import warnings
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..core.data import NO_PLAN, LocalAreaData
-from ..core.errors import InputWarning, ModelError
+from ..core.errors import ModelError
 from ..projection import DIMS, Projection
+from .base import BaseModel, resolve_years
+from .registry import register, small_authority
 
 __all__ = ["observed_counts", "projection_years", "count_panel", "CountBaseline", "LastValue", "LinearTrend",
            "LogLinearTrend"]
@@ -107,41 +108,14 @@ def observed_counts(data: LocalAreaData, dims: Sequence[str] = DIMS) -> pd.DataF
 
 
 def projection_years(years: int | Sequence[int], last_year: int) -> np.ndarray:
-    """The census years to project: a horizon after ``last_year``, or checked explicit years.
-
-    Parameters
-    ----------
-    years : int or sequence of int
-        A horizon (number of years after ``last_year``, at least 1) or the census years to project.
-    last_year : int
-        Last observed census year.
-
-    Returns
-    -------
-    ndarray of int
-
-    Raises
-    ------
-    ModelError
-        When the horizon is below 1, the list is empty or a year is not after ``last_year``.
+    """The census years to project; the one rule of :func:`senforecast.models.base.resolve_years`.
 
     Examples
     --------
     >>> projection_years(3, 2024).tolist(), projection_years([2026, 2030], 2024).tolist()
     ([2025, 2026, 2027], [2026, 2030])
     """
-    if isinstance(years, (int, np.integer)):
-        if years < 1:
-            raise ModelError(f"years as a horizon must be at least 1 (got {years})")
-        return np.arange(last_year + 1, last_year + 1 + int(years))
-    ys = np.asarray(list(years), dtype=int)
-    if len(ys) == 0:
-        raise ModelError("years is empty: give a horizon (int) or a list of census years")
-    if ys.min() <= last_year:
-        raise ModelError(
-            f"projection years must come after the last observed census {last_year} (got {ys.min()})"
-        )
-    return ys
+    return resolve_years(years, last_year)
 
 
 def count_panel(counts: pd.DataFrame, dims: list[str], years: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -180,7 +154,7 @@ def count_panel(counts: pd.DataFrame, dims: list[str], years: np.ndarray) -> tup
     return cells, y
 
 
-class CountBaseline:
+class CountBaseline(BaseModel):
     """Base of the naive baselines: per-cell point forecasts, a common log-normal shock and
     Poisson noise (see the module note).
 
@@ -210,16 +184,12 @@ class CountBaseline:
     """
 
     name = "baseline"
+    window: int | None = None  # LastValue has no window parameter
+    _abstract: ClassVar[bool] = True  # registered through its subclasses
 
     def __init__(self, window: int | None = None, by: Sequence[str] = DIMS) -> None:
         self.window = window
         self.by = tuple(by)
-
-    def get_params(self) -> dict:
-        return {"window": self.window, "by": self.by}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(window={self.window}, by={self.by})"
 
     # subclasses: point forecast of (n_years, n_cells) from history y (n_hist, n_cells)
     def _point(self, y: np.ndarray, t: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -247,6 +217,7 @@ class CountBaseline:
         self.years_ = all_years
         self.counts_ = y
         self.last_year_ = int(all_years[-1])
+        self.last_census_ = self.last_year_
         self.history_ = counts
         self.shock_sd_ = self._shock_sd(y.sum(axis=1), all_years)
         return self
@@ -302,8 +273,12 @@ class CountBaseline:
         ----------
         years : int or sequence of int
             Horizon after the last observed census, or the census years to project.
-        population, scenario
-            Ignored (baselines use no population and no scenario); accepted for the common face.
+        population : DataFrame, optional
+            Not used (baselines use no population); accepted for the common face.
+        scenario : Scenario, optional
+            Baselines apply no scenario: one that changes demand raises
+            :class:`~senforecast.models.base.UnsupportedScenarioError` (supply-side changes are
+            left to the gap analysis).
         n_draws : int
             Number of simulation draws.
         seed : int, optional
@@ -313,11 +288,9 @@ class CountBaseline:
         -------
         Projection
         """
-        if not hasattr(self, "counts_"):
-            raise ModelError(f"{type(self).__name__} is not fitted: call .fit(data) first")
-        if scenario is not None and not getattr(scenario, "is_baseline", True):
-            warnings.warn(f"{type(self).__name__} ignores scenarios", InputWarning, stacklevel=2)
-        ys = projection_years(years, self.last_year_)
+        ys = self._years(years)
+        scenario = self._scenario(scenario)
+        n_draws = self._check_draws(n_draws)
         h = (ys - self.last_year_).astype(float)
         y, t = self._window_slice(self.counts_, self.years_)
         point = np.maximum(self._point(y, t, h), 0.0)
@@ -340,12 +313,12 @@ class CountBaseline:
         hist = self.history_.copy()
         return Projection(
             draws, ys, cells[list(DIMS)], history=hist,
-            meta={"model": type(self).__name__, "window": self.window, "seed": seed,
-                  "shock_sd_per_sqrt_year": float(self.shock_sd_),
-                  "assumptions": self._assumption},
+            meta=self._meta(seed=seed, n_draws=n_draws, scenario=scenario, window=self.window,
+                            shock_sd_per_sqrt_year=float(self.shock_sd_), assumptions=self._assumption),
         )
 
 
+@register("last_value", data="local_area", example=small_authority)
 class LastValue(CountBaseline):
     """Naive forecast: every future year equals the last observed census, cell by cell.
 
@@ -368,18 +341,13 @@ class LastValue(CountBaseline):
     _assumption = "counts stay at the last observed census; shock sd from in-sample errors"
 
     def __init__(self, by: Sequence[str] = DIMS) -> None:
-        super().__init__(window=None, by=by)
-
-    def get_params(self) -> dict:
-        return {"by": self.by}
-
-    def __repr__(self) -> str:
-        return f"LastValue(by={self.by})"
+        self.by = tuple(by)
 
     def _point(self, y, t, h):
         return np.repeat(y[-1:], len(h), axis=0)
 
 
+@register("linear_trend", data="local_area", example=small_authority)
 class LinearTrend(CountBaseline):
     """Naive forecast: a least-squares straight line through each cell's last ``window`` counts.
 
@@ -410,9 +378,6 @@ class LinearTrend(CountBaseline):
         super().__init__(window=window, by=by)
         self.reconcile = reconcile
 
-    def get_params(self) -> dict:
-        return {"window": self.window, "by": self.by, "reconcile": self.reconcile}
-
     @property
     def _min_years(self) -> int:
         return 2
@@ -425,6 +390,7 @@ class LinearTrend(CountBaseline):
         return level[None] + slope[None] * np.asarray(h, dtype=float)[:, None]
 
 
+@register("log_linear_trend", data="local_area", example=small_authority)
 class LogLinearTrend(CountBaseline):
     """Naive forecast: a constant yearly growth rate fitted to each cell's last ``window`` counts.
 
@@ -461,10 +427,6 @@ class LogLinearTrend(CountBaseline):
         super().__init__(window=window, by=by)
         self.max_growth = max_growth
         self.reconcile = reconcile
-
-    def get_params(self) -> dict:
-        return {"window": self.window, "max_growth": self.max_growth, "by": self.by,
-                "reconcile": self.reconcile}
 
     @property
     def _min_years(self) -> int:

@@ -21,7 +21,9 @@ import statsmodels.api as sm
 from ..core.data import LocalAreaData
 from ..core.errors import InputWarning, ModelError
 from ..projection import DIMS, Projection
-from .baselines import count_panel, observed_counts, projection_years
+from .base import BaseModel, resolve_years
+from .baselines import count_panel, observed_counts
+from .registry import register, small_authority
 
 __all__ = ["PrevalenceModel", "population_for_cells", "decompose_change"]
 
@@ -103,7 +105,8 @@ def population_for_cells(
     return out, notes
 
 
-class PrevalenceModel:
+@register("prevalence", data="local_area", example=small_authority)
+class PrevalenceModel(BaseModel):
     """Rates of children with plans per head of population, trended with count GLMs.
 
     Parameters
@@ -219,14 +222,7 @@ class PrevalenceModel:
         self.trend_by = tuple(trend_by)
         self.cell_trends = cell_trends
 
-    def __repr__(self) -> str:
-        return (f"PrevalenceModel(family={self.family!r}, trend={self.trend!r}, by={self.by}, "
-                f"pooling={self.pooling!r})")
-
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("family", "trend", "by", "pooling", "window",
-                                              "damping", "max_growth", "max_rate", "trend_by",
-                                              "cell_trends")}
+    scenario_parts = frozenset({"joiner_multiplier"})
 
     # ------------------------------------------------------------------ checks
     def _check(self) -> None:
@@ -288,6 +284,7 @@ class PrevalenceModel:
         self.cells_ = cells
         self.years_ = years
         self.last_year_ = int(years[-1])
+        self.last_census_ = self.last_year_
         self.t_center_ = float(np.mean(years))
         self.counts_ = y
         self.population_hist_ = pop
@@ -481,8 +478,10 @@ class PrevalenceModel:
         scenario : Scenario, optional
             ``joiner_multiplier`` m scales the projected rate *growth*: the change in the log
             rate from the last census is multiplied by m (m = 1.1 makes the rate grow 10%
-            faster; m = 0 freezes rates at the last census). Other parts of a scenario are
-            about settings, which this model does not have, and are ignored with a warning.
+            faster; m = 0 freezes rates at the last census). Rate changes, redirects and
+            closures are about settings and flows, which this model does not have: they raise
+            :class:`~senforecast.models.base.UnsupportedScenarioError`. Supply-side changes are
+            left to the gap analysis.
         n_draws : int
             Number of simulation draws.
         seed : int, optional
@@ -493,17 +492,11 @@ class PrevalenceModel:
         Projection
             Cells ``area, ncy, need`` with ``setting = "ALL"``.
         """
-        if not hasattr(self, "cell_effects_"):
-            raise ModelError("PrevalenceModel is not fitted: call .fit(data) first")
-        ys = projection_years(years, self.last_year_)
+        ys = self._years(years)
+        scenario = self._scenario(scenario)
+        n_draws = self._check_draws(n_draws)
         pop = self._population_future(population, ys)
-        m = 1.0
-        if scenario is not None:
-            m = float(scenario.joiner_multiplier)
-            if scenario.rate_changes or scenario.redirects or scenario.closures:
-                warnings.warn("PrevalenceModel uses only the scenario's joiner_multiplier; "
-                              "rate changes, redirects and closures are ignored",
-                              InputWarning, stacklevel=2)
+        m = float(scenario.joiner_multiplier)
         rng = np.random.default_rng(seed)
         mu = self._rate_draws(ys, rng, n_draws, m) * pop[None]
         if self.alpha_ > 0:
@@ -517,10 +510,9 @@ class PrevalenceModel:
         hist = hist[hist["count"] > 0][["year", *DIMS, "count"]].reset_index(drop=True)
         return Projection(
             draws, ys, cells[list(DIMS)], history=hist,
-            meta={"model": "PrevalenceModel", **self.get_params(), "seed": seed,
-                  "alpha": self.alpha_, "year_shock_sd": self.year_shock_sd_,
-                  "tau": self.tau_.tolist(), "joiner_multiplier": m,
-                  "assumptions": self.notes_},
+            meta=self._meta(seed=seed, n_draws=n_draws, scenario=scenario, alpha=self.alpha_,
+                            year_shock_sd=self.year_shock_sd_, tau=self.tau_.tolist(),
+                            joiner_multiplier=m, assumptions=self.notes_),
         )
 
     def expected_rates(self, years: Sequence[int]) -> np.ndarray:
@@ -625,7 +617,7 @@ def decompose_change(
     if isinstance(source, PrevalenceModel):
         if not hasattr(source, "cell_effects_"):
             raise ModelError("decompose_change needs a fitted PrevalenceModel: call .fit(data) first")
-        ys = projection_years(years, source.last_year_)
+        ys = resolve_years(years, source.last_year_)
         cells = source.cells_.copy()
         table = population if population is not None else source.population_table_
         P_f, _ = population_for_cells(table, cells, ys)

@@ -55,6 +55,7 @@ from ..core.data import NO_PLAN, LocalAreaData
 from ..core.errors import InputWarning, ModelError
 from ..core.ncy import phase
 from ..projection import DIMS, Projection
+from .base import BaseEstimator
 from .baselines import observed_counts
 
 __all__ = ["SettingSplit"]
@@ -190,8 +191,13 @@ def _fit_concentration(prior: np.ndarray, parent: np.ndarray, x: np.ndarray) -> 
     return float(np.exp(res.x if -res.fun >= vals[i] else grid[i]))
 
 
-class SettingSplit:
+class SettingSplit(BaseEstimator):
     """Split a projection by (area, NCY, need) into settings, with the mix's uncertainty.
+
+    Not a forecasting model: it projects nothing, it turns a projection without settings into
+    one with them (``fit(data)`` then ``split(projection, seed)``). It has the parameter face of
+    every model (``get_params``, ``set_params``, ``clone``) and raises
+    :class:`~senforecast.core.errors.NotFittedError` before ``fit``.
 
     Parameters
     ----------
@@ -257,11 +263,8 @@ class SettingSplit:
         self.window = window
         self.pooling = pooling
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # every parameter, as the split's note in a projection's meta says
         return f"SettingSplit(by={self.by}, window={self.window}, pooling={self.pooling!r})"
-
-    def get_params(self) -> dict:
-        return {"by": self.by, "window": self.window, "pooling": self.pooling}
 
     def _check(self) -> None:
         bad = [b for b in self.by if b not in BY_CHOICES]
@@ -476,8 +479,7 @@ class SettingSplit:
         >>> sorted(out.cells["setting"].unique()), bool((out.total() == proj.total()).all())
         (['MS', 'SS'], True)
         """
-        if not hasattr(self, "_levels"):
-            raise ModelError("SettingSplit is not fitted: call .fit(data) first")
+        self._check_fitted("shares_", then=".split(projection)")
         if projection.has_dim("setting"):
             raise ModelError("the projection already has settings; split takes one with setting 'ALL'")
         cells = projection.cells.drop(columns="setting", errors="ignore")

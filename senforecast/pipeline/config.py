@@ -35,6 +35,10 @@ points at the bundled demo CSVs::
     min_ncy = 0
     max_ncy = 6
 
+    [costs]                           # optional
+    inflation = 0.02                  # cash figures add 2% a year
+    base_year = 2025                  # price base of the costs (default: the last census)
+
 Unknown keys are errors (a typo would otherwise be ignored silently).
 """
 from __future__ import annotations
@@ -48,11 +52,15 @@ from ..core.data import SERIES
 from ..core.errors import SenForecastError
 from ..core.scenarios import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
 from ..datasets.demo import DEMO_NAME, DEMO_TABLES, demo_dir
+from ..models import registry
+from ..models.cohort.model import CohortModel
+from ..models.prevalence import PrevalenceModel
 
 TABLES: tuple[str, ...] = ("plans", "population", "provision", "census", "placements", "costs")
 """Input tables a config may name."""
 
-MODELS: tuple[str, ...] = ("cohort", "prevalence")
+MODELS: tuple[str, ...] = (CohortModel.alias, PrevalenceModel.alias)
+"""Registry aliases of the models a run can use (those the report describes)."""
 
 
 class ConfigError(SenForecastError):
@@ -130,6 +138,11 @@ class Config:
         Round published counts to this base.
     chart_formats : tuple of str
         Files written per chart (``png``, ``svg``).
+    inflation : float
+        ``[costs] inflation``: yearly inflation for cash cost figures (default 0.02, 2% a
+        year); real-terms figures are at the prices of ``cost_base_year``.
+    cost_base_year : int, optional
+        ``[costs] base_year``: the price base of the costs given (default: the last census year).
     base_dir : Path
         Folder relative paths were resolved against.
 
@@ -162,6 +175,8 @@ class Config:
     suppress_below: float | None = None
     round_to: int | None = None
     chart_formats: tuple[str, ...] = ("png", "svg")
+    inflation: float = 0.02
+    cost_base_year: int | None = None
     base_dir: Path = Path(".")
 
     def replace(self, **changes: Any) -> "Config":
@@ -182,6 +197,7 @@ _SECTIONS = {
     "scenarios": None,
     "backtest": {"enabled", "horizons", "draws", "origins"},
     "output": {"suppress_below", "round_to", "chart_formats"},
+    "costs": {"inflation", "base_year"},
 }
 _SCENARIO_KEYS = {"name", "description", "joiner_multiplier", "rate_changes", "redirects", "closures",
                   "provision_changes"}
@@ -287,6 +303,11 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, sour
     kind = model.get("kind", "cohort")
     if kind not in MODELS:
         raise ConfigError(f"{source}: [model] kind must be one of {list(MODELS)} (found {kind!r})")
+    allowed = registry.get(kind).cls._param_names()
+    unknown = sorted(set(dict(model.get("options", {}))) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{source}: [model.options] {unknown} are not options of the {kind} model; "
+                          f"its options are {allowed}")
     gap = dict(raw.get("gap", {}))
     bt = dict(raw.get("backtest", {}))
     out = dict(raw.get("output", {}))
@@ -310,6 +331,14 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, sour
     if series not in SERIES:
         raise ConfigError(f"{source}: [inputs] series must be one of {list(SERIES)} (found {series!r}): "
                           "\"ehcp_equivalent\" forecasts statements and LA-maintained IDPs, \"all\" every plan type")
+    costs = dict(raw.get("costs", {}))
+    inflation = costs.get("inflation", 0.02)
+    if isinstance(inflation, bool) or not isinstance(inflation, (int, float)) or not -0.5 < inflation < 0.5:
+        raise ConfigError(f"{source}: [costs] inflation must be a yearly rate such as 0.02 (2% a year), "
+                          f"between -0.5 and 0.5 (found {inflation!r})")
+    cost_base_year = costs.get("base_year")
+    if cost_base_year is not None:
+        cost_base_year = _number(cost_base_year, "[costs] base_year", source, low=1990)
     return Config(
         name=str(raw.get("name", "local authority")),
         inputs=inputs,
@@ -333,6 +362,8 @@ def config_from_dict(raw: Mapping[str, Any], base_dir: str | Path = ".", *, sour
         suppress_below=out.get("suppress_below"),
         round_to=out.get("round_to"),
         chart_formats=formats,
+        inflation=float(inflation),
+        cost_base_year=cost_base_year,
         base_dir=base,
     )
 

@@ -17,13 +17,15 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..core.costs import CostModel
 from ..core.data import LocalAreaData
 from ..core.errors import InputWarning, SenForecastError
+from ..core.provision import ProvisionRegister
 from ..core.scenarios import Scenario
 from ..evaluation.backtest import backtest
 from ..io import read_local_area
-from ..models.cohort.model import CohortModel
-from ..models.prevalence import PrevalenceModel, decompose_change
+from ..models import registry
+from ..models.prevalence import decompose_change
 from ..models.setting_split import SettingSplit
 from ..planning.gap import gap_analysis
 from ..planning.scenario_compare import compare_scenarios
@@ -175,9 +177,7 @@ def make_model(config: Config):
     >>> type(make_model(demo_config())).__name__
     'CohortModel'
     """
-    if config.model == "cohort":
-        return CohortModel(**config.model_options)
-    return PrevalenceModel(**config.model_options)
+    return registry.get(config.model).cls(**config.model_options)
 
 
 def specialist_share_table(data: LocalAreaData, kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -228,6 +228,23 @@ def _with_settings(projection: Projection, data: LocalAreaData, config: Config, 
     return split
 
 
+def cost_model(data: LocalAreaData, config: Config) -> CostModel:
+    """The run's cost model: the register's costs and the costs table (``costs.csv``, which
+    comes first), the config's ``[costs] inflation`` and price base year.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     data = read_inputs(demo_config())[0]
+    >>> cost_model(data, demo_config())
+    CostModel(16 costs table rows, inflation 2.0%, prices of the base year)
+    """
+    return CostModel(ProvisionRegister(data.provision, data.costs), inflation=config.inflation,
+                     base_year=config.cost_base_year)
+
+
 def _gap(projection: Projection, data: LocalAreaData, config: Config, scenario: Scenario | None,
          notes: list[str]):
     share = None
@@ -241,7 +258,7 @@ def _gap(projection: Projection, data: LocalAreaData, config: Config, scenario: 
         warnings.simplefilter("always", InputWarning)
         g = gap_analysis(projection, data.provision, scenario=scenario, confidence=config.confidence,
                          kinds=config.kinds or None, specialist_share=share, seed=config.seed,
-                         ooc_placements=config.ooc_placements)
+                         ooc_placements=config.ooc_placements, costs=cost_model(data, config))
     _collect([w for w in caught if issubclass(w.category, InputWarning)], notes)
     return g
 

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from .capacity import parse_designation
+from ..core.provision import need_match
 from ..core.errors import SenForecastError
 from ..projection import quantile_label
 
@@ -69,12 +69,7 @@ def eligibility(groups: pd.DataFrame, bases: pd.DataFrame) -> np.ndarray:
 
 
 def _need_match(groups: pd.DataFrame, bases: pd.DataFrame) -> np.ndarray:
-    needs = groups["need"].astype(str).to_numpy()
-    out = np.zeros((len(groups), len(bases)), dtype=bool)
-    for j, des in enumerate(bases["designation"].tolist()):
-        codes = parse_designation(des)
-        out[:, j] = True if codes is None else np.isin(needs, list(codes)) | (needs == "ALL")
-    return out
+    return need_match(bases["designation"].tolist(), groups["need"].astype(str).tolist())
 
 
 def placement_cost(
@@ -305,6 +300,42 @@ class Allocation:
         np.add.at(dc, (slice(None), cls), self.demand[:, t, :])
         share = np.divide(self.demand[:, t, :], dc[:, cls], out=np.zeros((d, g)), where=dc[:, cls] > 0)
         return self.class_placed[t][:, cls, :] * share[:, :, None]
+
+    def cost(self, unit: np.ndarray) -> np.ndarray:
+        """Cost of the local places used, per draw and year.
+
+        Parameters
+        ----------
+        unit : ndarray, shape (n_years, n_bases) or (n_years, n_groups, n_bases)
+            Cost of a place per year and base, or per year, group (its need) and base
+            (:meth:`senforecast.core.costs.CostModel.matrix`). NaN = missing: a base with a
+            missing cost and children placed there makes that draw's cost missing, never 0.
+
+        Returns
+        -------
+        ndarray, shape (n_draws, n_years)
+
+        Examples
+        --------
+        >>> a = Allocation(np.array([2026]), pd.DataFrame({"need": ["ASD"]}), pd.DataFrame({"setting": ["B1", "B2"]}),
+        ...                np.array([[5.0, 5.0]]), np.ones((1, 1, 1)), np.array([[[3.0, 0.0]]]), np.zeros((1, 1, 1)),
+        ...                np.empty((1, 1), dtype=object), np.zeros((1, 1)))
+        >>> a.cost(np.array([[20000.0, np.nan]])).tolist()  # nobody in B2, so its missing cost does not count
+        [[60000.0]]
+        """
+        unit = np.asarray(unit, dtype=float)
+        if unit.ndim == 2:
+            unit = unit[:, None, :]
+        out = np.zeros(self.load.shape[:2])
+        for t, year in enumerate(self.years):
+            u = unit[t]
+            if u.shape[0] == 1 or np.array_equal(u, np.broadcast_to(u[:1], u.shape), equal_nan=True):
+                load = self.load[:, t, :]
+                out[:, t] = np.where(load > 0, load * u[0][None, :], 0.0).sum(axis=1)
+            else:  # costs differ by need: cost each group's share of the places
+                placed = self.placed(int(year))
+                out[:, t] = np.where(placed > 0, placed * u[None], 0.0).sum(axis=(1, 2))
+        return out
 
     @property
     def placed_locally(self) -> np.ndarray:

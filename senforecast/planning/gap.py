@@ -30,12 +30,14 @@ import numpy as np
 import pandas as pd
 
 from .allocation import Allocation, allocate, unplaced_table
-from .capacity import ALL_NEEDS, capacity_timeline, local_bases, out_of_county_cost, parse_designation, validate_provision
+from .capacity import local_bases
 from ..core.codes import OUT_OF_COUNTY_KINDS, SETTING_KINDS, SPECIALIST_KINDS
+from ..core.costs import CostModel
 from ..core.errors import InputWarning, SenForecastError
+from ..core.provision import ALL_NEEDS, ProvisionRegister, designation_label, kind_map, kind_of, parse_designation
 from ..core.ncy import PHASES, phase
 from ..projection import Projection, group_sum, quantile_label
-from ..core.scenarios import ProvisionChange, Scenario
+from ..core.scenarios import ProvisionChange, Scenario, SettingClosure
 
 DEMAND_KINDS = SPECIALIST_KINDS | OUT_OF_COUNTY_KINDS
 NO_DESIGNATION = "(no base)"
@@ -49,7 +51,7 @@ def _interval(confidence: float) -> tuple[float, float]:
     return lo, 1 - lo
 
 
-def setting_kinds(projection: Projection, provision: pd.DataFrame,
+def setting_kinds(projection: Projection, provision: ProvisionRegister | pd.DataFrame,
                   extra: Mapping[str, str] | None = None) -> pd.Series:
     """Kind of each setting in a projection: from the provision register, a kind name used
     as a setting, or ``extra``; unknown settings get ``"unknown"``.
@@ -64,23 +66,16 @@ def setting_kinds(projection: Projection, provision: pd.DataFrame,
     """
     if "setting" not in projection.cells.columns:
         return pd.Series({"ALL": "ALL"})
-    reg = dict(zip(provision["setting"].astype(str), provision["kind"]))
+    kinds = kind_map(provision)  # a register, or any table with setting and kind
     out = {}
     for s in projection.cells["setting"].astype(str).unique():
-        if extra and s in extra:
-            out[s] = extra[s]
-        elif s in reg:
-            out[s] = reg[s]
-        elif s in SETTING_KINDS or s == "ALL":
-            out[s] = s
-        else:
-            out[s] = "unknown"
+        out[s] = extra[s] if extra and s in extra else kind_of(kinds, s)
     return pd.Series(out)
 
 
 def specialist_demand(
     projection: Projection,
-    provision: pd.DataFrame,
+    provision: ProvisionRegister | pd.DataFrame,
     *,
     specialist_share: float | pd.DataFrame | None = None,
     kinds: Mapping[str, str] | None = None,
@@ -92,7 +87,7 @@ def specialist_demand(
     ----------
     projection : Projection
         With dimensions ``ncy`` and ideally ``area``, ``need``, ``setting``.
-    provision : DataFrame
+    provision : ProvisionRegister or DataFrame
         The register; it tells which settings are specialist or out of county.
     specialist_share : float or DataFrame, optional
         For cells with setting ``"ALL"``: share of children needing a specialist place
@@ -125,7 +120,7 @@ def specialist_demand(
     return local + ooc, groups
 
 
-def _demand_parts(projection: Projection, provision: pd.DataFrame, *, specialist_share=None,
+def _demand_parts(projection: Projection, provision: ProvisionRegister | pd.DataFrame, *, specialist_share=None,
                   kinds=None, seed=None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Specialist demand split into children projected in local settings (or with no
     setting) and children projected out of county, by (area, ncy, need)."""
@@ -205,18 +200,6 @@ def _share_per_cell(cells: pd.DataFrame, share: float | pd.DataFrame) -> np.ndar
         miss = cells.loc[m.isna().to_numpy(), keys].drop_duplicates().head(5).to_dict("records")
         raise SenForecastError(f"specialist_share has no row for {miss}; add them")
     return m.to_numpy(float)
-
-
-def designation_label(designation: object) -> str:
-    """Canonical label of a designation: sorted need codes joined by ';', or '*'.
-
-    Examples
-    --------
-    >>> designation_label("SLD; PMLD"), designation_label(None)
-    ('PMLD;SLD', '*')
-    """
-    codes = parse_designation(designation)
-    return ALL_NEEDS if codes is None else ";".join(sorted(codes))
 
 
 def designation_groups(bases: pd.DataFrame) -> np.ndarray:
@@ -353,7 +336,8 @@ class GapAnalysis:
     def __init__(self, *, projection: Projection, demand: np.ndarray, groups: pd.DataFrame,
                  timeline: pd.DataFrame, allocation: Allocation | None, ooc_cost_per_place: float,
                  confidence: float, scenario: Scenario | None, history: pd.DataFrame | None,
-                 base_roll: np.ndarray | None, projected_ooc: np.ndarray | None = None) -> None:
+                 base_roll: np.ndarray | None, projected_ooc: np.ndarray | None = None,
+                 cost_model: CostModel, ooc_costs: dict) -> None:
         self.projection = projection
         self.years = np.asarray(projection.years, dtype=int)
         self.demand = demand
@@ -367,12 +351,18 @@ class GapAnalysis:
         self._base_roll = base_roll
         self.projected_ooc = projected_ooc
         self.name = scenario.name if scenario is not None else "baseline"
+        self.costs = cost_model
+        self._ooc_costs = ooc_costs
         self.meta = {**projection.meta, "scenario": self.name, "confidence": confidence,
-                     "ooc_cost_per_place": self.ooc_cost_per_place}
+                     "ooc_cost_per_place": self.ooc_cost_per_place, "inflation": cost_model.inflation,
+                     "price_base_year": cost_model.base_year}
         bases = local_bases(timeline)
         self.bases = (bases.sort_values("year").drop_duplicates("setting", keep="last")
                       .sort_values("setting").reset_index(drop=True)
                       [["setting", "name", "kind", "area", "designation", "min_ncy", "max_ncy", "cost_per_place"]])
+        if len(self.bases):  # the cost model's cost per place (costs table first), in the last year
+            sc = cost_model.setting_costs([int(self.years.max())], self.bases["setting"].tolist(), warn=False)
+            self.bases["cost_per_place"] = self.bases["setting"].map(sc.set_index("setting")["cost_per_place"])
         self.bases["designation_group"] = designation_groups(self.bases)
         self.groups = self.groups.assign(designation=group_designations(self.groups, self.bases))
         cap = bases.pivot_table(index="year", columns="setting", values="capacity", aggfunc="sum")
@@ -412,19 +402,98 @@ class GapAnalysis:
             raise SenForecastError("run gap_analysis(..., allocate=True) to get out-of-county numbers")
         return self._ooc_draws().sum(axis=2)
 
+    def _ooc_unit(self) -> np.ndarray:
+        """Real cost per out-of-county child, per year and demand group (n_years, n_groups)."""
+        return self._ooc_costs["unit"][:, self._ooc_costs["need_idx"]]
+
     @property
     def ooc_cost(self) -> np.ndarray:
-        """Draws of the out-of-county cost, shape (n_draws, n_years)."""
-        return self.ooc_total * self.ooc_cost_per_place
+        """Draws of the out-of-county cost, shape (n_draws, n_years), in real terms (prices of
+        ``costs.base_year``): each child costs the out-of-county average for their need."""
+        over = self._ooc_draws()
+        if over is None:
+            raise SenForecastError("run gap_analysis(..., allocate=True) to get out-of-county numbers")
+        unit = self._ooc_unit()
+        return np.where(over > 0, over * unit[None], 0.0).sum(axis=2)
+
+    def _local_unit(self) -> np.ndarray:
+        """Real cost of a place per year, demand group (its need) and local base."""
+        a = self.allocation
+        needs = self._ooc_costs["needs"]
+        m = self.costs.matrix(needs, a.bases["setting"].tolist(), self.years, warn=False)  # (Y, N, B)
+        return m[:, self._ooc_costs["need_idx"], :]
 
     @property
     def local_cost(self) -> np.ndarray:
-        """Draws of the cost of local places used, shape (n_draws, n_years) (bases with no
-        cost_per_place count 0)."""
+        """Draws of the cost of the local places used, shape (n_draws, n_years), in real terms
+        (a base with no cost anywhere is costed at its kind's average, with a warning; missing
+        costs are never counted as 0)."""
         if self.allocation is None:
             raise SenForecastError("run gap_analysis(..., allocate=True) to get costs")
-        cost = self.allocation.bases["cost_per_place"].astype(float).fillna(0.0).to_numpy()
-        return self.allocation.load @ cost
+        if not len(self.allocation.bases):
+            return np.zeros(self.allocation.load.shape[:2])
+        return self.allocation.cost(self._local_unit())
+
+    def cost_table(self) -> pd.DataFrame:
+        """Cost of specialist places by year, place (local / out of county), need and setting.
+
+        Means over draws (they add up: the out-of-county rows of a year sum to ``by_year()``'s
+        ``ooc_cost_mean``, the local rows to the mean of :attr:`local_cost`). Out-of-county
+        children of a need are shared over the out-of-county settings designated for it in
+        proportion to the children with that need on roll there at the last census.
+
+        Returns
+        -------
+        DataFrame
+            ``year, place, need, setting, kind, children_mean, cost_per_place_real,
+            cost_per_place_cash, cost_real_mean, cost_cash_mean``; real terms at the prices of
+            ``costs.base_year``, cash with ``costs.inflation`` a year. Rows with no children
+            are left out.
+        """
+        if self.allocation is None:
+            raise SenForecastError("run gap_analysis(..., allocate=True) to get costs")
+        needs = self._ooc_costs["needs"]
+        need_idx = self._ooc_costs["need_idx"]
+        cash = self.costs.cash_factor(self.years)
+        rows: list[pd.DataFrame] = []
+
+        def add(t: int, place: str, settings: list[str], kinds: list[str], children: np.ndarray,
+                unit: np.ndarray) -> None:
+            n_i, s_i = np.nonzero(children > 1e-12)
+            if not len(n_i):
+                return
+            ch = children[n_i, s_i]
+            u = unit[n_i, s_i]
+            rows.append(pd.DataFrame({
+                "year": int(self.years[t]), "place": place, "need": np.asarray(needs, dtype=object)[n_i],
+                "setting": np.asarray(settings, dtype=object)[s_i], "kind": np.asarray(kinds, dtype=object)[s_i],
+                "children_mean": ch, "cost_per_place_real": u, "cost_per_place_cash": u * cash[t],
+                "cost_real_mean": ch * u, "cost_cash_mean": ch * u * cash[t]}))
+
+        a = self.allocation
+        member = np.zeros((len(needs), len(self.groups)))
+        member[need_idx, np.arange(len(self.groups))] = 1.0
+        if len(a.bases):
+            local_unit = self.costs.matrix(needs, a.bases["setting"].tolist(), self.years, warn=False)
+            for t, year in enumerate(self.years):
+                children = member @ a.placed(int(year)).mean(axis=0)  # (needs, bases)
+                add(t, "local", a.bases["setting"].tolist(), a.bases["kind"].astype(str).tolist(), children,
+                    local_unit[t])
+        over = member @ self._ooc_draws().mean(axis=0).T  # (needs, years)
+        oc = self._ooc_costs
+        for t in range(len(self.years)):
+            if oc["shares"] is None:  # one cost given for every out-of-county place
+                add(t, "out of county", ["(any)"], ["out_of_county"], over[:, t:t + 1], oc["unit"][t][:, None])
+            elif len(oc["settings"]):
+                kinds = [self.costs.register.kind_of(s) for s in oc["settings"]]
+                shares = oc["shares"][t]
+                unit = self.costs.matrix(needs, oc["settings"], [int(self.years[t])], warn=False)[0]
+                add(t, "out of county", oc["settings"], kinds, over[:, t:t + 1] * shares, unit)
+        cols = ["year", "place", "need", "setting", "kind", "children_mean", "cost_per_place_real",
+                "cost_per_place_cash", "cost_real_mean", "cost_cash_mean"]
+        if not rows:
+            return pd.DataFrame(columns=cols)
+        return pd.concat(rows, ignore_index=True)[cols]
 
     # ----------------------------------------------------------------- tables
     def by_year(self) -> pd.DataFrame:
@@ -565,8 +634,18 @@ class GapAnalysis:
         out = tl[["setting", "name", "kind", "area", "designation", "year", "capacity"]].copy()
         out["on_roll"] = out["setting"].map(roll).fillna(0).to_numpy()
         out["spare"] = out["capacity"] - out["on_roll"]
-        out["cost_per_place"] = tl["cost_per_place"].to_numpy(float)
-        out["yearly_cost"] = out["on_roll"] * out["cost_per_place"]
+        # the cost model's cost per place (costs table first); by need where the history has needs
+        settings = out["setting"].tolist()
+        sc = self.costs.setting_costs([last], settings, warn=False).set_index("setting")["cost_per_place"]
+        out["cost_per_place"] = out["setting"].map(sc).to_numpy(float)
+        if "need" in h.columns and len(out):
+            by_need = h[h["year"] == last].groupby(["need", "setting"])["count"].sum().unstack(fill_value=0)
+            by_need = by_need.reindex(columns=settings, fill_value=0)
+            m = self.costs.matrix(by_need.index.astype(str).tolist(), settings, [last], warn=False)[0]
+            w = by_need.to_numpy(float)
+            out["yearly_cost"] = np.where(w > 0, w * m, 0.0).sum(axis=0)
+        else:
+            out["yearly_cost"] = out["on_roll"] * out["cost_per_place"]
         local = out["kind"].isin(SPECIALIST_KINDS)
         # local bases first (as in by_base), then out-of-county settings
         return pd.concat([out[local].sort_values("setting"), out[~local].sort_values("setting")],
@@ -613,7 +692,7 @@ def _first_year(prob: np.ndarray, years: np.ndarray, confidence: float, repeat: 
 
 def gap_analysis(
     projection: Projection,
-    provision: pd.DataFrame,
+    provision: ProvisionRegister | pd.DataFrame,
     *,
     scenario: Scenario | Sequence[ProvisionChange] | None = None,
     confidence: float = 0.9,
@@ -622,6 +701,7 @@ def gap_analysis(
     specialist_share: float | pd.DataFrame | None = None,
     kinds: Mapping[str, str] | None = None,
     ooc_cost_per_place: float | None = None,
+    costs: CostModel | pd.DataFrame | None = None,
     area_penalty: float = 1.0,
     distance: pd.DataFrame | None = None,
     seed: int | None = 0,
@@ -633,10 +713,11 @@ def gap_analysis(
     projection : Projection
         From any model (``model.project(..., scenario=...)`` applies the demand side of a
         scenario).
-    provision : DataFrame
-        The provision register (``docs/contracts.md``).
-    scenario : Scenario or list of ProvisionChange, optional
-        Its supply side (``provision_changes``) is applied to the register.
+    provision : ProvisionRegister or DataFrame
+        The provision register (``docs/contracts.md``); a DataFrame is validated into one.
+    scenario : Scenario or list of ProvisionChange / SettingClosure, optional
+        Its supply side is applied to the register: ``provision_changes`` and ``closures`` (a
+        closed setting's places are gone from its closure year).
     confidence : float
         Width of the intervals (0.9 gives p05-p95) and the probability at which capacity
         counts as exceeded in ``first_year_exceeded``.
@@ -654,8 +735,14 @@ def gap_analysis(
     kinds : mapping, optional
         Kind of setting codes missing from the register (e.g. ``{"MS": "mainstream"}``).
     ooc_cost_per_place : float, optional
-        Yearly cost of an out-of-county place; default: the average of the register's
-        independent / other-LA costs weighted by children on roll in the last census.
+        One yearly cost for every out-of-county place. Default: per need, the average cost of
+        the out-of-county settings designated for it, weighted by children with that need on
+        roll there in the last census (:meth:`senforecast.core.costs.CostModel.out_of_county`).
+    costs : CostModel or DataFrame, optional
+        The cost model (:class:`senforecast.core.costs.CostModel`: precedence of the costs table
+        over the register, inflation, price base), or a costs table ``setting, [need],
+        cost_per_place`` for one with no inflation. Default: the register's own costs. Prices
+        default to the last census year.
     area_penalty, distance
         Preference for the child's own area in the allocation (see
         :func:`senforecast.planning.allocation.placement_cost`).
@@ -679,13 +766,10 @@ def gap_analysis(
     >>> gap.by_year()[["demand_median", "capacity", "prob_shortfall", "ooc_median"]].values.tolist()
     [[10.0, 10.0, 0.5, 1.0]]
     """
-    prov = validate_provision(provision)
-    if kinds:
-        bad = {k: v for k, v in kinds.items() if v not in SETTING_KINDS}
-        if bad:
-            raise SenForecastError(f"kinds {bad} are not setting kinds; use one of {list(SETTING_KINDS)}")
-        # an override applies everywhere, e.g. to the out-of-county cost as well as to demand
-        prov = prov.assign(kind=[kinds.get(s, k) for s, k in zip(prov["setting"], prov["kind"])])
+    register = ProvisionRegister.of(provision, costs=costs if isinstance(costs, pd.DataFrame) else None)
+    # an override applies everywhere, e.g. to the out-of-county cost as well as to demand
+    register = register.with_kinds(kinds)
+    prov = register.table
     looks_mainstream = prov["kind"].isin(OUT_OF_COUNTY_KINDS) & prov["name"].str.contains("mainstream", case=False)
     if looks_mainstream.any():
         codes = prov.loc[looks_mainstream, "setting"].unique().tolist()
@@ -693,9 +777,11 @@ def gap_analysis(
             f"out-of-county settings {codes} look like mainstream schools; their children are counted as "
             f"needing a specialist place. If they do not, pass kinds={{{codes[0]!r}: 'mainstream', ...}}",
             InputWarning, stacklevel=2)
-    changes = scenario.provision_changes if isinstance(scenario, Scenario) else scenario
     if scenario is not None and not isinstance(scenario, Scenario):
-        scenario = Scenario("provision changes", provision_changes=tuple(scenario))
+        items = tuple(scenario)
+        scenario = Scenario("provision changes",
+                            provision_changes=tuple(c for c in items if not isinstance(c, SettingClosure)),
+                            closures=tuple(c for c in items if isinstance(c, SettingClosure)))
     made_under = projection.meta.get("scenario")
     demand_side = scenario is not None and (scenario.joiner_multiplier != 1.0 or scenario.rate_changes
                                             or scenario.redirects or scenario.closures)
@@ -708,25 +794,27 @@ def gap_analysis(
     years = list(projection.years)
     if hist is not None and len(hist):
         years = sorted({int(hist["year"].max()), *years})
-    timeline = capacity_timeline(prov, years, changes=changes)
+    # supply side: provision changes and closures (a closed setting's places are gone)
+    changed = register.apply(scenario)
+    timeline = changed.timeline(years)
     if ooc_placements not in ("reallocate", "stay"):
         raise SenForecastError(f"ooc_placements must be 'reallocate' or 'stay' (got {ooc_placements!r})")
-    local_demand, ooc_demand, groups = _demand_parts(projection, prov, specialist_share=specialist_share,
+    local_demand, ooc_demand, groups = _demand_parts(projection, register, specialist_share=specialist_share,
                                                      kinds=kinds, seed=seed)
     demand = local_demand + ooc_demand
     to_allocate = demand if ooc_placements == "reallocate" else local_demand
     local = local_bases(timeline)
     groups = groups.assign(phase=phase(groups["ncy"].to_numpy()))
-    if ooc_cost_per_place is None:
-        weights = None
-        if hist is not None and "setting" in hist.columns and len(hist):
-            weights = hist[hist["year"] == hist["year"].max()].groupby("setting")["count"].sum()
-        try:
-            ooc_cost_per_place = out_of_county_cost(prov, weights)
-        except SenForecastError:
-            if allocate:
-                raise
-            ooc_cost_per_place = np.nan
+    last_census = int(hist["year"].max()) if hist is not None and len(hist) else int(min(projection.years)) - 1
+    cost_model = (costs if isinstance(costs, CostModel) else CostModel(register)).for_register(changed)
+    cost_model = cost_model.with_base_year(last_census)
+    on_roll = None
+    if hist is not None and "setting" in hist.columns and len(hist):
+        keys = ["setting", "need"] if "need" in hist.columns else ["setting"]
+        on_roll = hist[hist["year"] == hist["year"].max()].groupby(keys, as_index=False)["count"].sum()
+    ooc_costs = _ooc_costs(cost_model, groups, projection.years, on_roll, ooc_cost_per_place, allocate)
+    if allocate:  # warn now, once, about the local bases costed at their kind's average or not at all
+        cost_model.setting_costs(projection.years, sorted(local["setting"].unique()))
     base_roll = None
     if "setting" in projection.cells.columns:
         settings = sorted(local["setting"].unique())
@@ -743,9 +831,32 @@ def gap_analysis(
         alloc = _allocate(to_allocate, groups[["area", "ncy", "need"]], local, projection.years,
                           area_penalty=area_penalty, distance=distance)
     return GapAnalysis(projection=projection, demand=demand, groups=groups, timeline=timeline,
-                       allocation=alloc, ooc_cost_per_place=ooc_cost_per_place, confidence=confidence,
+                       allocation=alloc, ooc_cost_per_place=ooc_costs["average"], confidence=confidence,
                        scenario=scenario, history=hist, base_roll=base_roll,
-                       projected_ooc=ooc_demand if ooc_placements == "stay" else None)
+                       projected_ooc=ooc_demand if ooc_placements == "stay" else None,
+                       cost_model=cost_model, ooc_costs=ooc_costs)
+
+
+def _ooc_costs(cost_model: CostModel, groups: pd.DataFrame, years: Sequence[int], on_roll: pd.DataFrame | None,
+               flat: float | None, allocate: bool) -> dict:
+    """Cost per out-of-county child per year and group, where such children go (settings and
+    shares per need), and the roll-weighted average for summaries."""
+    needs = sorted(groups["need"].astype(str).unique())
+    need_idx = np.searchsorted(needs, groups["need"].astype(str).to_numpy())
+    weights = None if on_roll is None else on_roll.groupby("setting")["count"].sum()
+    if flat is not None:
+        unit = np.full((len(years), len(needs)), float(flat))
+        return {"needs": needs, "need_idx": need_idx, "settings": [], "shares": None, "unit": unit,
+                "average": float(flat)}
+    try:
+        average = cost_model.average_out_of_county_cost(weights)
+    except SenForecastError:
+        if allocate:
+            raise
+        average = np.nan
+    settings, shares, unit = cost_model.out_of_county(needs, years, on_roll, warn=allocate)
+    return {"needs": needs, "need_idx": need_idx, "settings": settings, "shares": shares, "unit": unit,
+            "average": average}
 
 
 _allocate = allocate  # the keyword argument `allocate` shadows the function inside gap_analysis

@@ -203,8 +203,10 @@ def key_findings(result: "PipelineResult") -> list[str]:
     if "ooc_median" in y.columns:
         out.append(f"Children out of county: {y1['ooc_median']:,.0f} in {int(y1['year'])}, "
                    f"{yn['ooc_median']:,.0f} in {int(yn['year'])}, costing about "
-                   f"£{yn['ooc_cost_median'] / 1e6:,.1f}m a year by then "
-                   f"(90% interval £{yn['ooc_cost_p05'] / 1e6:,.1f}m to £{yn['ooc_cost_p95'] / 1e6:,.1f}m).")
+                   f"£{yn['ooc_cost_median'] / 1e6:,.1f}m a year by then at {g.costs.base_year} prices "
+                   f"(90% interval £{yn['ooc_cost_p05'] / 1e6:,.1f}m to £{yn['ooc_cost_p95'] / 1e6:,.1f}m; "
+                   f"£{yn['ooc_cost_median'] * g.costs.cash_factor([yn['year']])[0] / 1e6:,.1f}m in cash with "
+                   f"{g.costs.inflation:.1%} a year inflation).")
     sc = result.scenarios
     if sc is not None and "total_cost_change" in sc.columns:
         for name, part in sc.groupby("scenario", sort=False):

@@ -128,6 +128,8 @@ def build_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
     y = g.by_year()
     cost_cols = [c for c in y.columns if c.startswith(("ooc", "local_cost"))]
     tables["Out-of-county cost"] = y[["year", *cost_cols]]
+    if g.allocation is not None:
+        tables["Cost by need and setting"] = g.cost_table()
     tables.update(statutory_tables(result))
     if result.scenarios is not None:
         tables["Scenarios"] = result.scenarios
@@ -393,7 +395,9 @@ def assumptions(result: "PipelineResult") -> pd.DataFrame:
                                               "the allocation offers each, including those now out of county, a "
                                               "suitable local place (designation, age range, own area first) "
                                               "before out of county")),
-        ("out-of-county cost per place", f"{g.ooc_cost_per_place:,.0f} GBP a year"),
+        ("out-of-county cost per place", f"{g.ooc_cost_per_place:,.0f} GBP a year on average at "
+                                          f"{g.costs.base_year} prices (by need in the cost tables)"),
+        ("costs", g.costs.describe()),
         ("need scheme", cfg.need_scheme or "(codes not checked)"),
     ]
     if cfg.kinds:

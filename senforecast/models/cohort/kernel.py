@@ -5,7 +5,10 @@ with numpy (year effects, joiner rates by draw, year and NCY, joiner mixes); :fu
 then draws each draw's leaving and moving rates and moves the children: one uniform per
 child decides leave / move / stay, a categorical draw places each mover and each joiner, and
 joiner counts are binomial draws by inversion. Compiled with numba and cached on disk; the
-children are held as a dense (area, cell) count vector per draw.
+children are held as a dense (area, cell) count vector per draw. Its inputs come in named
+groups that follow the model: the random-stream keys (:class:`Streams`), the cells and their
+children (:class:`Cells`), leaving and moving (:class:`Rates`), joining (:class:`Joiners`),
+a scenario's adjustments (:class:`Adjustments`) and where it writes (:class:`Outputs`).
 
 Random numbers are *counter-based*: every (draw, year, area, cell, purpose) has its own
 stream, keyed by hashing the draw's key with a label-derived key of the cell (SplitMix64
@@ -21,6 +24,8 @@ a year over a million (draw, area, cell) entries and on sorting them back into c
 touches each occupied cell once.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -211,37 +216,161 @@ def _cell_stream(st, dkey, y, ar, ckey, purpose):
     _start(st, stream_key(stream_key(stream_key(dkey, y), ar), purpose) ^ ckey)
 
 
+class Streams(NamedTuple):
+    """Keys of the random streams: ``draw (D,)`` and ``cell (C,)`` uint64.
+
+    A cell's key comes from its labels, so a scenario that adds cells leaves the other
+    cells' streams alone.
+
+    Examples
+    --------
+    >>> Streams._fields
+    ('draw', 'cell')
+    """
+
+    draw: np.ndarray
+    cell: np.ndarray
+
+
+class Cells(NamedTuple):
+    """The cells, the children in them at the start and where a child who stays goes.
+
+    ``stock0 (AC,)`` children per area-cell (``area * C + cell``) at the seed census;
+    ``ncy (C,)`` each cell's NCY position; ``next_cell (C,)`` the cell of the same state one
+    NCY on (0 where there is none: then ``valid_next`` is False); ``valid_next (Y, C)`` can a
+    child who stays be in the next cell in the year (else it is routed: made to move).
+
+    Examples
+    --------
+    >>> Cells._fields
+    ('stock0', 'ncy', 'next_cell', 'valid_next')
+    """
+
+    stock0: np.ndarray
+    ncy: np.ndarray
+    next_cell: np.ndarray
+    valid_next: np.ndarray
+
+
+class Rates(NamedTuple):
+    """Leaving and moving: the rates' laws, their year effects and movers' destinations.
+
+    ``leave_ab, move_ab (2, C)`` Beta parameters of each cell's rates, drawn once per draw,
+    or per cohort every year when ``resample`` (witan.send); ``leave_f, move_f (Y, D, A)``
+    odds factors (year effects), used only when ``use_leave_f`` / ``use_move_f``;
+    ``dest_cell (C, K)`` movers' destination cells (0 padding); ``dest_alpha (Y, C, K)``
+    their Dirichlet parameters (zero where the destination is closed or padding);
+    ``has_dest (Y, C)`` some destination is open (else movers leave).
+
+    Examples
+    --------
+    >>> len(Rates._fields)
+    10
+    """
+
+    leave_ab: np.ndarray
+    move_ab: np.ndarray
+    resample: bool
+    leave_f: np.ndarray
+    move_f: np.ndarray
+    use_leave_f: bool
+    use_move_f: bool
+    dest_cell: np.ndarray
+    dest_alpha: np.ndarray
+    has_dest: np.ndarray
+
+
+class Joiners(NamedTuple):
+    """Joining: rates per head of population and the states joiners take.
+
+    ``rate (Y, D, A)`` joining rate per head by year, draw and NCY; ``trend_f (Y, D)``
+    the draw's trend factor; ``area_f (D, Ar)`` the draw's area factors; ``population
+    (Y, Ar, A)``; ``cell, alpha (A, Kj)`` the cells joiners can join at each NCY (0
+    padding) and their Dirichlet parameters; ``ok (Y, A, Kj)`` the slot takes children in
+    the year; ``mix (D, A, Kj)`` each draw's joiner mix, unused when ``fresh_mix`` (then
+    drawn every year, witan.send).
+
+    Examples
+    --------
+    >>> len(Joiners._fields)
+    9
+    """
+
+    rate: np.ndarray
+    trend_f: np.ndarray
+    area_f: np.ndarray
+    population: np.ndarray
+    cell: np.ndarray
+    alpha: np.ndarray
+    ok: np.ndarray
+    mix: np.ndarray
+    fresh_mix: bool
+
+
+class Adjustments(NamedTuple):
+    """A scenario's changes to the rates and its redirects (all ones and none: the baseline).
+
+    ``leave_mult, move_mult (Y, C)`` multipliers of the rates (``move_mult`` zero where a
+    cell has no open destination); ``join_mult (Y, A)``; ``join_weight (Y, A, Kj)``
+    relative change of each joiner slot's rate; redirects, up to R a year: ``red_n (Y,)``
+    how many, ``red_to (Y, R, C)`` each cell's target cell (-1: not redirected),
+    ``red_share, red_joiners, red_stayers (Y, R)`` the share redirected and whether it
+    applies to joiners and to stayers as well as movers.
+
+    Examples
+    --------
+    >>> len(Adjustments._fields)
+    9
+    """
+
+    leave_mult: np.ndarray
+    move_mult: np.ndarray
+    join_mult: np.ndarray
+    join_weight: np.ndarray
+    red_n: np.ndarray
+    red_to: np.ndarray
+    red_share: np.ndarray
+    red_joiners: np.ndarray
+    red_stayers: np.ndarray
+
+
+class Outputs(NamedTuple):
+    """Where the kernel writes: ``stock (D, Y, AC)``, ``flows`` five (D, Y, AC) arrays.
+
+    ``flows`` are in the order of :data:`senforecast.models.cohort.sim.FLOWS` (joiners,
+    leavers, movers, routed, redirected) and written where ``record (5,)`` is True (the
+    others may be empty); ``seen (AC,)`` is set where anything is written; the run stops
+    early once a draw-year total passes ``limit`` (the flows' dtype would overflow).
+
+    Examples
+    --------
+    >>> Outputs._fields
+    ('stock', 'flows', 'record', 'seen', 'limit')
+    """
+
+    stock: np.ndarray
+    flows: tuple
+    record: np.ndarray
+    seen: np.ndarray
+    limit: int
+
+
 @njit(cache=True)
-def run_draws(draw_keys, cell_keys, stock0, resample, leave_ab, move_ab, leave_f, move_f, use_leave_f,
-              use_move_f, cell_ncy, nxt, valid_next, dest_cell, dest_alpha, has_dest, leave_mult, move_mult,
-              p_join, join_mult, trend_f, area_f, population, join_cell, join_alpha, join_ok, join_w, q_join,
-              fresh_join_mix, red_n, red_to, red_share, red_join, red_stay, stock_out, flow_out, record,
-              seen, limit):
+def run_draws(keys, cells, rates, joiners, adjust, out):
     """Move the children of every draw through every year; write stock and flows.
 
     Shapes: D draws, Y years, Ar areas, C cells, A NCYs, K destination and Kj joiner
-    slots, R redirects, AC = Ar * C. ``draw_keys (D,)`` and ``cell_keys (C,)`` uint64 keys
-    of the random streams (a cell's key comes from its labels, so a scenario that adds
-    cells leaves the others' streams alone); ``stock0 (AC,)``; ``leave_ab, move_ab (2, C)``
-    Beta parameters of the rates, drawn once per draw, or per cohort every year when
-    ``resample`` (witan.send); ``leave_f, move_f (Y, D, A)`` odds factors (year effects);
-    ``cell_ncy, nxt (C,)``; ``valid_next, has_dest (Y, C)``; ``dest_cell (C, K)``;
-    ``dest_alpha (Y, C, K)`` (zero where the destination is closed); ``leave_mult,
-    move_mult (Y, C)``; ``p_join (Y, D, A)``; ``join_mult (Y, A)``; ``trend_f (Y, D)``;
-    ``area_f (D, Ar)``; ``population (Y, Ar, A)``; ``join_cell, join_alpha (A, Kj)``;
-    ``join_ok, join_w (Y, A, Kj)``; ``q_join (D, A, Kj)`` each draw's joiner mix (unused
-    when ``fresh_join_mix``: then drawn each year); redirects ``red_n (Y,)``, ``red_to (Y,
-    R, C)``, ``red_share, red_join, red_stay (Y, R)``; outputs ``stock_out (D, Y, AC)``,
-    ``flow_out`` a tuple of five (D, Y, AC) arrays in the order of
-    :data:`senforecast.models.cohort.sim.FLOWS` (joiners, leavers, movers, routed, redirected), written
-    where ``record`` is True; ``seen (AC,)`` set where anything is written. Returns the
-    largest draw-year stock, stopping early (returning it) once it passes ``limit``.
+    slots, R redirects, AC = Ar * C. Arguments: ``keys`` :class:`Streams`, ``cells``
+    :class:`Cells`, ``rates`` :class:`Rates`, ``joiners`` :class:`Joiners`, ``adjust``
+    :class:`Adjustments`, ``out`` :class:`Outputs`. Returns the largest draw-year stock,
+    stopping early (returning it) once it passes ``out.limit``.
     """
-    D, Y, AC = stock_out.shape
-    C = cell_ncy.size
+    D, Y, AC = out.stock.shape
+    C = cells.ncy.size
     Ar = AC // C
-    A, Kj = join_cell.shape
-    K = dest_cell.shape[1]
+    A, Kj = joiners.cell.shape
+    K = rates.dest_cell.shape[1]
+    leave_ab, move_ab = rates.leave_ab, rates.move_ab
     st = np.zeros(1, np.uint64)
     cur = np.empty(AC, np.int64)
     new_kind = np.zeros((3, AC), np.int64)  # children arriving: 0 stayers, 1 movers, 2 joiners
@@ -259,15 +388,15 @@ def run_draws(draw_keys, cell_keys, stock0, resample, leave_ab, move_ab, leave_f
     n_join = np.zeros(Ar, np.int64)
     most = 0
     for d in range(D):
-        dkey = draw_keys[d]
-        if not resample:
+        dkey = keys.draw[d]
+        if not rates.resample:
             # the draw's rates (parameter uncertainty, carried through every year)
             for c in range(C):
-                _start(st, stream_key(dkey, LEAVE_RATE) ^ cell_keys[c])
+                _start(st, stream_key(dkey, LEAVE_RATE) ^ keys.cell[c])
                 p_leave[c] = beta(st, leave_ab[0, c], leave_ab[1, c])
-                _start(st, stream_key(dkey, MOVE_RATE) ^ cell_keys[c])
+                _start(st, stream_key(dkey, MOVE_RATE) ^ keys.cell[c])
                 p_move[c] = beta(st, move_ab[0, c], move_ab[1, c])
-        cur[:] = stock0
+        cur[:] = cells.stock0
         for y in range(Y):
             new_kind[:] = 0
             leave_a[:] = 0
@@ -279,9 +408,9 @@ def run_draws(draw_keys, cell_keys, stock0, resample, leave_ab, move_ab, leave_f
                     n = cur[off + c]
                     if n == 0:
                         continue
-                    _cell_stream(st, dkey, y, ar, cell_keys[c], TRANSITION)
-                    lm = leave_mult[y, c]
-                    if resample:
+                    _cell_stream(st, dkey, y, ar, keys.cell[c], TRANSITION)
+                    lm = adjust.leave_mult[y, c]
+                    if rates.resample:
                         # witan.send: the cohort's rates drawn afresh (a one-child cohort's
                         # Bernoulli has the Beta's mean, so no draw is needed)
                         pl = beta(st, leave_ab[0, c], leave_ab[1, c]) if n > 1 else _beta_mean(leave_ab[0, c], leave_ab[1, c])
@@ -290,18 +419,18 @@ def run_draws(draw_keys, cell_keys, stock0, resample, leave_ab, move_ab, leave_f
                         leave = bernoulli_count(st, n, pl)
                         remain = n - leave
                         pm = beta(st, move_ab[0, c], move_ab[1, c]) if remain > 1 else _beta_mean(move_ab[0, c], move_ab[1, c])
-                        pm = min(max(pm * move_mult[y, c], 0.0), 1.0)
+                        pm = min(max(pm * adjust.move_mult[y, c], 0.0), 1.0)
                         move = bernoulli_count(st, remain, pm)
                     else:
                         pl = p_leave[c]
-                        if use_leave_f:
-                            pl = _odds(pl, leave_f[y, d, cell_ncy[c]])
+                        if rates.use_leave_f:
+                            pl = _odds(pl, rates.leave_f[y, d, cells.ncy[c]])
                         if lm != 1.0:
                             pl = min(max(pl * lm, 0.0), 1.0)
                         pm = p_move[c]
-                        if use_move_f:
-                            pm = _odds(pm, move_f[y, d, cell_ncy[c]])
-                        pm = min(max(pm * move_mult[y, c], 0.0), 1.0)
+                        if rates.use_move_f:
+                            pm = _odds(pm, rates.move_f[y, d, cells.ncy[c]])
+                        pm = min(max(pm * adjust.move_mult[y, c], 0.0), 1.0)
                         # one uniform per child decides leave / move / stay (the same law as
                         # a binomial for leavers, then one for movers among the rest)
                         cut = pl + (1.0 - pl) * pm
@@ -317,64 +446,66 @@ def run_draws(draw_keys, cell_keys, stock0, resample, leave_ab, move_ab, leave_f
                     stay = remain - move
                     # routing: stayers whose state is not valid next year must move; no destination -> leave
                     forced = 0
-                    if not valid_next[y, c]:
+                    if not cells.valid_next[y, c]:
                         forced = stay
                         stay = 0
                         move += forced
-                    if not has_dest[y, c]:
+                    if not rates.has_dest[y, c]:
                         leave += move
                         move = 0
                     leave_a[off + c] = leave
                     move_a[off + c] = move
                     routed_a[off + c] = forced
                     if stay > 0:
-                        new_kind[0, off + nxt[c]] += stay
+                        new_kind[0, off + cells.next_cell[c]] += stay
                     if move > 0:
-                        _cell_stream(st, dkey, y, ar, cell_keys[c], DESTINATION)
-                        tot = dirichlet_weights(st, dest_alpha[y, c], move > 1, probs[:K])
+                        _cell_stream(st, dkey, y, ar, keys.cell[c], DESTINATION)
+                        tot = dirichlet_weights(st, rates.dest_alpha[y, c], move > 1, probs[:K])
                         for _ in range(move):
-                            new_kind[1, off + dest_cell[c, pick(st, probs[:K], tot)]] += 1
+                            new_kind[1, off + rates.dest_cell[c, pick(st, probs[:K], tot)]] += 1
 
             # joiners: a count per (area, NCY) from the population, then a state for each
             for a in range(A):
                 w_changes = False
                 for k in range(Kj):
-                    if join_w[y, a, k] != 1.0:
+                    if adjust.join_weight[y, a, k] != 1.0:
                         w_changes = True
                 rf = 0.0
                 tot = 0.0
-                if fresh_join_mix and not w_changes:
+                if joiners.fresh_mix and not w_changes:
                     # witan.send: the mix is drawn below once the NCY's joiners are known
                     for k in range(Kj):
-                        if join_alpha[a, k] > 0.0 and join_ok[y, a, k]:
+                        if joiners.alpha[a, k] > 0.0 and joiners.ok[y, a, k]:
                             tot = 1.0
                     rf = 1.0
                 else:
                     g_tot = 1.0
-                    if fresh_join_mix:
+                    if joiners.fresh_mix:
                         _start(st, stream_key(stream_key(stream_key(dkey, y), a), JOINER_MIX))
-                        g_tot = dirichlet_weights(st, join_alpha[a], True, probs[:Kj])
+                        g_tot = dirichlet_weights(st, joiners.alpha[a], True, probs[:Kj])
                         if g_tot <= 0.0:
                             g_tot = 1.0
                     for k in range(Kj):
-                        q = probs[k] / g_tot if fresh_join_mix else q_join[d, a, k]
-                        q = q * join_w[y, a, k]
+                        q = probs[k] / g_tot if joiners.fresh_mix else joiners.mix[d, a, k]
+                        q = q * adjust.join_weight[y, a, k]
                         rf += q
-                        if not join_ok[y, a, k]:
+                        if not joiners.ok[y, a, k]:
                             q = 0.0
                         mix[k] = q
                         tot += q
-                base = p_join[y, d, a] * join_mult[y, a] * rf * trend_f[y, d] if tot > 0.0 else 0.0
+                base = (joiners.rate[y, d, a] * adjust.join_mult[y, a] * rf * joiners.trend_f[y, d]
+                        if tot > 0.0 else 0.0)
                 n_all = 0
                 for ar in range(Ar):
                     _start(st, stream_key(stream_key(stream_key(stream_key(dkey, y), ar), a), JOINERS))
-                    n_join[ar] = binomial(st, population[y, ar, a], min(max(base * area_f[d, ar], 0.0), 1.0))
+                    n_join[ar] = binomial(st, joiners.population[y, ar, a],
+                                          min(max(base * joiners.area_f[d, ar], 0.0), 1.0))
                     n_all += n_join[ar]
                 if n_all == 0:
                     continue
-                if fresh_join_mix and not w_changes:
+                if joiners.fresh_mix and not w_changes:
                     for k in range(Kj):
-                        alpha[k] = join_alpha[a, k] if join_ok[y, a, k] else 0.0
+                        alpha[k] = joiners.alpha[a, k] if joiners.ok[y, a, k] else 0.0
                     _start(st, stream_key(stream_key(stream_key(dkey, y), a), JOINER_MIX))
                     dirichlet_weights(st, alpha, n_all > 1, mix)
                 acc = 0.0
@@ -385,22 +516,23 @@ def run_draws(draw_keys, cell_keys, stock0, resample, leave_ab, move_ab, leave_f
                     _start(st, stream_key(stream_key(stream_key(stream_key(dkey, y), ar), a), JOINER_STATES))
                     for _ in range(n_join[ar]):
                         k = pick(st, mix, acc)
-                        new_kind[2, ar * C + join_cell[a, k]] += 1
+                        new_kind[2, ar * C + joiners.cell[a, k]] += 1
 
             # redirects: a share of the arriving children of some cells go to another setting
             red_a[:] = 0
-            for r in range(red_n[y]):
-                share = red_share[y, r]
+            for r in range(adjust.red_n[y]):
+                share = adjust.red_share[y, r]
                 delta[:] = 0
                 for ac in range(AC):
                     c = ac % C
-                    to = red_to[y, r, c]
+                    to = adjust.red_to[y, r, c]
                     if to < 0:
                         continue
                     to_ac = ac - c + to
                     for kind in range(3):
-                        if kind == 1 or (kind == 2 and red_join[y, r]) or (kind == 0 and red_stay[y, r]):
-                            _cell_stream(st, dkey, y, ac // C, cell_keys[c], REDIRECT + 3 * r + kind)
+                        if (kind == 1 or (kind == 2 and adjust.red_joiners[y, r])
+                                or (kind == 0 and adjust.red_stayers[y, r])):
+                            _cell_stream(st, dkey, y, ac // C, keys.cell[c], REDIRECT + 3 * r + kind)
                             k = bernoulli_count(st, new_kind[kind, ac], share)
                             if k > 0:
                                 delta[kind, ac] -= k
@@ -409,29 +541,30 @@ def run_draws(draw_keys, cell_keys, stock0, resample, leave_ab, move_ab, leave_f
                 new_kind += delta
 
             total = 0
+            record = out.record
             for ac in range(AC):
                 s = new_kind[0, ac] + new_kind[1, ac] + new_kind[2, ac]
                 cur[ac] = s
                 total += s
-                stock_out[d, y, ac] = s
+                out.stock[d, y, ac] = s
                 any_ = s > 0
                 if record[0]:
-                    flow_out[0][d, y, ac] = new_kind[2, ac]
+                    out.flows[0][d, y, ac] = new_kind[2, ac]
                 if record[1]:
-                    flow_out[1][d, y, ac] = leave_a[ac]
+                    out.flows[1][d, y, ac] = leave_a[ac]
                     any_ = any_ or leave_a[ac] > 0
                 if record[2]:
-                    flow_out[2][d, y, ac] = move_a[ac]
+                    out.flows[2][d, y, ac] = move_a[ac]
                     any_ = any_ or move_a[ac] > 0
                 if record[3]:
-                    flow_out[3][d, y, ac] = routed_a[ac]
+                    out.flows[3][d, y, ac] = routed_a[ac]
                     any_ = any_ or routed_a[ac] > 0
                 if record[4]:
-                    flow_out[4][d, y, ac] = red_a[ac]
+                    out.flows[4][d, y, ac] = red_a[ac]
                 if any_:
-                    seen[ac] = True
+                    out.seen[ac] = True
             if total > most:
                 most = total
-                if most > limit:
+                if most > out.limit:
                     return most
     return most

@@ -18,12 +18,13 @@ import pandas as pd
 
 from ...core.data import NO_PLAN, LocalAreaData
 from ...core.errors import ModelError, SenForecastError
+from ...core.scenarios import Scenario
 from ...projection import Projection
-from ...core.scenarios import BASELINE, Scenario
+from ..base import DEMAND_PARTS, BaseModel
+from ..registry import register, small_authority
 from .fit import (
     CohortIndex,
     CohortParameters,
-    TransitionCounts,
     count_transitions,
     fit_bayes,
     fit_witan,
@@ -44,7 +45,8 @@ def _pad(lists: list[np.ndarray], fill, dtype) -> np.ndarray:
     return out
 
 
-class CohortModel:
+@register("cohort", data="local_area", example=small_authority)
+class CohortModel(BaseModel):
     """Markov cohort model of children with plans by area, NCY, need and setting.
 
     Parameters
@@ -116,8 +118,12 @@ class CohortModel:
         self.joiner_trend = joiner_trend
         self.year_variation = year_variation
 
-    def __repr__(self) -> str:
-        return f"CohortModel(mode={self.mode!r}, need_changes={self.need_changes})"
+    scenario_parts = frozenset(DEMAND_PARTS)
+
+    @property
+    def display_name(self) -> str:
+        """``CohortModel(mode=...)``, as reports name it."""
+        return f"CohortModel(mode={self.mode!r})"
 
     # ------------------------------------------------------------------ fit
     @staticmethod
@@ -200,6 +206,7 @@ class CohortModel:
         self.params_ = params
         self.population_ = pop
         self.seed_year_ = int(t["year"].max()) + 1
+        self.last_census_ = self.seed_year_
         last = t[(t["year"] == t["year"].max()) & (t["setting_to"] != NO_PLAN)]
         self.seed_stock_ = (last.groupby(["area", "ncy_to", "need_to", "setting_to"], as_index=False)["count"].sum()
                             .rename(columns={"ncy_to": "ncy", "need_to": "need", "setting_to": "setting"}))
@@ -209,10 +216,6 @@ class CohortModel:
         self.history_ = pd.concat([frm, self.seed_stock_.assign(year=self.seed_year_)[frm.columns]],
                                   ignore_index=True)
         return self
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "params_"):
-            raise ModelError("this CohortModel is not fitted yet: call .fit(data) first")
 
     # ------------------------------------------------------------- parameters
     def rates(self, kind: Literal["leaver", "mover", "joiner"] = "leaver") -> pd.DataFrame:
@@ -285,7 +288,7 @@ class CohortModel:
 
     # --------------------------------------------------------------- project
     def _population_array(self, population: pd.DataFrame, first_years: np.ndarray, areas: list[str],
-                          index: CohortIndex, stock0: np.ndarray) -> np.ndarray:
+                          index: CohortIndex, stock0: np.ndarray, cell_ncy: np.ndarray) -> np.ndarray:
         need_cols = {"year", "ncy", "count"}
         if not need_cols <= set(population.columns):
             raise ModelError(f"population needs columns year, area, ncy, count; got {list(population.columns)}")
@@ -311,7 +314,7 @@ class CohortModel:
             total = np.zeros((Y, A))
             np.add.at(total, (yi, ai), tot.to_numpy(dtype=float))
             by_area = np.zeros((len(areas), A))
-            np.add.at(by_area, (slice(None), self._cell_ncy_), stock0)
+            np.add.at(by_area, (slice(None), cell_ncy), stock0)
             share = by_area / np.where(by_area.sum(0) > 0, by_area.sum(0), 1)
             overall = stock0.sum(1) / max(stock0.sum(), 1)
             share = np.where(by_area.sum(0)[None] > 0, share, overall[:, None])
@@ -363,18 +366,9 @@ class CohortModel:
         >>> bool((p.summary()["p05"] < p.summary()["p95"]).all())
         True
         """
-        self._check_fitted()
-        scenario = scenario or BASELINE
-        if n_draws < 1:
-            raise ModelError(f"n_draws must be at least 1, not {n_draws}")
-        if isinstance(years, (int, np.integer)):
-            if years < 1:
-                raise ModelError(f"years must be at least 1, not {years}")
-            wanted = np.arange(self.seed_year_ + 1, self.seed_year_ + 1 + int(years))
-        else:
-            wanted = np.sort(np.asarray(list(years), dtype=int))
-            if len(wanted) == 0 or wanted.min() <= self.seed_year_:
-                raise ModelError(f"projection years must be after the seed census {self.seed_year_}; got {wanted.tolist()}")
+        wanted = self._years(years)
+        scenario = self._scenario(scenario)
+        n_draws = self._check_draws(n_draws)
         sim_years = np.arange(self.seed_year_ + 1, wanted.max() + 1)
 
         check_scenario(scenario, self.index_)
@@ -398,19 +392,17 @@ class CohortModel:
             out = {k: v[:, keep_y] for k, v in out.items()}
         draws = out.pop("stock")
         flows = out
-        meta = {
-            "model": f"CohortModel(mode={self.mode!r})", "seed": seed, "n_draws": n_draws,
-            "seed_year": self.seed_year_, "scenario": scenario.name,
-            "parameters": {"mode": self.mode, "need_changes": self.need_changes,
-                           "joiner_kappa": params.joiner_kappa, "prior_strengths": dict(params.kappas),
-                           "rates_redrawn_each_year": params.resample_each_year,
-                           "joiner_trend_per_year": params.joiner_trend[0],
-                           "joiner_trend_se": params.joiner_trend[1],
-                           "population_year_offset": params.pop_offset,
-                           "leaver_year_var": params.leaver_year_var,
-                           "mover_year_var": params.mover_year_var,
-                           "joiner_year_var": params.joiner_year_var},
-        }
+        meta = self._meta(
+            seed=seed, n_draws=n_draws, scenario=scenario, seed_year=self.seed_year_,
+            parameters={"mode": self.mode, "need_changes": self.need_changes,
+                        "joiner_kappa": params.joiner_kappa, "prior_strengths": dict(params.kappas),
+                        "rates_redrawn_each_year": params.resample_each_year,
+                        "joiner_trend_per_year": params.joiner_trend[0],
+                        "joiner_trend_se": params.joiner_trend[1],
+                        "population_year_offset": params.pop_offset,
+                        "leaver_year_var": params.leaver_year_var,
+                        "mover_year_var": params.mover_year_var,
+                        "joiner_year_var": params.joiner_year_var})
         return Projection(draws, wanted, cell_frame, history=self.history_, flows=flows, meta=meta)
 
     def _plan(self, index: CohortIndex, params: CohortParameters, years: np.ndarray,
@@ -463,8 +455,8 @@ class CohortModel:
         cell_open = open_by_setting[:, cell_state % len(index.settings)]
         cell_valid = index.valid[cell_ncy, cell_state][None, :] & ~sc["closed"] & cell_open
         stock0 = dense0[:, cell_ncy, cell_state].astype(np.int64)
-        self._cell_ncy_ = cell_ncy
-        pop = self._population_array(population, years - 1 + params.pop_offset, self.areas_, index, stock0)
+        pop = self._population_array(population, years - 1 + params.pop_offset, self.areas_, index, stock0,
+                                     cell_ncy)
 
         plan = SimPlan(
             cell_ncy=cell_ncy, next_cell=next_cell,

@@ -20,6 +20,7 @@ from dataclasses import replace
 import numpy as np
 
 from ...core.errors import SenForecastError
+from ...core.provision import parse_designation
 from ...core.scenarios import Scenario
 from .fit import CohortIndex, CohortParameters
 from .states import SettingRule, ValidStates
@@ -137,10 +138,8 @@ def add_new_settings(scenario: Scenario, index: CohortIndex, params: CohortParam
         src = valid_states.rules.get(source)
         lo = pc.min_ncy if pc.min_ncy is not None else (src.min_ncy if src else index.ncy_min)
         hi = pc.max_ncy if pc.max_ncy is not None else (src.max_ncy if src else index.ncy_max)
-        needs = None if pc.designation in (None, "*") else frozenset(
-            x.strip() for x in str(pc.designation).split(";") if x.strip())
-        if needs is None and pc.designation is None and src is not None:
-            needs = src.needs
+        # a designation the change does not give comes from the setting redirected from
+        needs = parse_designation(pc.designation) if pc.designation is not None else (src.needs if src else None)
         opens = pc.from_year if pc.capacity and pc.capacity > 0 else None
         valid_states = valid_states.with_rule(code, SettingRule(int(lo), int(hi), needs, None, "scenario", opens))
     settings = index.settings + list(new)

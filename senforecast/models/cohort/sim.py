@@ -302,7 +302,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
     >>> bool((again == out["stock"]).all())  # a seed reproduces
     True
     """
-    from .kernel import run_draws  # lazy: numba loads on first projection, not on import
+    from .kernel import Adjustments, Cells, Joiners, Outputs, Rates, Streams, run_draws  # lazy: numba on first use
 
     Y, C = plan.cell_valid.shape
     Ar = plan.stock0.shape[0]
@@ -365,14 +365,24 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
                 pj = pj * fj / (1.0 - pj + pj * fj)
         p_join[yi] = pj
 
-    args = (draw_keys, cell_keys, plan.stock0.ravel().astype(np.int64), resample,
-            np.asarray(plan.leaver_ab, float), np.asarray(plan.mover_ab, float),
-            np.ones((1, 1, 1)) if leave_f is None else leave_f, np.ones((1, 1, 1)) if move_f is None else move_f,
-            leave_f is not None, move_f is not None, plan.cell_ncy.astype(np.int64), nxt.astype(np.int64), valid_next,
-            dcell.astype(np.int64), dest_alpha, has_dest, plan.leaver_mult.astype(float),
-            (plan.mover_mult * has_dest).astype(float), p_join, plan.joiner_mult.astype(float), trend_f, area_f,
-            plan.population.astype(np.int64), jcell.astype(np.int64), plan.join_alpha.astype(float), join_ok,
-            np.asarray(plan.joiner_weight, float), q_join, resample, *_redirect_arrays(plan, C))
+    keys = Streams(draw=draw_keys, cell=cell_keys)
+    cells = Cells(stock0=plan.stock0.ravel().astype(np.int64), ncy=plan.cell_ncy.astype(np.int64),
+                  next_cell=nxt.astype(np.int64), valid_next=valid_next)
+    no_factor = np.ones((1, 1, 1))
+    rates = Rates(leave_ab=np.asarray(plan.leaver_ab, float), move_ab=np.asarray(plan.mover_ab, float),
+                  resample=resample, leave_f=no_factor if leave_f is None else leave_f,
+                  move_f=no_factor if move_f is None else move_f, use_leave_f=leave_f is not None,
+                  use_move_f=move_f is not None, dest_cell=dcell.astype(np.int64), dest_alpha=dest_alpha,
+                  has_dest=has_dest)
+    joiners = Joiners(rate=p_join, trend_f=trend_f, area_f=area_f, population=plan.population.astype(np.int64),
+                      cell=jcell.astype(np.int64), alpha=plan.join_alpha.astype(float), ok=join_ok, mix=q_join,
+                      fresh_mix=resample)
+    red_n, red_to, red_share, red_joiners, red_stayers = _redirect_arrays(plan, C)
+    adjust = Adjustments(leave_mult=plan.leaver_mult.astype(float),
+                         move_mult=(plan.mover_mult * has_dest).astype(float),
+                         join_mult=plan.joiner_mult.astype(float), join_weight=np.asarray(plan.joiner_weight, float),
+                         red_n=red_n, red_to=red_to, red_share=red_share, red_joiners=red_joiners,
+                         red_stayers=red_stayers)
     record = np.array([k in names for k in FLOWS])
     most = int(plan.stock0.sum())  # largest draw-year total, to choose the output dtype
     for flow_dtype in ((np.int16, np.int32) if most < 2**15 else (np.int32,)):
@@ -380,14 +390,14 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
         # all: flows int16 while every draw-year total fits (else the run is redone in int32:
         # the streams are keyed, so the same draws)
         limit = 2**15 - 1 if flow_dtype is np.int16 and names else 2**62
-        stock = np.empty((D, Y, AC), np.int32)
-        flow_out = tuple(np.empty((D, Y, AC) if k in names else (0, 0, 0), flow_dtype) for k in FLOWS)
-        seen = np.zeros(AC, bool)
-        most = max(most, run_draws(*args, stock, flow_out, record, seen, limit))
+        written = Outputs(stock=np.empty((D, Y, AC), np.int32),
+                          flows=tuple(np.empty((D, Y, AC) if k in names else (0, 0, 0), flow_dtype) for k in FLOWS),
+                          record=record, seen=np.zeros(AC, bool), limit=limit)
+        most = max(most, run_draws(keys, cells, rates, joiners, adjust, written))
         if most <= limit:
             break
-    out = {"stock": stock, **{k: v for k, v in zip(FLOWS, flow_out) if k in names}}
-    used = np.flatnonzero(seen)
+    out = {"stock": written.stock, **{k: v for k, v in zip(FLOWS, written.flows) if k in names}}
+    used = np.flatnonzero(written.seen)
     if used.size < AC:
         out = {k: compact_columns(v, used) for k, v in out.items()}
     return used, out

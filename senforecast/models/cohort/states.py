@@ -17,16 +17,7 @@ import pandas as pd
 
 from ...core.data import NO_PLAN
 from ...core.errors import InputValidationError, Problem
-
-
-def _split(codes: object) -> frozenset[str] | None:
-    """``"A;B"`` -> {"A", "B"}; ``"*"``, empty or missing -> None (everything)."""
-    if codes is None or (isinstance(codes, float) and np.isnan(codes)) or codes is pd.NA:
-        return None
-    parts = [p.strip() for p in str(codes).replace(",", ";").split(";") if p.strip()]
-    if not parts or "*" in parts:
-        return None
-    return frozenset(parts)
+from ...core.provision import parse_designation, parse_moves_to
 
 
 @dataclass(frozen=True)
@@ -107,7 +98,10 @@ class ValidStates:
         """Rules from a provision register (rows of one setting are combined).
 
         A setting with several capacity periods takes the widest NCY range and the union of
-        its designations; ``moves_to`` (optional column) lists allowed destinations.
+        its designations (parsed by :func:`senforecast.core.provision.parse_designation`);
+        ``moves_to`` (optional column) lists allowed destinations. ``provision`` may be a
+        :class:`~senforecast.core.provision.ProvisionRegister` or a DataFrame with at least
+        ``setting, min_ncy, max_ncy``.
 
         Examples
         --------
@@ -117,6 +111,7 @@ class ValidStates:
         >>> sorted(r.needs), sorted(r.moves_to)
         (['ASD', 'SLD'], ['MS', 'SS'])
         """
+        provision = getattr(provision, "table", provision)  # a ProvisionRegister or its table
         missing = [c for c in ("setting", "min_ncy", "max_ncy") if c not in provision.columns]
         if missing:
             raise InputValidationError([Problem(source, None, c, "needed to know which NCYs a setting takes")
@@ -129,11 +124,11 @@ class ValidStates:
                                                     f"setting {setting!r} has no NCY range")])
             needs: frozenset[str] | None = frozenset()
             for d in rows["designation"] if "designation" in rows else [None]:
-                s = _split(d)
+                s = parse_designation(d)
                 needs = None if (s is None or needs is None) else needs | s
             moves: frozenset[str] | None = frozenset()
             for m in rows["moves_to"] if "moves_to" in rows else [None]:
-                s = _split(m)
+                s = parse_moves_to(m)
                 moves = None if (s is None or moves is None) else moves | s
             opens = pd.to_numeric(rows["opens"], errors="coerce") if "opens" in rows else pd.Series([np.nan])
             closes = pd.to_numeric(rows["closes"], errors="coerce") if "closes" in rows else pd.Series([np.nan])
