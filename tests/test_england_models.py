@@ -4,10 +4,10 @@ import pandas as pd
 from hypothesis import given, settings, strategies as st
 
 from senforecast.england import AgeFlowModel, PooledTrendModel, run_england_backtest
-from senforecast.england.backtest import BASELINES, backtest_panel, last_value, linear_trend_3
-from senforecast.england.flow import flow_rates
-from senforecast.england.pooled import pooled_growth_forecast, shrinkage_weight
-from senforecast.england.series import SeriesPanel
+from senforecast.evaluation.england import BASELINES, backtest_panel, last_value, linear_trend_3
+from senforecast.models.panel.flow import flow_rates
+from senforecast.models.panel.pooled import pooled_growth_forecast, shrinkage_weight
+from senforecast.models.panel.series import SeriesPanel
 
 
 def simulate(n_areas=300, n_years=12, tau=0.04, sigma=0.04, seed=0, size=(200, 3000)):
@@ -115,7 +115,7 @@ def test_backtest_metrics_match_hand_computation():
     l3 = fc[fc["model"] == "linear_3"].set_index("area")
     assert l3.loc["A", "forecast"] == 20 and l3.loc["B", "forecast"] == 100
     # WAPE by hand: last value |21-18| + |90-100| = 13 over 111; linear 3: 1 + 10 = 11 over 111
-    from senforecast.england.backtest import _score
+    from senforecast.evaluation.england import _score
     assert abs(_score(lv)["wape"] - 13 / 111) < 1e-12 and abs(_score(l3)["wape"] - 11 / 111) < 1e-12
     assert abs(_score(lv)["bias"] - (18 + 100 - 111) / 111) < 1e-12
 
@@ -187,7 +187,7 @@ def test_share_of_total_keeps_parts_consistent_with_the_total():
 
 
 def test_specialist_total_adds_the_three_specialist_settings():
-    from senforecast.england.backtest import specialist_total
+    from senforecast.evaluation.england import specialist_total
     from senforecast.england import load_england_ehcp
     s = load_england_ehcp().setting
     spec = specialist_total(s).set_index(["year", "area"])["count"]

@@ -2,7 +2,7 @@
 
 For each origin T (last census used), every model forecasts T+1..T+H from data up to T only;
 its 80% and 95% intervals come from errors at origins before T (see
-:mod:`senforecast.england.intervals`), for baselines and models alike. Scores are pooled over
+:mod:`senforecast.models.panel.intervals`), for baselines and models alike. Scores are pooled over
 authorities and origins per target (total, age group, setting type) and horizon.
 """
 from __future__ import annotations
@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..evaluation import metrics
+from . import metrics
 from ..core.errors import SenForecastError
-from .flow import AgeFlowModel
-from .intervals import GroupedCalibration
-from .pooled import PooledTrendModel, calibration_errors, last_known
-from .reader import SPECIALIST_SETTINGS
-from .breaks import SERIES_BREAKS
-from .frozen import FROZEN_SHOCK_ORIGINS, FROZEN_VARIANTS
-from .series import SeriesPanel
-from .shared import SharedShockCalibration
+from ..models.panel.flow import AgeFlowModel
+from ..models.panel.intervals import GroupedCalibration
+from ..models.panel.pooled import PooledTrendModel, calibration_errors, last_known
+from ..io.england import SPECIALIST_SETTINGS
+from ..models.panel.breaks import SERIES_BREAKS
+from ..models.panel.frozen import FROZEN_SHOCK_ORIGINS, FROZEN_VARIANTS
+from ..models.panel.series import SeriesPanel
+from ..models.panel.shared import SharedShockCalibration
 
 Forecaster = Callable[[np.ndarray, int, int], np.ndarray]
 
@@ -317,7 +317,7 @@ def backtest_panel(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], or
 
 DEPENDENCE = ("independent", "shared")
 """How draws of different authorities relate when summed: independently (before shared shocks)
-or through shared national and regional shocks (:mod:`senforecast.england.shared`)."""
+or through shared national and regional shocks (:mod:`senforecast.models.panel.shared`)."""
 
 
 def backtest_levels(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], origins: Sequence[int],
@@ -467,9 +467,9 @@ def run_england_backtest(
         ``{"pooled_trend_mean": {"growth": "mean"}}``). One with ``share_of`` is run on the
         settings only; the others on age groups and settings. ``pooled_trend``, ``pooled_share``
         and ``own_trend`` are always run as originally defined (latest growth, no breaks).
-        Default: the frozen choice (:mod:`~.frozen`), ``pooled_share_mean_breaks``.
+        Default: the frozen choice (:mod:`~senforecast.models.panel.frozen`), ``pooled_share_mean_breaks``.
     breaks : DataFrame, optional
-        Series breaks (default :data:`~.breaks.SERIES_BREAKS`), used by variants that respect them.
+        Series breaks (default :data:`~senforecast.models.panel.breaks.SERIES_BREAKS`), used by variants that respect them.
     shock_origins : int, optional
         Earlier origins per horizon whose errors estimate the shared shocks (default 6, the
         frozen choice; None = ``calibration_origins``).
