@@ -115,9 +115,10 @@ def test_backtest_metrics_match_hand_computation():
     l3 = fc[fc["model"] == "linear_3"].set_index("area")
     assert l3.loc["A", "forecast"] == 20 and l3.loc["B", "forecast"] == 100
     # WAPE by hand: last value |21-18| + |90-100| = 13 over 111; linear 3: 1 + 10 = 11 over 111
-    from senforecast.evaluation.england import _score
-    assert abs(_score(lv)["wape"] - 13 / 111) < 1e-12 and abs(_score(l3)["wape"] - 11 / 111) < 1e-12
-    assert abs(_score(lv)["bias"] - (18 + 100 - 111) / 111) < 1e-12
+    from senforecast.evaluation.engine import score
+    s_lv, s_l3 = score(lv, ["model"]).iloc[0], score(l3, ["model"]).iloc[0]
+    assert abs(s_lv["wape"] - 13 / 111) < 1e-12 and abs(s_l3["wape"] - 11 / 111) < 1e-12
+    assert abs(s_lv["bias"] - (18 + 100 - 111) / 111) < 1e-12
 
 
 def test_england_backtest_runs_and_pooled_beats_naive_on_total():
