@@ -216,3 +216,23 @@ def test_population_turns_the_trend_into_prevalence_times_projection():
     without = PooledTrendModel(dim="setting").fit(table).project(years=1, n_draws=400, seed=0)
     ratio = s.sum() / without.summary()["median"].iloc[0]
     assert abs(ratio - 1.2) < 0.03  # the population jump is only seen when population is given
+
+
+def test_england_facade_keeps_the_public_names_and_points_at_the_layers():
+    import senforecast.england as facade
+    from senforecast.datasets import england as datasets_england
+    from senforecast.evaluation import england as evaluation_england
+    from senforecast.io import england as io_england
+    from senforecast.models import panel
+
+    # every name the package exported before it moved into the layers
+    before = {"AGE_GROUPS", "SINGLE_AGES", "NEEDS", "CODE_FIXES", "SETTINGS", "SPECIALIST_SETTINGS", "EHCPTables",
+              "detect_layout", "read_ehcp", "find_code_changes", "harmonise_areas", "stable_area_map",
+              "build_extract", "load_england_ehcp", "PooledTrendModel", "AgeFlowModel", "BASELINES",
+              "BacktestResult", "run_england_backtest", "SERIES_BREAKS", "GROWTH_MODELS", "SharedShockCalibration"}
+    assert before <= set(facade.__all__)
+    assert all(hasattr(facade, n) for n in facade.__all__)
+    assert facade.read_ehcp is io_england.read_ehcp
+    assert facade.load_england_ehcp is datasets_england.load_england_ehcp
+    assert facade.PooledTrendModel is panel.PooledTrendModel and facade.AgeFlowModel is panel.AgeFlowModel
+    assert facade.run_england_backtest is evaluation_england.run_england_backtest

@@ -10,9 +10,9 @@ public England API in one place.
 from __future__ import annotations
 
 from ..datasets.england import build_extract, load_england_ehcp
-from ..evaluation.england import BASELINES, BacktestResult, run_england_backtest
-from ..evaluation.england_selection import (DEV_ORIGINS, HELD_OUT_ORIGINS, development_choice,
-                                            frozen_backtest)
+from ..evaluation.england import BASELINES, BacktestResult, run_england_backtest, specialist_total
+from ..evaluation.england_selection import (DEV_ORIGINS, HELD_OUT_ORIGINS, candidate_variants, development_choice,
+                                            frozen_backtest, select_models)
 from ..io.england import (AGE_GROUPS, CODE_FIXES, NEEDS, SETTINGS, SINGLE_AGES, SPECIALIST_SETTINGS,
                           EHCPTables, detect_layout, read_ehcp)
 from ..io.england_areas import find_code_changes, harmonise_areas, stable_area_map
@@ -25,7 +25,8 @@ __all__ = [
     "detect_layout", "read_ehcp",
     "find_code_changes", "harmonise_areas", "stable_area_map", "build_extract", "load_england_ehcp",
     "PooledTrendModel", "AgeFlowModel", "SeriesPanel", "BASELINES", "BacktestResult", "run_england_backtest",
-    "DEV_ORIGINS", "HELD_OUT_ORIGINS", "development_choice", "frozen_backtest",
+    "specialist_total", "DEV_ORIGINS", "HELD_OUT_ORIGINS", "candidate_variants", "development_choice",
+    "frozen_backtest", "select_models",
     "SERIES_BREAKS", "GROWTH_MODELS", "SharedShockCalibration",
     "FROZEN_AGE_MODEL", "FROZEN_SETTING_MODEL", "FROZEN_SHOCK_ORIGINS", "FROZEN_VARIANTS",
 ]
