@@ -181,7 +181,8 @@ def skill_vs_naive(scores: pd.DataFrame, naive: Sequence[str], keys: Sequence[st
     Examples
     --------
     >>> s = pd.DataFrame({"horizon": 1, "model": ["last", "trend", "mine"], "wape": [0.10, 0.08, 0.06]})
-    >>> skill_vs_naive(s, ["last", "trend"], ["horizon"], "wape")[["model", "best_naive", "skill"]].round(2).values.tolist()
+    >>> out = skill_vs_naive(s, ["last", "trend"], ["horizon"], "wape")
+    >>> out[["model", "best_naive", "skill"]].round(2).values.tolist()
     [['last', 'trend', -0.25], ['trend', 'trend', 0.0], ['mine', 'trend', 0.25]]
     """
     keys = list(keys)

@@ -487,7 +487,8 @@ def run_england_backtest(
         and ``own_trend`` are always run as originally defined (latest growth, no breaks).
         Default: the frozen choice (:mod:`~senforecast.models.panel.frozen`), ``pooled_share_mean_breaks``.
     breaks : DataFrame, optional
-        Series breaks (default :data:`~senforecast.models.panel.breaks.SERIES_BREAKS`), used by variants that respect them.
+        Series breaks (default :data:`~senforecast.models.panel.breaks.SERIES_BREAKS`), used by
+        variants that respect them.
     shock_origins : int, optional
         Earlier origins per horizon whose errors estimate the shared shocks (default 6, the
         frozen choice; None = ``calibration_origins``).
