@@ -14,7 +14,7 @@ import time
 def main() -> dict[str, float]:
     t0 = time.perf_counter()
     from senforecast.england import load_england_ehcp, run_england_backtest
-    from senforecast.england.selection import HELD_OUT_ORIGINS, frozen_backtest
+    from senforecast.evaluation.england_selection import HELD_OUT_ORIGINS, frozen_backtest
 
     tables = load_england_ehcp()
     t1 = time.perf_counter()

@@ -9,7 +9,8 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "senforecast"
 
-# a module may import from its own layer or a lower one
+# a module may import from its own layer or a lower one; "england" is a facade re-exporting
+# io.england, datasets.england, models.panel and evaluation.england
 LAYERS = {"core": 0, "io": 1, "projection": 1, "models": 2, "datasets": 2, "evaluation": 3, "planning": 3,
           "plotting": 3, "england": 3, "reporting": 4, "pipeline": 5}
 

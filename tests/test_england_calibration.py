@@ -5,12 +5,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from senforecast.england import PooledTrendModel
-from senforecast.england.backtest import BASELINES, backtest_levels, run_england_backtest
-from senforecast.england.breaks import break_matrix
-from senforecast.england.growth import growth_path, persistence, smoothing_weight
-from senforecast.england.pooled import calibration_errors, pooled_growth_forecast
-from senforecast.england.series import SeriesPanel
-from senforecast.england.shared import SharedShockCalibration, shared_shock_variances
+from senforecast.evaluation.england import BASELINES, backtest_levels, run_england_backtest
+from senforecast.models.panel.breaks import break_matrix
+from senforecast.models.panel.growth import growth_path, persistence, smoothing_weight
+from senforecast.models.panel.pooled import calibration_errors, pooled_growth_forecast
+from senforecast.models.panel.series import SeriesPanel
+from senforecast.models.panel.shared import SharedShockCalibration, shared_shock_variances
 
 SD_NAT, SD_REG, SD_OWN = 0.03, 0.02, 0.03
 
@@ -100,7 +100,7 @@ def test_no_shared_shock_is_found_when_there_is_none():
     region = np.arange(n) % 5
     e = rng.normal(0, 0.1, (n_orig, n)).ravel()
     errs = {1: (e, np.full(e.size, 500.0), np.tile(np.arange(n), n_orig), np.repeat(np.arange(n_orig), n))}
-    from senforecast.england.intervals import GroupedCalibration
+    from senforecast.models.panel.intervals import GroupedCalibration
     vn, vr, _ = shared_shock_variances(errs, GroupedCalibration(errs, np.zeros(n, int), 1), region, 1)
     assert vn[0, 0] < 1e-4 and vr[0, 0] < 1e-4  # both ~0: under 1% of the errors' variance (0.01)
 

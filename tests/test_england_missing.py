@@ -9,9 +9,9 @@ import pandas as pd
 
 from senforecast.core.errors import InputWarning
 from senforecast.england import AgeFlowModel, PooledTrendModel, read_ehcp
-from senforecast.england.flow import flow_forecast_cube
-from senforecast.england.pooled import pooled_growth_forecast
-from senforecast.england.series import SeriesPanel
+from senforecast.models.panel.flow import flow_forecast_cube
+from senforecast.models.panel.pooled import pooled_growth_forecast
+from senforecast.models.panel.series import SeriesPanel
 
 DATA = Path(__file__).parent / "data" / "dfe_ehcp_2025" / "data"
 

@@ -4,10 +4,10 @@ import pandas as pd
 from hypothesis import given, settings, strategies as st
 
 from senforecast.england import AgeFlowModel, PooledTrendModel, run_england_backtest
-from senforecast.england.backtest import BASELINES, backtest_panel, last_value, linear_trend_3
-from senforecast.england.flow import flow_rates
-from senforecast.england.pooled import pooled_growth_forecast, shrinkage_weight
-from senforecast.england.series import SeriesPanel
+from senforecast.evaluation.england import BASELINES, backtest_panel, last_value, linear_trend_3
+from senforecast.models.panel.flow import flow_rates
+from senforecast.models.panel.pooled import pooled_growth_forecast, shrinkage_weight
+from senforecast.models.panel.series import SeriesPanel
 
 
 def simulate(n_areas=300, n_years=12, tau=0.04, sigma=0.04, seed=0, size=(200, 3000)):
@@ -115,9 +115,10 @@ def test_backtest_metrics_match_hand_computation():
     l3 = fc[fc["model"] == "linear_3"].set_index("area")
     assert l3.loc["A", "forecast"] == 20 and l3.loc["B", "forecast"] == 100
     # WAPE by hand: last value |21-18| + |90-100| = 13 over 111; linear 3: 1 + 10 = 11 over 111
-    from senforecast.england.backtest import _score
-    assert abs(_score(lv)["wape"] - 13 / 111) < 1e-12 and abs(_score(l3)["wape"] - 11 / 111) < 1e-12
-    assert abs(_score(lv)["bias"] - (18 + 100 - 111) / 111) < 1e-12
+    from senforecast.evaluation.engine import score
+    s_lv, s_l3 = score(lv, ["model"]).iloc[0], score(l3, ["model"]).iloc[0]
+    assert abs(s_lv["wape"] - 13 / 111) < 1e-12 and abs(s_l3["wape"] - 11 / 111) < 1e-12
+    assert abs(s_lv["bias"] - (18 + 100 - 111) / 111) < 1e-12
 
 
 def test_england_backtest_runs_and_pooled_beats_naive_on_total():
@@ -187,7 +188,7 @@ def test_share_of_total_keeps_parts_consistent_with_the_total():
 
 
 def test_specialist_total_adds_the_three_specialist_settings():
-    from senforecast.england.backtest import specialist_total
+    from senforecast.evaluation.england import specialist_total
     from senforecast.england import load_england_ehcp
     s = load_england_ehcp().setting
     spec = specialist_total(s).set_index(["year", "area"])["count"]
@@ -215,3 +216,23 @@ def test_population_turns_the_trend_into_prevalence_times_projection():
     without = PooledTrendModel(dim="setting").fit(table).project(years=1, n_draws=400, seed=0)
     ratio = s.sum() / without.summary()["median"].iloc[0]
     assert abs(ratio - 1.2) < 0.03  # the population jump is only seen when population is given
+
+
+def test_england_facade_keeps_the_public_names_and_points_at_the_layers():
+    import senforecast.england as facade
+    from senforecast.datasets import england as datasets_england
+    from senforecast.evaluation import england as evaluation_england
+    from senforecast.io import england as io_england
+    from senforecast.models import panel
+
+    # every name the package exported before it moved into the layers
+    before = {"AGE_GROUPS", "SINGLE_AGES", "NEEDS", "CODE_FIXES", "SETTINGS", "SPECIALIST_SETTINGS", "EHCPTables",
+              "detect_layout", "read_ehcp", "find_code_changes", "harmonise_areas", "stable_area_map",
+              "build_extract", "load_england_ehcp", "PooledTrendModel", "AgeFlowModel", "BASELINES",
+              "BacktestResult", "run_england_backtest", "SERIES_BREAKS", "GROWTH_MODELS", "SharedShockCalibration"}
+    assert before <= set(facade.__all__)
+    assert all(hasattr(facade, n) for n in facade.__all__)
+    assert facade.read_ehcp is io_england.read_ehcp
+    assert facade.load_england_ehcp is datasets_england.load_england_ehcp
+    assert facade.PooledTrendModel is panel.PooledTrendModel and facade.AgeFlowModel is panel.AgeFlowModel
+    assert facade.run_england_backtest is evaluation_england.run_england_backtest

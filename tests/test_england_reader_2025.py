@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from senforecast.core.errors import InputValidationError, InputWarning
 from senforecast.england import AGE_GROUPS, SETTINGS, build_extract, load_england_ehcp, read_ehcp
-from senforecast.england.reader import NEEDS, SINGLE_AGES
+from senforecast.io.england import NEEDS, SINGLE_AGES
 
 HERE = Path(__file__).parent / "data"
 RELEASE = HERE / "dfe_ehcp_2025"

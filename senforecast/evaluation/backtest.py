@@ -20,17 +20,19 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import metrics
+from .engine import INTERVALS, RESULT_COLUMNS, interval_columns, rolling_origin, score, skill_vs_naive
 from ..core.data import LocalAreaData
 from ..core.errors import ModelError
 from ..models.baselines import CountBaseline, LastValue, LinearTrend, observed_counts
 from ..models.ensemble import EnsembleModel, ensemble, group_labels
-from ..projection import DIMS, Projection
+from ..projection import DIMS, Projection, summarise
 
 __all__ = ["backtest", "BacktestResult", "truncate_data", "compare_models", "ensemble", "EnsembleModel"]
 
 GROUPINGS: tuple[str, ...] = ("total", "need", "setting", "ncy", "area")
-_QS = {"p025": 0.025, "p10": 0.10, "median": 0.5, "p90": 0.90, "p975": 0.975}
+# the interval ends of the engine's intervals, named by the projection's rule (p2.5, p10, p90, p97.5)
+_QUANTILES = sorted(q for pair in INTERVALS.values() for q in pair)
+_BOUNDS = interval_columns("quantiles")
 # metrics where lower is better, used for skill and ranking
 _LOWER_BETTER = ("mae", "wape", "mape", "crps", "interval_score80", "interval_score95")
 
@@ -78,8 +80,9 @@ class BacktestResult:
     scores_by_origin : DataFrame
         The same by ``origin`` as well.
     forecasts : DataFrame
-        ``model, grouping, group, origin, year, horizon, actual, mean, p025, p10, median, p90,
-        p975, crps``: every projection next to the actual, for charts.
+        ``model, grouping, group, origin, year, horizon, actual, mean, median, p2.5, p10, p90,
+        p97.5, crps``: every projection next to the actual, for charts (quantiles named by
+        :func:`senforecast.projection.summarise`; before 2026-12-04 ``p025``/``p975``).
     skipped : list of str
         Groupings not scored: the model does not break that dimension down (e.g. ``setting``
         for the prevalence model), or the data has only one level of it (it equals the total).
@@ -112,6 +115,12 @@ class BacktestResult:
     skipped: list[str]
     origins: list[int]
     horizons: list[int]
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """The forecasts as the one result frame of every backtest
+        (:data:`~senforecast.evaluation.engine.RESULT_COLUMNS`; point forecast the mean)."""
+        return result_frame(self.forecasts)
 
     def table(self, grouping: str = "total",
               metrics_: Sequence[str] = ("wape", "bias", "coverage80", "coverage95", "crps")) -> pd.DataFrame:
@@ -163,26 +172,30 @@ def _resolves(proj: Projection, key: str, actual_levels: int) -> bool:
     return not (levels == {"ALL"} and actual_levels > 1)
 
 
-def _score_rows(f: pd.DataFrame, point: str) -> dict[str, float]:
-    a = f["actual"].to_numpy(float)
-    p = f[point].to_numpy(float)
-    out = {"n": len(f), "mae": metrics.mae(a, p)}
-    out["wape"] = metrics.wape(a, p) if np.abs(a).sum() > 0 else np.nan
-    out["mape"] = metrics.mape(a, p) if (a != 0).any() else np.nan
-    out["bias"] = metrics.bias(a, p) if np.abs(a).sum() > 0 else np.nan
-    out["coverage80"] = metrics.coverage(a, f["p10"], f["p90"])
-    out["coverage95"] = metrics.coverage(a, f["p025"], f["p975"])
-    out["interval_score80"] = metrics.interval_score(a, f["p10"], f["p90"], alpha=0.2)
-    out["interval_score95"] = metrics.interval_score(a, f["p025"], f["p975"], alpha=0.05)
-    out["crps"] = float(f["crps"].mean())
-    return out
-
-
 def _scores(forecasts: pd.DataFrame, keys: list[str], point: str) -> pd.DataFrame:
-    rows = []
-    for k, f in forecasts.groupby(keys, sort=True):
-        rows.append({**dict(zip(keys, k if isinstance(k, tuple) else (k,))), **_score_rows(f, point)})
-    return pd.DataFrame(rows)
+    return score(forecasts, keys, point=point, bounds=_BOUNDS)
+
+
+def result_frame(forecasts: pd.DataFrame, point: str = "mean") -> pd.DataFrame:
+    """A local backtest's ``forecasts`` as the engine's one result frame
+    (:data:`~senforecast.evaluation.engine.RESULT_COLUMNS`; ``level`` is the grouping, ``target``
+    ``count``).
+
+    Examples
+    --------
+    >>> from senforecast.models.baselines import LastValue
+    >>> census = pd.DataFrame({"year": range(2015, 2021), "area": "N", "ncy": 5, "need": "ASD",
+    ...                        "count": [10, 12, 14, 16, 18, 20]})
+    >>> r = backtest(LastValue(), LocalAreaData(census=census), horizons=[1], by=["total"])
+    >>> list(r.results.columns) == list(RESULT_COLUMNS)
+    True
+    """
+    f = forecasts
+    (lo80, hi80), (lo95, hi95) = _BOUNDS["80"], _BOUNDS["95"]
+    out = pd.DataFrame({"origin": f["origin"], "horizon": f["horizon"], "level": f["grouping"], "group": f["group"],
+                        "target": "count", "model": f["model"], "actual": f["actual"], "forecast": f[point],
+                        "lo80": f[lo80], "hi80": f[hi80], "lo95": f[lo95], "hi95": f[hi95], "crps": f["crps"]})
+    return out[list(RESULT_COLUMNS)].reset_index(drop=True)
 
 
 def backtest(
@@ -257,14 +270,14 @@ def backtest(
             f"(census years {years.tolist()})"
         )
     levels = {d: actuals[d].astype(str).nunique() for d in DIMS}
-    frames, skipped = [], set()
-    for i, origin in enumerate(origins):
-        target = [origin + h for h in horizons if origin + h <= years[-1]]
-        if not target:
-            continue
+    skipped: set[str] = set()
+
+    def step(i: int, origin: int, kept: list[int]) -> list[pd.DataFrame]:
+        target = [origin + h for h in kept]
         fitted = copy.deepcopy(model).fit(truncate_data(data, origin))
         proj = fitted.project(years=target, n_draws=n_draws, seed=seed + i)
         act = actuals[actuals["year"].isin(target)]
+        out = []
         for grouping in by:
             keys = [] if grouping == "total" else [grouping]
             # a dimension with one level in the data repeats the total; a model that does
@@ -272,7 +285,10 @@ def backtest(
             if keys and (levels[grouping] < 2 or not _resolves(proj, grouping, levels[grouping])):
                 skipped.add(grouping)
                 continue
-            frames.append(_compare(proj, act, keys, origin, grouping))
+            out.append(_compare(proj, act, keys, origin, grouping))
+        return out
+
+    frames = rolling_origin(origins, horizons, int(years[-1]), step)
     if not frames:
         raise ModelError(f"{name}: nothing could be scored (groupings {list(by)})")
     forecasts = pd.concat(frames, ignore_index=True)
@@ -304,7 +320,7 @@ def _compare(proj: Projection, act: pd.DataFrame, keys: list[str], origin: int, 
     yi = {int(y): i for i, y in enumerate(proj.years)}
     for y, g, c in zip(a["year"], a["group"], a["count"]):
         actual[yi[int(y)], gi[g]] += c
-    qs = np.quantile(full, list(_QS.values()), axis=0)  # (q, y, g)
+    summary = summarise(full, _QUANTILES)  # mean, median, p2.5, p10, p90, p97.5: (y, g) each
     out = pd.DataFrame({
         "grouping": grouping,
         "group": np.tile(groups, len(proj.years)),
@@ -312,10 +328,9 @@ def _compare(proj: Projection, act: pd.DataFrame, keys: list[str], origin: int, 
         "year": np.repeat(proj.years, len(groups)),
         "horizon": np.repeat(proj.years - origin, len(groups)),
         "actual": actual.reshape(-1),
-        "mean": full.mean(axis=0).reshape(-1),
     })
-    for (lab, _), q in zip(_QS.items(), qs):
-        out[lab] = q.reshape(-1)
+    for lab, v in summary.items():
+        out[lab] = v.reshape(-1)
     out["crps"] = _crps_each(actual.reshape(-1), full.reshape(full.shape[0], -1))
     return out
 
@@ -396,11 +411,8 @@ def compare_models(
                                     name=nm).scores)
     scores = pd.concat(results, ignore_index=True)
     scores = scores[scores["grouping"].isin(list(by))]
-    best_naive = (scores[scores["model"].isin(naive_names)]
-                  .groupby(["grouping", "horizon"])[metric].min().rename("_naive"))
-    scores = scores.join(best_naive, on=["grouping", "horizon"])
-    scores["skill"] = 1 - scores[metric] / scores["_naive"]
-    scores = scores.drop(columns="_naive")
+    scores = skill_vs_naive(scores, naive_names, ["grouping", "horizon"], metric)
+    scores = scores.drop(columns=["best_naive", f"best_naive_{metric}"])
     scores["rank"] = scores.groupby(["grouping", "horizon"])[metric].rank(method="min").astype(int)
     order = {g: i for i, g in enumerate(by)}
     scores = scores.sort_values(["grouping", "horizon", "rank"],

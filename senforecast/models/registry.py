@@ -10,7 +10,7 @@ contract suite (``tests/test_model_contract.py``) runs every check on every entr
 that is not registered, or does not keep the contract, fails the tests.
 
 A module registers its models when it is imported: the England panel models
-(:mod:`senforecast.england`) sit in a higher layer than this package and appear once it is.
+(:mod:`senforecast.models.panel`) appear once that package is.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ covariance across authorities and ``sigma^2`` the rest, so an authority whose pa
 do not persist borrows almost all of its trend from its region and England.
 
 With a ``population`` the same is done on prevalence (plans per resident) and multiplied by
-the population projection. Intervals come from :mod:`senforecast.england.intervals`.
+the population projection. Intervals come from :mod:`senforecast.models.panel.intervals`.
 
 Missing counts (a suppressed or unavailable cell, a group not yet published) are never read as
 0: England's and a region's growth from one year to the next are those of the series known in
@@ -29,10 +29,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.errors import ModelError, SenForecastError
-from ..models.base import BaseModel
-from ..models.registry import register
-from ..projection import Projection
+from ...core.errors import ModelError, SenForecastError
+from ..base import BaseModel
+from ..registry import register
+from ...projection import Projection
 from .examples import example_setting_table
 from .frozen import FROZEN_SHOCK_ORIGINS
 from .growth import GROWTH_MODELS, growth_path

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core.errors import SenForecastError
+from ...core.errors import SenForecastError
 
 SERIES_BREAKS = pd.DataFrame([
     {"year": 2017, "series": "resourced_provision_unit", "kind": "reclassification",

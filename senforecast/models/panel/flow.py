@@ -27,15 +27,15 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.errors import ModelError, SenForecastError
-from ..models.base import BaseModel
-from ..models.registry import register
-from ..projection import Projection
+from ...core.errors import ModelError, SenForecastError
+from ..base import BaseModel
+from ..registry import register
+from ...projection import Projection
 from .examples import example_age_table
 from .frozen import FROZEN_SHOCK_ORIGINS
 from .shared import SharedShockCalibration
 from .pooled import MAX_LOG_GROWTH, calibration_errors, last_known, shrinkage_weight
-from .reader import AGE_GROUPS
+from ...io.england import AGE_GROUPS
 from .series import SeriesPanel
 
 AGE_WIDTH = {"0-4": 5, "5-10": 6, "11-15": 5, "16-19": 4, "20-25": 6}

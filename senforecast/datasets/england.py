@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import ValidationReport
-from .areas import find_code_changes, harmonise_areas
-from .reader import EHCPTables, read_ehcp
+from ..io.england_areas import find_code_changes, harmonise_areas
+from ..io.england import EHCPTables, read_ehcp
 
 EXTRACT_FILES = ("areas.csv", "ehcp_age.csv", "ehcp_setting.csv")
 """Files every extract has."""

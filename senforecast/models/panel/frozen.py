@@ -1,7 +1,7 @@
-"""The model choice frozen on the development origins 2016-2019 (see :mod:`.selection`).
+"""The model choice frozen on the development origins 2016-2019 (see :mod:`senforecast.evaluation.england_selection`).
 
 Written down, and committed, before the held-out origins 2020-2021 were scored. Chosen by the
-rules in :mod:`.selection` (``development_choice``) on the shipped extract:
+rules in :mod:`senforecast.evaluation.england_selection` (``development_choice``) on the shipped extract:
 
 * age groups / total: ``pooled_trend`` with England's latest growth carried forward (``last``;
   the estimated smoothing weight of national growth is 1 at every development origin, so

@@ -11,7 +11,7 @@ Two kinds are found from the ``areas`` table (first and last year each code appe
 
 Codes that go back and forth cannot be seen from first and last years: the 2025 release puts
 Buckinghamshire's 2024 and 2025 rows under the former county code E10000002 again; the reader
-corrects that on reading (:data:`senforecast.england.reader.CODE_FIXES`) so that here it is
+corrects that on reading (:data:`senforecast.io.england.CODE_FIXES`) so that here it is
 one recode, E10000002 -> E06000060 (2021).
 
 :func:`harmonise_areas` maps each code to a *stable area* whose series runs the whole period:

@@ -9,7 +9,7 @@ and 2019 at horizons 2-3, so the held-out score is fresh in its origins, not in 
 Selection rules, applied by :func:`select`:
 
 1. **Growth of the age-group model** (``pooled_trend``): the growth model
-   (:data:`~.growth.GROWTH_MODELS`) with the lowest WAPE on the authority total, averaged
+   (:data:`~senforecast.models.panel.growth.GROWTH_MODELS`) with the lowest WAPE on the authority total, averaged
    over horizons 1-3.
 2. **Settings model** (``pooled_share``): the growth model and series-break handling with the
    highest improvement on the best naive baseline, averaged over horizons 1-3 and the four
@@ -27,9 +27,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from .backtest import BacktestResult, run_england_backtest
-from .frozen import FROZEN_SHOCK_ORIGINS, FROZEN_VARIANTS
-from .growth import GROWTH_MODELS
+from .england import BacktestResult, run_england_backtest
+from ..models.panel.frozen import FROZEN_SHOCK_ORIGINS, FROZEN_VARIANTS
+from ..models.panel.growth import GROWTH_MODELS
 
 DEV_ORIGINS = (2016, 2017, 2018, 2019)
 HELD_OUT_ORIGINS = (2020, 2021)
@@ -173,7 +173,7 @@ def development_choice(age: pd.DataFrame, setting: pd.DataFrame, n_draws: int = 
 
 def frozen_backtest(age: pd.DataFrame, setting: pd.DataFrame, origins=DEV_ORIGINS, n_draws: int = 1000,
                     seed: int = 0) -> BacktestResult:
-    """The backtest with the frozen choice (:mod:`.frozen`); ``origins=HELD_OUT_ORIGINS`` is the held-out score.
+    """The backtest with the frozen choice (:mod:`senforecast.models.panel.frozen`); ``origins=HELD_OUT_ORIGINS`` is the held-out score.
 
     Examples
     --------

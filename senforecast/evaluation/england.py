@@ -2,7 +2,7 @@
 
 For each origin T (last census used), every model forecasts T+1..T+H from data up to T only;
 its 80% and 95% intervals come from errors at origins before T (see
-:mod:`senforecast.england.intervals`), for baselines and models alike. Scores are pooled over
+:mod:`senforecast.models.panel.intervals`), for baselines and models alike. Scores are pooled over
 authorities and origins per target (total, age group, setting type) and horizon.
 """
 from __future__ import annotations
@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..evaluation import metrics
+from .engine import RESULT_COLUMNS, rolling_origin, score, skill_vs_naive
 from ..core.errors import SenForecastError
-from .flow import AgeFlowModel
-from .intervals import GroupedCalibration
-from .pooled import PooledTrendModel, calibration_errors, last_known
-from .reader import SPECIALIST_SETTINGS
-from .breaks import SERIES_BREAKS
-from .frozen import FROZEN_SHOCK_ORIGINS, FROZEN_VARIANTS
-from .series import SeriesPanel
-from .shared import SharedShockCalibration
+from ..models.panel.flow import AgeFlowModel
+from ..models.panel.intervals import GroupedCalibration
+from ..models.panel.pooled import PooledTrendModel, calibration_errors, last_known
+from ..io.england import SPECIALIST_SETTINGS
+from ..models.panel.breaks import SERIES_BREAKS
+from ..models.panel.frozen import FROZEN_SHOCK_ORIGINS, FROZEN_VARIANTS
+from ..models.panel.series import SeriesPanel
+from ..models.panel.shared import SharedShockCalibration
 
 Forecaster = Callable[[np.ndarray, int, int], np.ndarray]
 
@@ -137,6 +137,29 @@ class BacktestResult:
     forecasts: pd.DataFrame
     totals: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    @property
+    def results(self) -> pd.DataFrame:
+        """Authorities and the region and England totals (shared shocks) as the one result frame
+        of every backtest (:data:`~senforecast.evaluation.engine.RESULT_COLUMNS`): ``level``
+        authority / region / national, ``group`` the authority code, region name or England;
+        ``crps`` NaN (no draws are kept).
+
+        Examples
+        --------
+        >>> from senforecast.england import load_england_ehcp
+        >>> r = run_england_backtest(load_england_ehcp().age, origins=[2018], horizons=[1], n_draws=100)
+        >>> res = r.results
+        >>> sorted(res["level"].unique()), sorted(res.loc[res["level"] == "national", "model"].unique())
+        (['authority', 'national', 'region'], ['age_flow', 'own_trend', 'pooled_trend'])
+        """
+        a = self.forecasts.assign(level="authority", group=self.forecasts["area"])
+        parts = [a]
+        if len(self.totals):
+            t = self.totals[self.totals["dependence"] == "shared"]
+            parts.append(t.assign(group=t["area"]))
+        out = pd.concat([p_.assign(crps=np.nan)[list(RESULT_COLUMNS)] for p_ in parts], ignore_index=True)
+        return out
+
     def coverage_by_level(self, dependence: str = "shared", models: Sequence[str] | None = None,
                           pool_horizons: bool = False, confidence: float = 0.9) -> pd.DataFrame:
         """Interval coverage of authorities, region totals and England totals.
@@ -201,15 +224,10 @@ class BacktestResult:
             ``target, horizon, model, wape, best_naive, best_naive_wape, improvement``
             (relative: 0.15 = 15% lower WAPE than the best baseline), ``coverage80``, ``coverage95``.
         """
-        s = self.scores
-        naive = s[s["model"].isin(BASELINES)]
-        best = naive.loc[naive.groupby(["target", "horizon"])["wape"].idxmin(), ["target", "horizon", "model", "wape"]]
-        best = best.rename(columns={"model": "best_naive", "wape": "best_naive_wape"})
-        mod = s[~s["model"].isin(BASELINES)]
+        out = skill_vs_naive(self.scores, list(BASELINES), ["target", "horizon"], "wape", skill="improvement")
+        out = out[~out["model"].isin(BASELINES) & out["best_naive"].notna()]
         if models is not None:
-            mod = mod[mod["model"].isin(models)]
-        out = mod.merge(best, on=["target", "horizon"])
-        out["improvement"] = 1.0 - out["wape"] / out["best_naive_wape"]
+            out = out[out["model"].isin(models)]
         return out[["target", "horizon", "model", "n", "wape", "best_naive", "best_naive_wape", "improvement",
                     "bias", "coverage80", "coverage95"]].reset_index(drop=True)
 
@@ -231,16 +249,12 @@ def binomial_interval(k, n, confidence: float = 0.9) -> tuple[np.ndarray, np.nda
     return lo, hi
 
 
-def _score(group: pd.DataFrame) -> pd.Series:
-    a, f = group["actual"].to_numpy(), group["forecast"].to_numpy()
-    return pd.Series({
-        "n": len(group),
-        "wape": metrics.wape(a, f),
-        "bias": metrics.bias(a, f),
-        "coverage80": metrics.coverage(a, group["lo80"], group["hi80"]),
-        "coverage95": metrics.coverage(a, group["lo95"], group["hi95"]),
-        "interval_score80": metrics.interval_score(a, group["lo80"], group["hi80"], alpha=0.2),
-    })
+SCORE_COLUMNS = ["target", "horizon", "model", "n", "wape", "bias", "coverage80", "coverage95", "interval_score80"]
+
+
+def _score(forecasts: pd.DataFrame) -> pd.DataFrame:
+    """The engine's scores of authority forecasts, per target, horizon and model."""
+    return score(forecasts, ["target", "horizon", "model"])[SCORE_COLUMNS]
 
 
 def _intervals(cal: GroupedCalibration | SharedShockCalibration, point: np.ndarray,
@@ -317,7 +331,7 @@ def backtest_panel(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], or
 
 DEPENDENCE = ("independent", "shared")
 """How draws of different authorities relate when summed: independently (before shared shocks)
-or through shared national and regional shocks (:mod:`senforecast.england.shared`)."""
+or through shared national and regional shocks (:mod:`senforecast.models.panel.shared`)."""
 
 
 def backtest_levels(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], origins: Sequence[int],
@@ -370,11 +384,12 @@ def backtest_levels(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], o
     H = max(horizons)
     regions = np.asarray(pd.factorize(panel.keys["region"], sort=True)[1])
     group_names = np.asarray(pd.factorize(panel.keys[panel.dim], sort=True)[1])
-    frames, totals = [], []
-    for origin in origins:
-        if origin not in years:
-            continue
+    totals: list[pd.DataFrame] = []
+
+    def step(_: int, origin: int, kept: list[int]) -> list[pd.DataFrame]:
+        # the panel's censuses are consecutive years, so the horizon h is the column t + h
         t = years.index(origin)
+        frames = []
         for k, (name, fc) in enumerate(forecasters.items()):
             point = fc(Y, t, H)
             if not np.isfinite(point).any():  # e.g. the age-flow model on a panel without age groups
@@ -383,7 +398,7 @@ def backtest_levels(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], o
             errs = calibration_errors(fc, Y, t, H, n_cal, with_origin=True)
             cal = SharedShockCalibration.fit(errs, panel.group, panel.region, H, marginal_origins=calibration_origins)
             iv = _intervals(cal, point, last_known(Y, t)[0])
-            for h in horizons:
+            for h in kept:
                 if t + h >= len(years):
                     continue
                 f = pd.DataFrame({"origin": origin, "horizon": h, "area": panel.keys["area"].to_numpy(),
@@ -392,7 +407,7 @@ def backtest_levels(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], o
                 for key, v in iv.items():
                     f[key] = v[:, h - 1]
                 frames.append(f)
-            if n_draws <= 0 or t + min(horizons) >= len(years) or (totals_for is not None and name not in totals_for):
+            if n_draws <= 0 or (totals_for is not None and name not in totals_for):
                 continue
             for dep in DEPENDENCE:
                 rng = np.random.default_rng([seed, origin, k])  # same numbers for both: paired
@@ -400,6 +415,9 @@ def backtest_levels(panel: SeriesPanel, forecasters: Mapping[str, Forecaster], o
                 tot = _sum_levels(Y, t, point, draws, horizons, panel.group, panel.region, group_names, regions)
                 if len(tot):
                     totals.append(tot.assign(origin=origin, model=name, dependence=dep))
+        return frames
+
+    frames = rolling_origin([o for o in origins if o in years], horizons, int(years[-1]), step)
     out = pd.concat(frames, ignore_index=True)
     out = out[np.isfinite(out["actual"]) & np.isfinite(out["forecast"])].reset_index(drop=True)
     cols = ["origin", "horizon", "level", "area", "target", "model", "dependence", "n_areas", "actual", "forecast",
@@ -467,9 +485,10 @@ def run_england_backtest(
         ``{"pooled_trend_mean": {"growth": "mean"}}``). One with ``share_of`` is run on the
         settings only; the others on age groups and settings. ``pooled_trend``, ``pooled_share``
         and ``own_trend`` are always run as originally defined (latest growth, no breaks).
-        Default: the frozen choice (:mod:`~.frozen`), ``pooled_share_mean_breaks``.
+        Default: the frozen choice (:mod:`~senforecast.models.panel.frozen`), ``pooled_share_mean_breaks``.
     breaks : DataFrame, optional
-        Series breaks (default :data:`~.breaks.SERIES_BREAKS`), used by variants that respect them.
+        Series breaks (default :data:`~senforecast.models.panel.breaks.SERIES_BREAKS`), used by
+        variants that respect them.
     shock_origins : int, optional
         Earlier origins per horizon whose errors estimate the shared shocks (default 6, the
         frozen choice; None = ``calibration_origins``).
@@ -532,7 +551,5 @@ def run_england_backtest(
         frames.append(fr)
         totals.append(tot)
     fc = pd.concat(frames, ignore_index=True)
-    scores = (fc.groupby(["target", "horizon", "model"], sort=True)[["actual", "forecast", "lo80", "hi80", "lo95", "hi95"]]
-              .apply(_score).reset_index())
-    scores["n"] = scores["n"].astype(int)
+    scores = _score(fc)
     return BacktestResult(scores=scores, forecasts=fc, totals=pd.concat(totals, ignore_index=True))

@@ -38,7 +38,7 @@ Authority codes: Buckinghamshire's rows published under the former county code E
 for years after it became a unitary authority (E06000060, April 2020) are read as E06000060
 (the 2025 release does this for 2024 and 2025) and listed in ``code_fixes``; other code
 changes (e.g. Cumbria split into Cumberland and Westmorland and Furness from January 2024)
-are found by :func:`~senforecast.england.areas.find_code_changes` and listed in ``changes``;
+are found by :func:`~senforecast.io.england_areas.find_code_changes` and listed in ``changes``;
 both raise an :class:`~senforecast.core.errors.InputWarning`. ``harmonise=True`` re-expresses
 every table on stable areas so that series run through the changes.
 
@@ -62,7 +62,7 @@ import pandas as pd
 
 from ..core.errors import InputValidationError, InputWarning, Problem, ValidationReport
 from ..io.markers import SUPPRESSION_MARKERS
-from .areas import find_code_changes, harmonise_areas
+from .england_areas import find_code_changes, harmonise_areas
 
 AGE_GROUPS: tuple[str, ...] = ("0-4", "5-10", "11-15", "16-19", "20-25")
 """Age groups of the release (age at 31 August), youngest first; ``total`` is all ages."""
@@ -141,7 +141,7 @@ class EHCPTables:
         The same for plans *started* in a calendar year (``year`` = that calendar year); the
         2023+ ages are the age when the plan started.
     changes : DataFrame
-        Authority code changes found (see :func:`~senforecast.england.areas.find_code_changes`).
+        Authority code changes found (see :func:`~senforecast.io.england_areas.find_code_changes`).
     code_fixes : DataFrame
         ``file, published_code, code, la_name, years, rows, reason``: codes corrected on reading.
     sources : DataFrame
@@ -997,7 +997,7 @@ def read_ehcp(*paths: str | Path, frames: dict[str, pd.DataFrame] | None = None,
     harmonise : bool
         False (default): authority codes as published (after the fixes in :data:`CODE_FIXES`).
         True: every table re-expressed on stable areas (see
-        :func:`~senforecast.england.areas.harmonise_areas`), with ``la_name`` and ``region``.
+        :func:`~senforecast.io.england_areas.harmonise_areas`), with ``la_name`` and ``region``.
 
     Returns
     -------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.errors import ModelError
+from ...core.errors import ModelError
 
 
 @dataclass

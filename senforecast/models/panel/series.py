@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.errors import ModelError, SenForecastError
+from ...core.errors import ModelError, SenForecastError
 from .breaks import break_matrix
 
 TOTAL = "total"
@@ -27,7 +27,7 @@ class SeriesPanel:
         Population by series and year (history) when rates are modelled.
     breaks : ndarray of bool or None
         ``breaks[i, j]``: series i in ``years[j]`` is not comparable with the year before
-        (declared, see :mod:`senforecast.england.breaks`).
+        (declared, see :mod:`senforecast.models.panel.breaks`).
 
     Examples
     --------
