@@ -986,7 +986,7 @@ def _routed_away(projection: Projection, scenario: Scenario, closed: Mapping[str
     mask = _closed_mask(projection, scenario, set(closed))
     if not mask.any():
         return True  # not even a cell left: the model closed them
-    return bool((projection.draws[:, mask.any(axis=0)].sum() == 0))
+    return bool(projection.draws[:, mask].sum() == 0)
 
 
 def _closed_part(projection: Projection, scenario: Scenario, settings: set[str], groups: pd.DataFrame) -> np.ndarray:
