@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -29,7 +30,7 @@ from senforecast.models.base import UnsupportedScenarioError
 from senforecast.models.cohort.model import CohortModel, complete_costs
 from senforecast.models.prevalence import PrevalenceModel
 from senforecast.pipeline.config import demo_config
-from senforecast.pipeline.run import run_pipeline
+from senforecast.pipeline.run import _run_scenarios, run_pipeline
 from senforecast.planning.gap import demand_scenario, gap_analysis
 from senforecast.planning.scenario_compare import compare_scenarios
 from senforecast.projection import Projection
@@ -146,15 +147,17 @@ def test_demand_scenario_drops_only_specialist_closures(demo):
 
 
 # ------------------------------------------------------------------ 2. prevalence
-def _pipeline(**changes):
-    cfg = demo_config().replace(draws=20, horizon=3, backtest=False, **changes)
+@pytest.fixture(scope="module")
+def prevalence_run():
+    cfg = demo_config().replace(draws=20, horizon=2, backtest=False, model="prevalence", model_options={},
+                                scenarios=(CLOSE,))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return run_pipeline(cfg, charts=False)
 
 
-def test_prevalence_pipeline_applies_a_closure_in_the_gap():
-    res = _pipeline(model="prevalence", model_options={}, scenarios=(CLOSE,))
+def test_prevalence_pipeline_applies_a_closure_in_the_gap(prevalence_run):
+    res = prevalence_run
     t = res.scenarios.set_index(["scenario", "year"])
     assert np.allclose(t.loc[(CLOSE.name, 2026)].to_numpy(float), t.loc[("baseline", 2026)].to_numpy(float),
                        equal_nan=True)
@@ -165,18 +168,19 @@ def test_prevalence_pipeline_applies_a_closure_in_the_gap():
     assert (g.ooc_total - res.gap.ooc_total >= -1e-6).all()
 
 
-def test_prevalence_refuses_what_it_cannot_apply(demo):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = PrevalenceModel().fit(demo)
+def test_prevalence_refuses_what_it_cannot_apply(prevalence_run):
+    model = prevalence_run.model
     base = model.project(2, n_draws=10, seed=1)
     same = model.project(2, n_draws=10, seed=1, scenario=CLOSE)
     assert np.array_equal(base.draws, same.draws)  # closures are supply side for this model
     with pytest.raises(UnsupportedScenarioError, match="redirects"):
         model.project(2, n_draws=10, seed=1, scenario=Scenario("r", redirects=(Redirect("SS-TYN", "SS-GLAN", 0.5),)))
+    # the pipeline's scenario step refuses too (the CLI turns this error into exit 2)
+    res = copy.copy(prevalence_run)
+    res.scenario_gaps = {"baseline": prevalence_run.gap}
+    res.config = res.config.replace(scenarios=(Scenario("fewer leavers", rate_changes=(RateChange("leaver", 0.5),)),))
     with pytest.raises(UnsupportedScenarioError, match="rate_changes"):
-        _pipeline(model="prevalence", model_options={},
-                  scenarios=(Scenario("fewer leavers", rate_changes=(RateChange("leaver", 0.5),)),))
+        _run_scenarios(res, [])
 
 
 # ------------------------------------------------------------------ 3. dated before the census
@@ -235,7 +239,7 @@ def _reference_costs(costs: pd.DataFrame, pairs: pd.DataFrame) -> list[float]:
     return out
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("ABC"), st.sampled_from(["X", "Y", None]),
                           st.integers(1_000, 90_000)), min_size=1, max_size=8,
                 unique_by=lambda r: (r[0], r[1])),
