@@ -18,6 +18,16 @@ Tables (all tidy, one row per year and group):
 * :meth:`GapAnalysis.starting_point` - on roll against capacity in the last census year;
 * :meth:`GapAnalysis.unplaced` - who goes out of county and why.
 
+Scenarios: the supply side (``provision_changes`` and ``closures``) is applied here, to the
+register (:meth:`senforecast.core.provision.ProvisionRegister.apply`), whatever the model. A
+closed specialist or out-of-county setting keeps its projected children in demand (by area,
+NCY and need) while its places are gone, so the allocation re-places them in other bases that
+take their need and age, or out of county: closing a full school raises places short and out
+of county, never lowers them. Where they go is decided here rather than in the cohort
+simulation because only the allocation knows which bases have room. Capacity changes dated in
+or before the last census, closures of unknown settings and kind overrides of unknown settings
+are errors.
+
 "Spare" is capacity minus demand (negative = places short); the probability of shortfall is
 the share of draws in which demand exceeds capacity.
 """
