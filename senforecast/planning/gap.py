@@ -103,10 +103,12 @@ def demand_scenario(scenario: Scenario, provision: ProvisionRegister | pd.DataFr
     return dataclasses.replace(scenario, closures=keep)
 
 
-def check_supply_side(scenario: Scenario | None, register: ProvisionRegister, last_census: int | None) -> None:
+def check_supply_side(scenario: Scenario | None, register: ProvisionRegister, last_census: int | None,
+                      settings: Sequence[str] = ()) -> None:
     """Raise a clear error for a supply-side change the gap analysis cannot honestly apply.
 
-    * a closure of a setting neither in the register nor opened by the scenario;
+    * a closure of a setting neither in the register, nor in ``settings`` (the projection's),
+      nor opened by the scenario;
     * a capacity change or closure dated in or before the last census year: the census already
       shows that year's places and rolls, so the change would rewrite history.
 
@@ -123,11 +125,11 @@ def check_supply_side(scenario: Scenario | None, register: ProvisionRegister, la
         return
     problems = []
     opened = {p.setting for p in scenario.provision_changes}
-    known = register.settings
+    known = sorted(set(register.settings) | {str(x) for x in settings})
     for c in scenario.closures:
         if c.setting not in known and c.setting not in opened:
-            problems.append(f"SettingClosure setting {c.setting!r} is not in the provision register "
-                            f"(known settings: {', '.join(known)})")
+            problems.append(f"SettingClosure setting {c.setting!r} is not in the provision register or the "
+                            f"projection (known settings: {', '.join(known)})")
     if last_census is not None:
         for ch in (*scenario.provision_changes, *scenario.closures):
             if int(ch.from_year) <= int(last_census):
@@ -905,7 +907,8 @@ def gap_analysis(
     made_under = projection.meta.get("scenario")
     hist = projection.history
     last_census = int(hist["year"].max()) if hist is not None and len(hist) else int(min(projection.years)) - 1
-    check_supply_side(scenario, register, last_census)
+    check_supply_side(scenario, register, last_census,
+                      projection.cells["setting"].astype(str).unique() if "setting" in projection.cells else ())
     closed_kinds = closure_kinds(scenario, register)
     # closures of specialist / out-of-county settings are supply side (see demand_scenario)
     specialist_closed = {c: k for c, k in closed_kinds.items() if k in DEMAND_KINDS}
