@@ -202,7 +202,8 @@ def test_closure_of_an_unknown_setting_in_the_gap_lists_known_settings(demo):
     proj = Projection(np.ones((2, 1, 1)), [2026], pd.DataFrame({"area": ["Aberafon"], "ncy": [8], "need": ["BESD"],
                                                                  "setting": ["SS-TYN"]}))
     with pytest.raises(SenForecastError, match=r"'RB-NOPE'.*known settings: .*SS-TYN"):
-        gap_analysis(proj, demo.provision, scenario=Scenario("x", closures=(SettingClosure("RB-NOPE", 2026),)))
+        gap_analysis(proj, demo.provision, scenario=Scenario("x", closures=(SettingClosure("RB-NOPE", 2026),)),
+                     kinds=KINDS)
 
 
 def test_unknown_kind_override_is_an_error(demo, cohort):
