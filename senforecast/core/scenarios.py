@@ -1,8 +1,14 @@
 """Scenarios: named, combinable changes to a baseline projection or provision.
 
 A :class:`Scenario` is data. Models read the demand-side parts (joiner growth, rate changes,
-redirects, setting closures) in ``project(scenario=...)``; the gap analysis reads the
-supply-side parts (``provision_changes``). Combine scenarios with ``+``.
+redirects) in ``project(scenario=...)``; the gap analysis reads the supply-side parts
+(``provision_changes``, and ``closures``: the closed setting's places are gone from its closure
+year). Closing a specialist or out-of-county setting does not change who needs a specialist
+place, so the model keeps those children in demand and the gap analysis's allocation re-places
+them in other suitable bases or out of county
+(:func:`senforecast.planning.gap.demand_scenario` gives the part a model projects). Closing a
+mainstream setting is left to the model (its children are routed to valid settings). A change
+dated in or before the last census is an error. Combine scenarios with ``+``.
 """
 from __future__ import annotations
 
@@ -82,14 +88,19 @@ class Redirect:
 
 @dataclass(frozen=True)
 class SettingClosure:
-    """A setting takes no one from ``from_year``; its children move to valid settings.
+    """A setting takes no one from ``from_year``: its places are gone and its children re-placed.
+
+    For a specialist or out-of-county setting the gap analysis removes the places and its
+    allocation places the children (who still need a specialist place of their need and age)
+    in other suitable bases, or out of county when none has room; for a mainstream setting the
+    cohort model routes the children to valid settings.
 
     Parameters
     ----------
     setting : str
         Setting code (as in the provision register) that closes.
     from_year : int
-        First census year in which it is closed.
+        First census year in which it is closed; after the last census.
 
     Examples
     --------

@@ -222,7 +222,10 @@ class PrevalenceModel(BaseModel):
         self.trend_by = tuple(trend_by)
         self.cell_trends = cell_trends
 
-    scenario_parts = frozenset({"joiner_multiplier"})
+    # closures are supply side for this model: it has no settings, so a closure changes no
+    # child's need of a place; gap_analysis(..., scenario=...) removes the closed places and its
+    # allocation re-places the children
+    scenario_parts = frozenset({"joiner_multiplier", "closures"})
 
     # ------------------------------------------------------------------ checks
     def _check(self) -> None:
@@ -478,10 +481,12 @@ class PrevalenceModel(BaseModel):
         scenario : Scenario, optional
             ``joiner_multiplier`` m scales the projected rate *growth*: the change in the log
             rate from the last census is multiplied by m (m = 1.1 makes the rate grow 10%
-            faster; m = 0 freezes rates at the last census). Rate changes, redirects and
-            closures are about settings and flows, which this model does not have: they raise
-            :class:`~senforecast.models.base.UnsupportedScenarioError`. Supply-side changes are
-            left to the gap analysis.
+            faster; m = 0 freezes rates at the last census). Rate changes and redirects
+            are about settings and flows, which this model does not have: they raise
+            :class:`~senforecast.models.base.UnsupportedScenarioError`. Closures and provision
+            changes are supply side for this model: the projection is unchanged and
+            ``gap_analysis(..., scenario=...)`` removes the places (its allocation re-places
+            the children of a closed setting).
         n_draws : int
             Number of simulation draws.
         seed : int, optional

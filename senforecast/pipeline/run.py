@@ -27,7 +27,7 @@ from ..io import read_local_area
 from ..models import registry
 from ..models.prevalence import decompose_change
 from ..models.setting_split import SettingSplit
-from ..planning.gap import gap_analysis
+from ..planning.gap import demand_scenario, gap_analysis
 from ..planning.scenario_compare import compare_scenarios
 from ..projection import Projection
 from ..reporting.export import to_csv, to_excel
@@ -328,12 +328,19 @@ def _has_demand_side(s: Scenario) -> bool:
 
 
 def _run_scenarios(result: PipelineResult, notes: list[str]) -> None:
+    """Project each scenario's demand side with the model, then apply its supply side in the gap.
+
+    Closing a specialist or out-of-county setting is supply side (:func:`demand_scenario`): the
+    model keeps its children in demand and the gap analysis removes the places and re-places
+    them. A demand-side part the model cannot apply raises UnsupportedScenarioError (exit 2).
+    """
     cfg = result.config
     for s in cfg.scenarios:
         proj = result.projection
-        if _has_demand_side(s):
+        model_part = demand_scenario(s, result.data.provision, cfg.kinds or None)
+        if _has_demand_side(model_part):
             # same seed as the baseline: differences are the scenario, not simulation noise
-            proj = result.model.project(cfg.horizon, scenario=s, n_draws=cfg.draws, seed=cfg.seed)
+            proj = result.model.project(cfg.horizon, scenario=model_part, n_draws=cfg.draws, seed=cfg.seed)
             proj = _with_settings(proj, result.data, cfg, notes)
         result.scenario_gaps[s.name] = _gap(proj, result.data, cfg, s, notes)
     result.scenarios = compare_scenarios(result.scenario_gaps)

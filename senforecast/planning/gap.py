@@ -18,11 +18,22 @@ Tables (all tidy, one row per year and group):
 * :meth:`GapAnalysis.starting_point` - on roll against capacity in the last census year;
 * :meth:`GapAnalysis.unplaced` - who goes out of county and why.
 
+Scenarios: the supply side (``provision_changes`` and ``closures``) is applied here, to the
+register (:meth:`senforecast.core.provision.ProvisionRegister.apply`), whatever the model. A
+closed specialist or out-of-county setting keeps its projected children in demand (by area,
+NCY and need) while its places are gone, so the allocation re-places them in other bases that
+take their need and age, or out of county: closing a full school raises places short and out
+of county, never lowers them. Where they go is decided here rather than in the cohort
+simulation because only the allocation knows which bases have room. Capacity changes dated in
+or before the last census, closures of unknown settings and kind overrides of unknown settings
+are errors.
+
 "Spare" is capacity minus demand (negative = places short); the probability of shortfall is
 the share of draws in which demand exceeds capacity.
 """
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Mapping, Sequence
 
@@ -42,6 +53,116 @@ from ..core.scenarios import ProvisionChange, Scenario, SettingClosure
 DEMAND_KINDS = SPECIALIST_KINDS | OUT_OF_COUNTY_KINDS
 NO_DESIGNATION = "(no base)"
 REASON_PROJECTED_OOC = "projected out of county"
+
+
+def closure_kinds(scenario: Scenario | None, register: ProvisionRegister,
+                  kinds: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Kind of each setting a scenario closes (``kinds`` overrides the register)."""
+    if scenario is None:
+        return {}
+    return {c.setting: (kinds or {}).get(c.setting, register.kind_of(c.setting)) for c in scenario.closures}
+
+
+def demand_scenario(scenario: Scenario, provision: ProvisionRegister | pd.DataFrame,
+                    kinds: Mapping[str, str] | None = None) -> Scenario:
+    """The part of ``scenario`` a model should project before :func:`gap_analysis` applies the rest.
+
+    Closing a specialist or out-of-county setting is *supply side*: its places are gone from
+    the closure year, but its children still need a specialist place of their need and age.
+    The model keeps them in demand (it does not route them anywhere) and the gap analysis
+    removes the places and lets the allocation re-place the children in other suitable bases,
+    or out of county when none has room. Those closures are therefore dropped here; every
+    other part (including the closure of a mainstream setting) is left for the model.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    provision : ProvisionRegister or DataFrame
+        Says which settings are specialist or out of county.
+    kinds : mapping, optional
+        Kind overrides, as given to :func:`gap_analysis`.
+
+    Returns
+    -------
+    Scenario
+        Same name; the closures of specialist and out-of-county settings removed.
+
+    Examples
+    --------
+    >>> reg = pd.DataFrame({"setting": ["SS1", "MS1"], "kind": ["special_school", "mainstream"],
+    ...                     "capacity": [40, None]})
+    >>> s = Scenario("shut", closures=(SettingClosure("SS1", 2027), SettingClosure("MS1", 2027)))
+    >>> [c.setting for c in demand_scenario(s, reg).closures]
+    ['MS1']
+    """
+    register = ProvisionRegister.of(provision)
+    ck = closure_kinds(scenario, register, kinds)
+    keep = tuple(c for c in scenario.closures if ck[c.setting] not in DEMAND_KINDS)
+    if len(keep) == len(scenario.closures):
+        return scenario
+    return dataclasses.replace(scenario, closures=keep)
+
+
+def check_supply_side(scenario: Scenario | None, register: ProvisionRegister, last_census: int | None,
+                      settings: Sequence[str] = ()) -> None:
+    """Raise a clear error for a supply-side change the gap analysis cannot honestly apply.
+
+    * a closure of a setting neither in the register, nor in ``settings`` (the projection's),
+      nor opened by the scenario;
+    * a capacity change or closure dated in or before the last census year: the census already
+      shows that year's places and rolls, so the change would rewrite history.
+
+    Examples
+    --------
+    >>> reg = ProvisionRegister(pd.DataFrame({"setting": ["SS1"], "kind": ["special_school"],
+    ...                                       "capacity": [40]}))
+    >>> check_supply_side(Scenario("old", closures=(SettingClosure("SS1", 2020),)), reg, 2025)
+    Traceback (most recent call last):
+    ...
+    senforecast.core.errors.SenForecastError: scenario 'old': SettingClosure of 'SS1' from 2020 is dated in or before the last census (2025), so it would rewrite observed capacity; date it from 2026 or later (the first projected year)
+    """
+    if scenario is None:
+        return
+    problems = []
+    opened = {p.setting for p in scenario.provision_changes}
+    known = sorted(set(register.settings) | {str(x) for x in settings})
+    for c in scenario.closures:
+        if c.setting not in known and c.setting not in opened:
+            problems.append(f"SettingClosure setting {c.setting!r} is not in the provision register or the "
+                            f"projection (known settings: {', '.join(known)})")
+    if last_census is not None:
+        for ch in (*scenario.provision_changes, *scenario.closures):
+            if int(ch.from_year) <= int(last_census):
+                problems.append(
+                    f"{type(ch).__name__} of {ch.setting!r} from {ch.from_year} is dated in or before the last "
+                    f"census ({last_census}), so it would rewrite observed capacity; date it from "
+                    f"{last_census + 1} or later (the first projected year)")
+    if problems:
+        raise SenForecastError(f"scenario {scenario.name!r}: " + "; ".join(problems))
+
+
+def check_kinds(kinds: Mapping[str, str] | None, register: ProvisionRegister, projection: Projection) -> None:
+    """Raise when a kind override names a setting neither the register nor the projection has.
+
+    Examples
+    --------
+    >>> reg = ProvisionRegister(pd.DataFrame({"setting": ["OLA"], "kind": ["other_la"], "capacity": [None]}))
+    >>> p = Projection(np.ones((1, 1, 1)), [2026], pd.DataFrame({"setting": ["OLA"]}))
+    >>> check_kinds({"OLA-X": "mainstream"}, reg, p)
+    Traceback (most recent call last):
+    ...
+    senforecast.core.errors.SenForecastError: [gap] kinds names setting(s) 'OLA-X' that are not in the provision register or the projection; known settings: OLA
+    """
+    if not kinds:
+        return
+    known = set(register.settings)
+    if "setting" in projection.cells.columns:
+        known |= set(projection.cells["setting"].astype(str))
+    bad = [k for k in kinds if str(k) not in known]
+    if bad:
+        raise SenForecastError(
+            f"[gap] kinds names setting(s) {', '.join(repr(b) for b in bad)} that are not in the provision "
+            f"register or the projection; known settings: {', '.join(sorted(known))}")
 
 
 def _interval(confidence: float) -> tuple[float, float]:
@@ -767,6 +888,7 @@ def gap_analysis(
     [[10.0, 10.0, 0.5, 1.0]]
     """
     register = ProvisionRegister.of(provision, costs=costs if isinstance(costs, pd.DataFrame) else None)
+    check_kinds(kinds, register, projection)
     # an override applies everywhere, e.g. to the out-of-county cost as well as to demand
     register = register.with_kinds(kinds)
     prov = register.table
@@ -783,14 +905,30 @@ def gap_analysis(
                             provision_changes=tuple(c for c in items if not isinstance(c, SettingClosure)),
                             closures=tuple(c for c in items if isinstance(c, SettingClosure)))
     made_under = projection.meta.get("scenario")
-    demand_side = scenario is not None and (scenario.joiner_multiplier != 1.0 or scenario.rate_changes
-                                            or scenario.redirects or scenario.closures)
+    hist = projection.history
+    last_census = int(hist["year"].max()) if hist is not None and len(hist) else int(min(projection.years)) - 1
+    check_supply_side(scenario, register, last_census,
+                      projection.cells["setting"].astype(str).unique() if "setting" in projection.cells else ())
+    closed_kinds = closure_kinds(scenario, register)
+    # closures of specialist / out-of-county settings are supply side (see demand_scenario)
+    specialist_closed = {c: k for c, k in closed_kinds.items() if k in DEMAND_KINDS}
+    model_part = demand_scenario(scenario, register) if scenario is not None else None
+    demand_side = model_part is not None and (model_part.joiner_multiplier != 1.0 or model_part.rate_changes
+                                              or model_part.redirects or model_part.closures)
     if demand_side and isinstance(made_under, str) and made_under != scenario.name:
         warnings.warn(
             f"scenario {scenario.name!r} changes demand, but the projection was made under {made_under!r}: "
-            "only its provision changes are applied here; project with model.project(..., scenario=...) first",
+            "only its provision changes and closures are applied here; project with "
+            "model.project(..., scenario=demand_scenario(scenario, provision)) first",
             InputWarning, stacklevel=2)
-    hist = projection.history
+    if specialist_closed and made_under == scenario.name and model_part is not None \
+            and len(model_part.closures) < len(scenario.closures) and projection.has_dim("setting") \
+            and _routed_away(projection, scenario, specialist_closed):
+        warnings.warn(
+            f"the projection for scenario {scenario.name!r} was made with the closure of "
+            f"{sorted(specialist_closed)} applied by the model, which routed those children by its own rates "
+            "(some out of specialist provision). Project model.project(..., scenario=demand_scenario(scenario, "
+            "provision)) so that the gap analysis re-places them", InputWarning, stacklevel=2)
     years = list(projection.years)
     if hist is not None and len(hist):
         years = sorted({int(hist["year"].max()), *years})
@@ -801,11 +939,15 @@ def gap_analysis(
         raise SenForecastError(f"ooc_placements must be 'reallocate' or 'stay' (got {ooc_placements!r})")
     local_demand, ooc_demand, groups = _demand_parts(projection, register, specialist_share=specialist_share,
                                                      kinds=kinds, seed=seed)
+    if specialist_closed and ooc_placements == "stay":
+        # children of a closed out-of-county setting cannot stay there: they are allocated afresh
+        moved = _closed_part(projection, scenario, {c for c, k in specialist_closed.items()
+                                                    if k in OUT_OF_COUNTY_KINDS}, groups)
+        local_demand, ooc_demand = local_demand + moved, ooc_demand - moved
     demand = local_demand + ooc_demand
     to_allocate = demand if ooc_placements == "reallocate" else local_demand
     local = local_bases(timeline)
     groups = groups.assign(phase=phase(groups["ncy"].to_numpy()))
-    last_census = int(hist["year"].max()) if hist is not None and len(hist) else int(min(projection.years)) - 1
     cost_model = (costs if isinstance(costs, CostModel) else CostModel(register)).for_register(changed)
     cost_model = cost_model.with_base_year(last_census)
     on_roll = None
@@ -826,6 +968,10 @@ def gap_analysis(
             codes_all = np.full(len(sc), -1)
             codes_all[mine] = codes
             base_roll = _collapse(projection.draws, codes_all, len(settings))
+            # a closed base has no roll: its projected children are re-placed by the allocation
+            for c in (scenario.closures if scenario is not None else ()):
+                if c.setting in pos:
+                    base_roll[:, np.asarray(projection.years) >= c.from_year, pos[c.setting]] = 0.0
     alloc = None
     if allocate:
         alloc = _allocate(to_allocate, groups[["area", "ncy", "need"]], local, projection.years,
@@ -835,6 +981,44 @@ def gap_analysis(
                        scenario=scenario, history=hist, base_roll=base_roll,
                        projected_ooc=ooc_demand if ooc_placements == "stay" else None,
                        cost_model=cost_model, ooc_costs=ooc_costs)
+
+
+def _closed_mask(projection: Projection, scenario: Scenario, settings: set[str]) -> np.ndarray:
+    """(n_years, n_cells): cell is in one of ``settings`` in a year it is closed."""
+    sc = projection.cells["setting"].astype(str).to_numpy()
+    years = np.asarray(projection.years)
+    mask = np.zeros((len(years), len(sc)), dtype=bool)
+    for c in scenario.closures:
+        if c.setting in settings:
+            mask |= (years >= c.from_year)[:, None] & (sc == c.setting)[None, :]
+    return mask
+
+
+def _routed_away(projection: Projection, scenario: Scenario, closed: Mapping[str, str]) -> bool:
+    """Did the model empty the closed settings (route their children) in their closed years?"""
+    mask = _closed_mask(projection, scenario, set(closed))
+    if not mask.any():
+        return True  # not even a cell left: the model closed them
+    return bool(projection.draws[:, mask].sum() == 0)
+
+
+def _closed_part(projection: Projection, scenario: Scenario, settings: set[str], groups: pd.DataFrame) -> np.ndarray:
+    """Draws of the children projected in closed ``settings``, by (draw, year, demand group)."""
+    out = np.zeros((projection.draws.shape[0], len(projection.years), len(groups)))
+    if not settings or "setting" not in projection.cells.columns:
+        return out
+    mask = _closed_mask(projection, scenario, settings)
+    cells = projection.cells
+    key = pd.MultiIndex.from_frame(groups[["area", "ncy", "need"]].astype({"area": str, "need": str}))
+    cell_key = pd.MultiIndex.from_arrays([
+        cells["area"].astype(str) if "area" in cells else np.full(len(cells), "ALL"),
+        cells["ncy"].astype(int), cells["need"].astype(str) if "need" in cells else np.full(len(cells), "ALL")])
+    code = key.get_indexer(cell_key)
+    for yi in range(len(projection.years)):
+        cols = np.flatnonzero(mask[yi] & (code >= 0))
+        if len(cols):
+            out[:, yi] = _collapse(projection.draws[:, yi:yi + 1, cols], code[cols], len(groups))[:, 0]
+    return out
 
 
 def _ooc_costs(cost_model: CostModel, groups: pd.DataFrame, years: Sequence[int], on_roll: pd.DataFrame | None,

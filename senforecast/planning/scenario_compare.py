@@ -1,7 +1,9 @@
 """Scenarios side by side: places short, out-of-county placements and cost per year.
 
 A scenario's demand side (growth of plans, rate changes, redirects) is applied by the model
-(``model.project(scenario=...)``); its supply side (``provision_changes``) by the gap analysis.
+(``model.project(scenario=...)``); its supply side (``provision_changes``, and closures of
+specialist or out-of-county settings, whose children the allocation re-places) by the gap
+analysis (:func:`senforecast.planning.gap.demand_scenario` splits the two).
 :func:`compare_scenarios` runs both for each scenario, or takes ready-made gap analyses.
 """
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import InputWarning, SenForecastError
-from .gap import GapAnalysis, gap_analysis
+from .gap import GapAnalysis, demand_scenario, gap_analysis
 from ..projection import Projection, quantile_label
 from ..core.scenarios import Scenario
 
@@ -129,9 +131,11 @@ def compare_scenarios(
             if model is not None:
                 if years is None:
                     raise SenForecastError("compare_scenarios with a model needs years=... (horizon or list)")
-                proj = model.project(years, scenario=item, n_draws=n_draws, seed=seed)
+                # closures of specialist settings are supply side: the gap re-places their children
+                part = demand_scenario(item, provision, gap_kwargs.get("kinds"))
+                proj = model.project(years, scenario=part, n_draws=n_draws, seed=seed)
             elif projection is not None:
-                if _has_demand_side(item):
+                if _has_demand_side(demand_scenario(item, provision, gap_kwargs.get("kinds"))):
                     warnings.warn(
                         f"scenario {item.name!r} changes demand, but no model was given to project it: only "
                         "its provision changes are applied (pass model=...)", InputWarning, stacklevel=2)

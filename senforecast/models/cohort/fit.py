@@ -31,13 +31,14 @@ Two estimation modes:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+import warnings
 
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, gammaln
 
 from ...core.data import NO_PLAN
-from ...core.errors import ModelError
+from ...core.errors import InputWarning, ModelError
 from .states import ValidStates
 
 KAPPA_GRID = np.logspace(-1, 4, 41)
@@ -246,6 +247,17 @@ def count_transitions(transitions: pd.DataFrame, index: CohortIndex, population:
         pop[np.searchsorted(want, tot["year"].to_numpy()), tot["ncy"].to_numpy() - index.ncy_min] = tot["count"].to_numpy()
         if "area" in p.columns:
             pa = p[p["area"].astype(str).isin(areas)].groupby(["year", "area", "ncy"], as_index=False)["count"].sum()
+            if pa.empty:
+                # e.g. plans without an area column (area 'ALL') and a population by areas:
+                # the authority's total population is used, with no area factors
+                warnings.warn(
+                    f"the population's areas ({', '.join(sorted(p['area'].astype(str).unique())[:6])}) share none "
+                    f"with the plans' areas ({', '.join(areas[:6])}): joiner rates use the authority's total "
+                    "population, with no area differences. Add an 'area' column to the plans with the "
+                    "population's area names (or give the population as one area 'ALL') to model areas",
+                    InputWarning, stacklevel=2)
+                pa = None
+        if "area" in p.columns and pa is not None:
             pop_area[np.searchsorted(want, pa["year"].to_numpy()), pa["area"].astype(str).map(area_pos).to_numpy(),
                      pa["ncy"].to_numpy() - index.ncy_min] = pa["count"].to_numpy()
     return TransitionCounts(years, n, leavers, movers, dest, joiners, pop, areas, j_area, pop_area, pop_offset,

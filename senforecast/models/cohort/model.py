@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ...core.data import NO_PLAN, LocalAreaData
+from ...core.costs import CostModel
 from ...core.errors import ModelError, SenForecastError
+from ...core.provision import ProvisionRegister
 from ...core.scenarios import Scenario
 from ...projection import Projection
 from ..base import DEMAND_PARTS, BaseModel
@@ -484,6 +486,9 @@ class CohortModel(BaseModel):
     def project_cost(self, costs: pd.DataFrame, *, fill_by_setting: bool = True, **project_kwargs) -> Projection:
         """Projected cost with intervals: :meth:`project` weighted by a cost per place.
 
+        Costs come from the one cost model (:class:`senforecast.core.costs.CostModel`), see
+        :func:`complete_costs`.
+
         Parameters
         ----------
         costs : DataFrame
@@ -514,7 +519,12 @@ class CohortModel(BaseModel):
 
 
 def complete_costs(costs: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """Costs for every (setting, need) in ``cells``: missing needs take their setting's mean.
+    """Cost per place for every (setting, need) in ``cells``, from the one cost model.
+
+    Delegates to :class:`senforecast.core.costs.CostModel` (its precedence: the costs table's
+    (setting, need) row, then its setting row, then the mean of the setting's need rows), over
+    a register that lists only the settings. A setting with no cost at all raises, naming it:
+    a missing cost is never counted as 0.
 
     Examples
     --------
@@ -526,14 +536,26 @@ def complete_costs(costs: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     col = next((c for c in ("cost_per_place", "cost", "weight") if c in costs.columns), None)
     if col is None or "setting" not in costs.columns:
         raise SenForecastError("costs need a 'setting' and a 'cost_per_place' (or 'cost') column")
-    if "need" not in costs.columns:
-        return costs
-    pairs = cells[["setting", "need"]].drop_duplicates()
-    known = pairs.merge(costs[["setting", "need", col]], on=["setting", "need"], how="left")
-    by_setting = costs.groupby("setting")[col].mean()
-    missing = known[col].isna()
-    known.loc[missing, col] = known.loc[missing, "setting"].map(by_setting)
-    still = known[known[col].isna()]["setting"].unique().tolist()
-    if still:
-        raise SenForecastError(f"no cost for setting(s) {still}: add them to the cost table")
-    return known.rename(columns={col: "cost_per_place"})
+    table = costs.rename(columns={col: "cost_per_place"})
+    table = table[[c for c in ("setting", "need", "cost_per_place") if c in table.columns]]
+    has_need = "need" in cells.columns
+    pairs = cells[["setting", "need"] if has_need else ["setting"]].astype(str).drop_duplicates()
+    settings = sorted(set(pairs["setting"]) | set(table["setting"].astype(str)))
+    # only the settings: kind 'other_la' (no capacity needed); the kind average never fills a
+    # gap here (checked below), so the kind itself does not change any cost
+    register = ProvisionRegister(pd.DataFrame({"setting": settings, "kind": "other_la", "capacity": np.nan}))
+    model = CostModel(register, table)
+    year = [0]
+    levels = model.setting_costs(year, settings, warn=False).set_index("setting")
+    bad = sorted(set(pairs["setting"]) & set(levels.index[~levels["source"].isin(
+        ["costs table", "costs table (mean over needs)", "provision register"])]))
+    if bad:
+        raise SenForecastError(f"no cost for setting(s) {bad}: add them to the cost table")
+    if not has_need:
+        return pairs.assign(cost_per_place=pairs["setting"].map(levels["cost_per_place"]).to_numpy(float))
+    needs = sorted(pairs["need"].unique())
+    m = model.matrix(needs, settings, year, warn=False)[0]
+    n_pos = {n: i for i, n in enumerate(needs)}
+    s_pos = {st: j for j, st in enumerate(settings)}
+    value = [m[n_pos[n], s_pos[st]] for st, n in zip(pairs["setting"], pairs["need"])]
+    return pairs.assign(cost_per_place=np.asarray(value, dtype=float)).reset_index(drop=True)
