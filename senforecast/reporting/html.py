@@ -333,10 +333,10 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
     section("Projections",
             fig("projection_total", "All children with a plan: actual, then projected median with 50% and 90% "
                 "prediction intervals."),
-            table_html(s_tab, ["year", "mean", "median (90% interval)"]),
+            table_html(s_tab, ["year", "mean", "median (90% interval)"], source="Projection total"),
             fig("projection_by_need", "By need."),
             f"<h3>By need, {int(p.years.min())} and {last_year}</h3>"
-            + table_html(by_need, ["need", "year", "mean", "median", "p05", "p95"]),
+            + table_html(by_need, ["need", "year", "mean", "median", "p05", "p95"], source="Projection by need"),
             fig("shares_by_need", "Share of plans by need, per census year."),
             fig("shares_by_setting_kind", "Share of plans by kind of setting, per census year."),
             fig("change_waterfall", "Change since the last census split into the effect of population change, "
@@ -357,11 +357,13 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
             "out of county. Spare = places - demand (negative = places short).</p>",
             table_html(y_tab, cols, rename={"demand": f"demand (median, {lo_l}-{hi_l})",
                                             "spare": "spare places (- = short)", "prob_shortfall": "P(shortfall)",
-                                            "ooc": "out of county", "cost": "out-of-county cost"}),
+                                            "ooc": "out of county", "cost": "out-of-county cost"},
+                       source="Gap by year"),
             fig("capacity_by_designation", "Demand against capacity by designation and phase; shortfall shaded."),
             "<h3>First year capacity runs out, by designation and phase</h3>"
             + table_html(firsts, rename={"capacity": f"places {int(p.years.min())}",
-                                         "first_year_exceeded": "first year exceeded"}),
+                                         "first_year_exceeded": "first year exceeded"},
+                         source="Gap by designation"),
             fig("shortfall_heatmap", "Children from each home area who cannot get a local specialist place "
                 "(mean over simulations), after the allocation has used every suitable base in any area "
                 "(designation, age range, own area preferred)." if result.gap.allocation is not None else
@@ -388,7 +390,8 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
                 fig("scenarios_cost", "Cost of specialist places under each scenario."),
                 table_html(sc_tab, scols, rename={"short": "places short", "ooc": "out of county",
                                                   "cost": "cost of places", "ooc_change": "change in out of county",
-                                                  "total_cost_change": "change in cost"}),
+                                                  "total_cost_change": "change in cost"},
+                           source="Scenarios"),
                 '<p class="note">Changes are medians (and intervals) of the per-draw differences from the '
                 "baseline in the same simulated futures: every scenario shares the baseline's random numbers, "
                 "so a change is the scenario's effect, not simulation noise.</p>")
@@ -404,7 +407,8 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
                 "error; coverage: share of actuals inside the 80% / 95% intervals (should be near 80% / 95%); "
                 "CRPS: accuracy of the whole forecast distribution (lower is better).</p>",
                 table_html(scores[scores["grouping"].isin(["total", "need"])],
-                           ["grouping", "horizon", "n", "wape", "bias", "coverage80", "coverage95", "crps"]),
+                           ["grouping", "horizon", "n", "wape", "bias", "coverage80", "coverage95", "crps"],
+                           source="Backtest scores"),
                 fig("backtest_total", "Projections from each origin against what happened."))
     else:
         section("Backtest accuracy", "<p>Backtest not run (set [backtest] enabled = true).</p>")

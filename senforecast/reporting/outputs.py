@@ -186,7 +186,7 @@ def _share_of_last(table: pd.DataFrame) -> dict:
     years = [str(c) for c in table.columns if _is_year(c)]
     if "share %" not in table.columns or not years:
         return {}
-    total = float(pd.to_numeric(table[years[-1]]).sum())
+    total = float(pd.to_numeric(table[years[-1]], errors="coerce").sum())
     return {"share %": Derived(years[-1], 100.0 / total, rounding=0.05)} if total else {}
 
 
