@@ -596,7 +596,7 @@ def publish_outputs(result: "PipelineResult", tables: dict[str, pd.DataFrame] | 
             tables["Data warnings"] = w.assign(warning=[mask_small_numbers(str(x), suppress_below)
                                                         for x in w["warning"]])
         if "Assumptions" in tables:
-            a = tables["Assumptions"]
+            a = assumptions(result)  # afresh: it states the suppression of this publication
             tables["Assumptions"] = pd.concat([a, pd.DataFrame({"item": ["disclosure audit"],
                                                                 "value": [aud.summary()]})], ignore_index=True)
         if not aud.passed:
