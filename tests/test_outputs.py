@@ -220,6 +220,18 @@ def test_audit_over_everything_written_recovers_no_hidden_cell(written):
     assert _audit_written(res, with_html).passed
     if label == "small authority":  # many small cells: the audit has real work
         assert (_audit_written(res, csvs).frame["status"] == "primary").sum() > 50
+        problem, _ = disclosure_problem(res, res.tables, THRESHOLD)  # a reader using whole numbers too
+        assert audit(problem, count_subtables(csvs)[0], integer=True).passed
+
+
+def test_a_closed_setting_shown_with_nobody_on_roll_is_not_taken_for_a_grouping(written):
+    """The summary shows 0 on roll at a planned or closed setting whatever the census says."""
+    _, res, *_ = written
+    t = res.tables["Inputs - places on roll"].copy()
+    i = t.index[t["on_roll"] > 10][0]
+    t.loc[i, ["on_roll", "spare", "status"]] = [0, t.loc[i, "places"], "planned/closed"]
+    pub = publish_outputs(res, {**res.tables, "Inputs - places on roll": t}, suppress_below=THRESHOLD)
+    assert pub.audit.passed
 
 
 def test_no_small_count_appears_in_csvs_workbook_or_report(written):

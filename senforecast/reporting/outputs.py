@@ -198,6 +198,10 @@ def _children_rows(t: pd.DataFrame) -> pd.Series:
     return c.str.startswith(("plans.", "transitions.", "anomaly:")) & ~c.str.endswith("rows_read")
 
 
+def _open(t: pd.DataFrame) -> pd.Series:
+    return t["status"].astype(str).eq("open") if "status" in t.columns else pd.Series(True, index=t.index)
+
+
 def _flows_present(t: pd.DataFrame) -> list[str]:
     return [c for c in _FLOWS if c in t.columns]
 
@@ -218,7 +222,10 @@ _REGISTRY: list[tuple[str, Callable, str, str, tuple, bool]] = [
     ("Inputs - places on roll", _summary_table("places and children on roll"), "Inputs and data quality",
      "Places and children on roll at the last census",
      (CountPart(TableSpec("on_roll", dims=["setting"], base="plans",
-                          derived={"spare": Derived("on_roll", -1.0, "places")})),), True),
+                          derived={"spare": Derived("on_roll", -1.0, "places")}), rows=_open),
+      # a planned or closed setting is shown with 0 on roll whatever the census says: not a grouping
+      CountPart(TableSpec("on_roll", dims=["setting"], derived={"spare": Derived("on_roll", -1.0, "places")}),
+                rows=lambda t: ~_open(t), key="not open")), True),
     ("Inputs - rows and checks", _rows_and_checks, "Inputs and data quality", "Rows read and kept, and checks",
      (CountPart(TableSpec("count", dims=["check"]), rows=_children_rows),), True),
     ("Data warnings", _data_warnings, "Inputs and data quality", "Data-quality and model warnings", (), True),
