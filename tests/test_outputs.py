@@ -344,3 +344,23 @@ def test_failing_audit_stops_the_write(tmp_path, monkeypatch):
     with pytest.raises(DisclosureError, match="nothing was written.*FAILED"):
         write_outputs(res, tmp_path / "out")
     assert not (tmp_path / "out" / "senforecast.xlsx").exists()
+
+
+@pytest.mark.slow
+def test_cli_demo_with_suppression_passes_the_audit_over_every_file(tmp_path):
+    """`senforecast demo --suppress-below 5` as a user runs it (scenarios, ten years, charts)."""
+    from senforecast.pipeline.cli import main
+
+    out = tmp_path / "out"
+    assert main(["demo", "--out", str(out), "--draws", "60", "--no-backtest", "--suppress-below", "5", "--quiet"]) == 0
+    with warnings.catch_warnings():  # observed counts do not depend on the simulation: a quick run gives them
+        warnings.simplefilter("ignore")
+        res = run_pipeline(demo_config().replace(draws=20, horizon=2, scenarios=(), backtest=False), charts=False)
+    observed = [n for n in res.tables if OUTPUTS[n].observed]
+    files = {"csv": sorted((out / "csv").glob("*.csv")), "workbook": out / "senforecast.xlsx"}
+    csvs = _read_csvs(files, observed)
+    page = _parse_html(out / "report.html")
+    assert all(t["source"] in OUTPUTS for t in page.tables)
+    with_html, n = _with_html_numbers(csvs, page)
+    assert n > 20 and _audit_written(res, with_html).passed
+    assert "disclosure audit passed" in (out / "csv" / "notes.txt").read_text(encoding="utf-8")
