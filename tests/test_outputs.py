@@ -325,6 +325,14 @@ def test_without_suppression_tables_are_unchanged():
     t = rounded.tables["Starting point"]
     assert "yearly_cost" not in t.columns and (pd.to_numeric(t["on_roll"]) % 5 == 0).all()
     assert rounded.tables["Projection total"] is res.tables["Projection total"]
+    both = publish_outputs(res, suppress_below=5, round_to=5)
+    need = both.tables["Inputs - by need"].set_index("need")
+    last = res.tables["Inputs - by need"].set_index("need")
+    year = [c for c in last.columns if str(c).isdigit()][-1]
+    small = last.index[(last[year] > 0) & (last[year] < 5)]
+    assert len(small) and (need.loc[small, year] == MARKER).all()  # the marker survives the rounding
+    shown = pd.to_numeric(need[year], errors="coerce").dropna()
+    assert len(shown) and (shown % 5 == 0).all()
 
 
 def test_failing_audit_stops_the_write(tmp_path, monkeypatch):

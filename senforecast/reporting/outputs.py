@@ -618,7 +618,12 @@ def publish_outputs(result: "PipelineResult", tables: dict[str, pd.DataFrame] | 
             derived = [c for p in parts for c in p.spec.derived if c in t.columns]
             t = t.drop(columns=derived)  # a cost beside a rounded count would give the exact count
             counts = [c for p in parts for c in p.spec.counts if c in t.columns]
-            tables[name] = round_counts(t, round_to, count_columns=counts)
+            hidden = {c: t[c].astype(object).eq(MARKER) for c in counts}
+            t = round_counts(t, round_to, count_columns=counts)
+            for c, h in hidden.items():  # rounded counts, markers kept
+                if h.any():
+                    t[c] = t[c].astype(object).where(~h, MARKER)
+            tables[name] = t
         notes["Rounding"] = f"Observed counts of children are rounded to the nearest {round_to}."
     seconds = time.perf_counter() - t0
     return Publication(tables, aud, notes, problem, seconds)
