@@ -32,7 +32,8 @@ from ..planning.scenario_compare import compare_scenarios
 from ..projection import Projection
 from ..reporting.export import to_csv, to_excel
 from ..reporting.html import render_report
-from ..reporting.tables import assumptions, build_figures, build_tables, publishable_tables
+from ..reporting.outputs import build_tables, publish_outputs
+from ..reporting.tables import build_figures
 from .config import Config, demo_config
 
 Progress = Callable[[str], None]
@@ -436,20 +437,15 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     out.mkdir(parents=True, exist_ok=True)
     cfg = result.config
     say = progress or (lambda _m: None)
-    notes = assumptions(result)
     if "Data warnings" in result.tables:  # charts drawn after the tables may have added some
         result.tables["Data warnings"] = pd.DataFrame({"warning": result.warnings or ["none"]})
-    say("writing the workbook and CSVs ...")
-    # suppression is applied here with each table's own keys (see publishable_tables)
-    tables = publishable_tables(result.tables, suppress_below=cfg.suppress_below, round_to=cfg.round_to)
+    say("protecting and writing the workbook and CSVs ...")
+    # every observed-count table protected together and audited (see reporting.outputs); raises if unsafe
+    publication = publish_outputs(result)
+    tables = publication.tables
+    notes = tables["Assumptions"]
     note_rows = dict(zip(notes["item"], notes["value"]))
-    if cfg.suppress_below:
-        note_rows["Suppression"] = (f"Observed counts of children from 1 to {cfg.suppress_below - 1:g} are shown as "
-                                    f"\"<{cfg.suppress_below:g}\"; cells shown as \"c\" are hidden so that no small "
-                                    "count can be worked out from totals. Projected values are means and "
-                                    "quantiles of simulations, not counts of real children, and are not suppressed.")
-    if cfg.round_to:
-        note_rows["Rounding"] = f"Observed counts of children are rounded to the nearest {cfg.round_to}."
+    note_rows.update(publication.notes)
     workbook = to_excel(tables, out / "senforecast.xlsx", notes=note_rows, title=f"senforecast: {cfg.name}")
     csvs = to_csv(tables, out / "csv", notes=note_rows)
     say(f"writing {len(result.figures)} charts ...")
@@ -468,5 +464,5 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     listed = ["senforecast.xlsx: every table, one sheet each, with a Notes sheet",
               f"csv/: the same tables as CSV ({len(csvs)} files)",
               f"charts/: {len(result.figures)} charts as {', '.join(cfg.chart_formats)}"]
-    report.write_text(render_report(result, files=listed, images=images), encoding="utf-8")
+    report.write_text(render_report(result, files=listed, images=images, publication=publication), encoding="utf-8")
     return {"report": report, "workbook": workbook, "csv": csvs, "charts": chart_files}

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..projection import quantile_label
-from .tables import assumptions
+from .outputs import Publication, mask_small_numbers, publish_outputs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline.run import PipelineResult
@@ -114,7 +114,7 @@ def _fmt(v: object, column: str) -> str:
 
 
 def table_html(table: pd.DataFrame, columns: Sequence[str] | None = None, *,
-               rename: dict[str, str] | None = None, max_rows: int = 60) -> str:
+               rename: dict[str, str] | None = None, max_rows: int = 60, source: str | None = None) -> str:
     """A DataFrame as an escaped HTML table with readable numbers (costs in £m, shares in %).
 
     Examples
@@ -122,6 +122,9 @@ def table_html(table: pd.DataFrame, columns: Sequence[str] | None = None, *,
     >>> t = pd.DataFrame({"year": [2026], "ooc_cost_median": [2.5e6], "prob_shortfall": [0.25]})
     >>> "£2.50m" in table_html(t) and "25%" in table_html(t)
     True
+
+    ``source`` names the registered table shown (``data-source``, so its numbers can be checked
+    against the workbook).
     """
     t = table if columns is None else table[[c for c in columns if c in table.columns]]
     more = len(t) - max_rows
@@ -135,7 +138,8 @@ def table_html(table: pd.DataFrame, columns: Sequence[str] | None = None, *,
         rows.append("<tr>" + "".join(f'<td class="n">{_esc(x)}</td>' if _NUMERIC.fullmatch(x) else f"<td>{_esc(x)}</td>"
                                      for x in cells) + "</tr>")
     tail = f'<p class="note">... {more} more rows in the workbook.</p>' if more > 0 else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
+    src = f' data-source="{_esc(source)}"' if source else ""
+    return f"<table{src}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{tail}"
 
 
 def _interval(t: pd.DataFrame, prefix: str, lo: str = "p05", hi: str = "p95", money: bool = False) -> pd.Series:
@@ -238,19 +242,19 @@ def key_findings(result: "PipelineResult") -> list[str]:
     return out
 
 
-def _return_tables(result: "PipelineResult") -> list[str]:
-    wide = result.tables.get("Return - provision type wide")
+def _return_tables(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    wide = tables.get("Return - provision type wide")
     if wide is None:
         return []
     return ["<h3>Specialist place demand by provision type and NCY group (mean)</h3>"
             '<p class="note">The shape of England\'s school capacity return: 5 years ahead for primary, 7 for '
             "secondary and post-16. Means add up across rows; the workbook has medians and 90% intervals"
-            + (" and the same by major need." if "Return - by major need" in result.tables else ".") + "</p>",
-            table_html(wide)]
+            + (" and the same by major need." if "Return - by major need" in tables else ".") + "</p>",
+            table_html(wide, source="Return - provision type wide")]
 
 
 def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
-                  images: Mapping[str, bytes] | None = None) -> str:
+                  images: Mapping[str, bytes] | None = None, publication: Publication | None = None) -> str:
     """The HTML text of the report of a pipeline run.
 
     Parameters
@@ -261,6 +265,10 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
         Names of the files written alongside, listed at the end.
     images : dict of str to bytes, optional
         PNG bytes of charts already rendered (by name), so they are not drawn twice.
+    publication : Publication, optional
+        The run's published (protected) tables from
+        :func:`senforecast.reporting.outputs.publish_outputs`; made here when not given. The
+        report shows only these, never counts computed afresh from the data.
 
     Returns
     -------
@@ -291,24 +299,32 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
 
     section("Key findings", _bullets(key_findings(result)))
 
-    summary = result.data.summary()
-    inputs = [_bullets(summary.notes)]
-    for key, title in (("children per year", "Children with a plan per census"),
-                       ("by need", "By need"),
-                       ("by plan type", "By plan type (in the series forecast or not)"),
-                       ("places and children on roll", "Places and children on roll at the last census")):
-        if key in summary.tables:
-            inputs.append(f"<h3>{_esc(title)}</h3>" + table_html(summary[key]))
-    counts = pd.DataFrame(sorted(result.data.report.counts.items()), columns=["check", "count"])
-    if len(counts):
-        inputs.append("<h3>Rows read and kept</h3>" + table_html(counts))
-    if result.warnings:
-        inputs.append("<h3>Data-quality warnings</h3><div class=\"warn\">" + _bullets(result.warnings) + "</div>")
+    pub = publication if publication is not None else publish_outputs(result)
+    tables = pub.tables
+    t_below = cfg.suppress_below
+
+    def shown(name: str, title: str, **kw) -> str:
+        return f"<h3>{_esc(title)}</h3>" + table_html(tables[name], source=name, **kw) if name in tables else ""
+
+    summary_notes = result.data.summary().notes
+    if t_below:
+        summary_notes = [mask_small_numbers(n, t_below) for n in summary_notes]
+    inputs = [_bullets(summary_notes),
+              shown("Inputs - children per year", "Children with a plan per census"),
+              shown("Inputs - by need", "By need"),
+              shown("Inputs - by plan type", "By plan type (in the series forecast or not)"),
+              shown("Inputs - places on roll", "Places and children on roll at the last census"),
+              shown("Inputs - rows and checks", "Rows read and kept")]
+    warn = tables.get("Data warnings")
+    warn_list = [str(w) for w in warn["warning"] if str(w) != "none"] if warn is not None else []
+    if warn_list:
+        inputs.append("<h3>Data-quality warnings</h3><div class=\"warn\">" + _bullets(warn_list) + "</div>")
     else:
         inputs.append("<p>No data-quality warnings.</p>")
     section("Inputs and data quality", *inputs)
 
-    section("Method and assumptions", table_html(assumptions(result), rename={"item": "", "value": ""}),
+    section("Method and assumptions", table_html(tables["Assumptions"], rename={"item": "", "value": ""},
+                                                 source="Assumptions"),
             '<p class="note">Intervals are prediction intervals of the outcome (they include year-to-year '
             "noise as well as uncertainty in the rates), from simulated futures. Medians of parts do not add "
             "up to the median of a total; means do.</p>")
@@ -321,15 +337,15 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
     section("Projections",
             fig("projection_total", "All children with a plan: actual, then projected median with 50% and 90% "
                 "prediction intervals."),
-            table_html(s_tab, ["year", "mean", "median (90% interval)"]),
+            table_html(s_tab, ["year", "mean", "median (90% interval)"], source="Projection total"),
             fig("projection_by_need", "By need."),
             f"<h3>By need, {int(p.years.min())} and {last_year}</h3>"
-            + table_html(by_need, ["need", "year", "mean", "median", "p05", "p95"]),
+            + table_html(by_need, ["need", "year", "mean", "median", "p05", "p95"], source="Projection by need"),
             fig("shares_by_need", "Share of plans by need, per census year."),
             fig("shares_by_setting_kind", "Share of plans by kind of setting, per census year."),
             fig("change_waterfall", "Change since the last census split into the effect of population change, "
                 "of changing rates, and of each demand-side scenario."),
-            *_return_tables(result))
+            *_return_tables(tables))
 
     y = g.by_year()
     y_tab = y.assign(demand=_interval(y, "demand_", lo_l, hi_l), spare=_interval(y, "spare_", lo_l, hi_l))
@@ -345,11 +361,13 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
             "out of county. Spare = places - demand (negative = places short).</p>",
             table_html(y_tab, cols, rename={"demand": f"demand (median, {lo_l}-{hi_l})",
                                             "spare": "spare places (- = short)", "prob_shortfall": "P(shortfall)",
-                                            "ooc": "out of county", "cost": "out-of-county cost"}),
+                                            "ooc": "out of county", "cost": "out-of-county cost"},
+                       source="Gap by year"),
             fig("capacity_by_designation", "Demand against capacity by designation and phase; shortfall shaded."),
             "<h3>First year capacity runs out, by designation and phase</h3>"
             + table_html(firsts, rename={"capacity": f"places {int(p.years.min())}",
-                                         "first_year_exceeded": "first year exceeded"}),
+                                         "first_year_exceeded": "first year exceeded"},
+                         source="Gap by designation"),
             fig("shortfall_heatmap", "Children from each home area who cannot get a local specialist place "
                 "(mean over simulations), after the allocation has used every suitable base in any area "
                 "(designation, age range, own area preferred)." if result.gap.allocation is not None else
@@ -376,7 +394,8 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
                 fig("scenarios_cost", "Cost of specialist places under each scenario."),
                 table_html(sc_tab, scols, rename={"short": "places short", "ooc": "out of county",
                                                   "cost": "cost of places", "ooc_change": "change in out of county",
-                                                  "total_cost_change": "change in cost"}),
+                                                  "total_cost_change": "change in cost"},
+                           source="Scenarios"),
                 '<p class="note">Changes are medians (and intervals) of the per-draw differences from the '
                 "baseline in the same simulated futures: every scenario shares the baseline's random numbers, "
                 "so a change is the scenario's effect, not simulation noise.</p>")
@@ -392,7 +411,8 @@ def render_report(result: "PipelineResult", *, files: Sequence[str] = (),
                 "error; coverage: share of actuals inside the 80% / 95% intervals (should be near 80% / 95%); "
                 "CRPS: accuracy of the whole forecast distribution (lower is better).</p>",
                 table_html(scores[scores["grouping"].isin(["total", "need"])],
-                           ["grouping", "horizon", "n", "wape", "bias", "coverage80", "coverage95", "crps"]),
+                           ["grouping", "horizon", "n", "wape", "bias", "coverage80", "coverage95", "crps"],
+                           source="Backtest scores"),
                 fig("backtest_total", "Projections from each origin against what happened."))
     else:
         section("Backtest accuracy", "<p>Backtest not run (set [backtest] enabled = true).</p>")

@@ -1,11 +1,11 @@
-"""Tables and charts of a pipeline run (the workbook sheets and the report's figures).
+"""Table and chart builders of a pipeline run (assumptions, statutory returns, the report's figures).
 
-Kept apart from :mod:`senforecast.pipeline.run` so the run logic and the choice of what to
-publish can be read separately. Every table is tidy and holds no pupil ids.
+Which tables a run publishes, and how each is protected, is declared in
+:mod:`senforecast.reporting.outputs` (the outputs registry), which uses these builders.
+Every table is tidy and holds no pupil ids.
 """
 from __future__ import annotations
 
-import re
 import textwrap
 import warnings
 from typing import TYPE_CHECKING
@@ -17,7 +17,6 @@ from matplotlib.figure import Figure
 from ..core.errors import InputWarning, SenForecastError
 from ..planning.statutory import scap_return, scap_table, to_wide, welsh_need_table
 from ..plotting import scenario_chart, share_bars, waterfall_chart
-from .export import round_counts, suppress
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline.run import PipelineResult
@@ -50,94 +49,6 @@ def _ncy_range_as_numbers(table: pd.DataFrame) -> pd.DataFrame:
     out.insert(at, "max_ncy", parts[1].astype(int).to_numpy())
     out.insert(at, "min_ncy", parts[0].astype(int).to_numpy())
     return out
-
-
-def input_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
-    """Input summary sheets: children per year, places on roll, rows read and checks, warnings.
-
-    Parameters
-    ----------
-    result : PipelineResult
-        A run (only its data and warnings are used).
-
-    Returns
-    -------
-    dict of str to DataFrame
-        Sheet name -> table, the ``Inputs - ...`` sheets and ``Data warnings``.
-
-    Examples
-    --------
-    >>> from senforecast.pipeline.run import run_pipeline
-    >>> from senforecast.pipeline.config import demo_config
-    >>> cfg = demo_config().replace(draws=20, horizon=2, scenarios=(), backtest=False,
-    ...                             model_options={"mode": "witan"})
-    >>> sheets = input_tables(run_pipeline(cfg, charts=False))
-    >>> sheets["Inputs - children per year"].columns[:2].tolist()
-    ['year', 'children']
-    >>> rows = sheets["Inputs - rows and checks"].set_index("check")["count"]
-    >>> int(rows["plans.rows_read"]) >= int(rows["plans.rows_kept"])
-    True
-    """
-    summary = result.data.summary()
-    out: dict[str, pd.DataFrame] = {}
-    names = {"children per year": "Inputs - children per year", "by need": "Inputs - by need",
-             "by setting kind": "Inputs - by setting kind", "by area": "Inputs - by area",
-             "places and children on roll": "Inputs - places on roll", "by plan type": "Inputs - by plan type"}
-    for key, sheet in names.items():
-        if key in summary.tables:
-            out[sheet] = _ncy_range_as_numbers(summary[key])
-    counts = pd.DataFrame(sorted(result.data.report.counts.items()), columns=["check", "count"])
-    checks = summary.tables.get("checks")
-    out["Inputs - rows and checks"] = pd.concat([counts, checks], ignore_index=True) if checks is not None else counts
-    out["Data warnings"] = pd.DataFrame({"warning": result.warnings or ["none"]})
-    return out
-
-
-def build_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
-    """The published tables of a run, sheet name -> DataFrame, in workbook order.
-
-    Examples
-    --------
-    >>> from senforecast.pipeline.config import demo_config
-    >>> from senforecast.pipeline.run import run_pipeline
-    >>> cfg = demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False,
-    ...                             model_options={"mode": "witan"})
-    >>> tables = build_tables(run_pipeline(cfg, charts=False))
-    >>> [n for n in tables if n.startswith("Projection")]
-    ['Projection total', 'Projection by need', 'Projection by setting', 'Projection by NCY', 'Projection by area']
-    >>> tables["Projection total"].columns.tolist(), tables["Gap by year"]["year"].tolist()
-    (['year', 'mean', 'median', 'p05', 'p25', 'p75', 'p95'], [2026, 2027])
-    >>> "Scenarios" in tables, "Backtest scores" in tables  # none asked for in this config
-    (False, False)
-    """
-    p, g = result.projection, result.gap
-    tables = {"Assumptions": assumptions(result)}
-    tables.update(input_tables(result))
-    tables["Projection total"] = _projection_table(result, [])
-    for dim, label in (("need", "need"), ("setting", "setting"), ("ncy", "NCY"), ("area", "area")):
-        if dim in p.cells.columns and p.cells[dim].astype(str).nunique() > 1:
-            t = _projection_table(result, [dim])
-            if dim == "setting":
-                t.insert(1, "kind", t["setting"].astype(str).map(_kind_map(result)).fillna("unknown"))
-            tables[f"Projection by {label}"] = t
-    tables["Gap by year"] = g.by_year()
-    tables["Gap by designation"] = g.by_group(by_area=False)
-    tables["Gap by designation and area"] = g.by_group()
-    tables["Gap by base"] = g.by_base()
-    tables["Starting point"] = g.starting_point()
-    y = g.by_year()
-    cost_cols = [c for c in y.columns if c.startswith(("ooc", "local_cost"))]
-    tables["Out-of-county cost"] = y[["year", *cost_cols]]
-    if g.allocation is not None:
-        tables["Cost by need and setting"] = g.cost_table()
-    tables.update(statutory_tables(result))
-    if result.scenarios is not None:
-        tables["Scenarios"] = result.scenarios
-    if result.decomposition is not None:
-        tables["Change drivers"] = result.decomposition
-    if result.backtest is not None:
-        tables["Backtest scores"] = result.backtest.scores
-    return tables
 
 
 def statutory_tables(result: "PipelineResult") -> dict[str, pd.DataFrame]:
@@ -203,62 +114,6 @@ def _return_tables(p, provision: pd.DataFrame, cfg) -> dict[str, pd.DataFrame]:
     if cfg.need_scheme and cfg.need_scheme.startswith("wales"):
         out["Return - by major need"] = welsh_need_table(p, provision, scheme=cfg.need_scheme,
                                                          kinds=cfg.kinds or None)
-    return out
-
-
-# columns computed from a count (a share, places minus children) would give a hidden count away
-_DERIVED = ("share %", "spare")
-
-
-def _count_spec(name: str, table: pd.DataFrame) -> tuple[list[str], list[str]] | None:
-    """(keys, count columns) of a table of observed counts of children, or None.
-
-    Keys are given explicitly: the exporter's default takes every non-float column as a key,
-    and a table with many descriptive columns (name, kind, area, ...) would become a
-    high-dimensional cube. Projected means and quantiles are not counts of real children."""
-    if not name.startswith(("Inputs", "Starting point")):
-        return None
-    first = str(table.columns[0])
-    years = [c for c in table.columns if re.fullmatch(r"\d{4}", str(c))]
-    if years:  # wide: one column per census year
-        return [first], years
-    counts = [c for c in table.columns if c in ("count", "on_roll", "children", "joiners", "leavers", "movers",
-                                                "need_changes")]
-    return ([first], counts) if counts else None
-
-
-def publishable_tables(tables: dict[str, pd.DataFrame], *, suppress_below: float | None = None,
-                       round_to: int | None = None) -> dict[str, pd.DataFrame]:
-    """Tables ready to publish: observed counts of children under ``suppress_below`` shown as
-    ``"<N"`` (with secondary suppression, ``"c"``), or rounded to ``round_to``; columns derived
-    from counts (shares, spare places) are dropped from those tables so they cannot undo it.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"setting": ["RB1", "RB2", "RB3"], "on_roll": [3, 40, 12], "spare": [5, 0, 8]})
-    >>> publishable_tables({"Starting point": t}, suppress_below=5)["Starting point"].values.tolist()
-    [['RB1', '<5'], ['RB2', 40], ['RB3', 'c']]
-
-    The 12 is hidden too (the smallest other cell), so the hidden 3 cannot be worked out from a
-    published total.
-    """
-    if not suppress_below and not round_to:
-        return dict(tables)
-    out = {}
-    for name, table in tables.items():
-        spec = _count_spec(name, table)
-        if spec is None:
-            out[name] = table
-            continue
-        keys, counts = spec
-        t = table.drop(columns=[c for c in _DERIVED if c in table.columns])
-        if suppress_below:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", InputWarning)  # one-way tables: nothing left to protect
-                t = suppress(t, threshold=suppress_below, round_to=round_to, count_columns=counts, keys=keys)
-        else:
-            t = round_counts(t, round_to, count_columns=counts)
-        out[name] = t
     return out
 
 
@@ -355,10 +210,10 @@ def assumptions(result: "PipelineResult") -> pd.DataFrame:
     >>> cfg = demo_config().replace(draws=50, horizon=2, seed=7, scenarios=(), backtest=False,
     ...                             model_options={"mode": "witan"})
     >>> a = assumptions(run_pipeline(cfg, charts=False)).set_index("item")["value"]
-    >>> a["simulation draws"], a["last census"], a["projection years"]
-    ('50 (seed 7)', '2025', '2026-2027')
     >>> a["series forecast"]
     'statement or LA-maintained IDP (EHC-plan equivalent), 2019-2025; no children with other plan types in the data'
+    >>> a["simulation draws"], a["last census"], a["projection years"]
+    ('50 (seed 7)', '2025', '2026-2027')
     >>> a["model"].startswith("CohortModel(mode='witan'). Markov cohort model")
     True
     """
