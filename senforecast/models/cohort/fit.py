@@ -740,8 +740,8 @@ def need_trends(joiners: np.ndarray, pop: np.ndarray, seen: np.ndarray, dt: np.n
     >>> lam = np.stack([0.01 * np.exp(0.10 * dt), 0.01 * np.exp(0.0 * dt)], -1)  # (year, need)
     >>> j = rng.poisson(pop[:, :, None] * lam[:, None, :])
     >>> (b, se, B), tau2 = need_trends(j, pop, pop > 0, dt, 2, 1)
-    >>> np.round(b, 2).tolist(), bool(tau2 > 0), bool((B < 0.5).all())
-    ([0.1, -0.0], True, True)
+    >>> bool(np.abs(b - [0.10, 0.0]).max() < 3 * se.max()), bool(tau2 > 0), bool((B < 0.5).all())
+    (True, True, True)
     """
     est = np.zeros(n_needs)
     se = np.zeros(n_needs)
