@@ -312,6 +312,12 @@ class CohortParameters:
         positive it replaces ``joiner_kappa``).
     year_effect_years : int
         Transition years those variances were estimated from.
+    joiner_need_trend : tuple of numpy.ndarray or None
+        Joiner trends by need (``joiner_trend="need"``): each need's own estimate, its
+        standard error and its shrinkage weight ``B = se**2 / (se**2 + tau2)`` towards the
+        overall trend (see :func:`need_trends`); None: one trend for all needs.
+    joiner_need_tau2 : float
+        Between-need variance of the trends (empirical Bayes; 0: no differences found).
 
     Examples
     --------
@@ -351,6 +357,8 @@ class CohortParameters:
     mover_year_var: float = 0.0
     year_effect_years: int = 0  # transition years the year-effect variances were estimated from
     joiner_year_var: float = 0.0  # year effect on the odds of joining, per NCY
+    joiner_need_trend: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # by need: estimate, s.e., shrinkage
+    joiner_need_tau2: float = 0.0  # between-need variance of the joiner trends (empirical Bayes)
 
     def copy(self) -> "CohortParameters":
         return replace(self, **{k: np.array(v) for k, v in self.__dict__.items() if isinstance(v, np.ndarray)})
@@ -567,13 +575,15 @@ AREA_PRIOR = 30.0
 
 
 def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = False,
-              joiner_trend: bool = True) -> CohortParameters:
+              joiner_trend: bool | str = True) -> CohortParameters:
     """Beta-binomial / Dirichlet-multinomial rates with priors pooled at each NCY.
 
     For each state the prior mean is the pooled rate of the *other* states at the same NCY
     (so no data are used twice) and the prior strength is averaged over its posterior
     (hyperprior ``p(kappa) ~ kappa ** -2.5``); destinations likewise, over the settings a
-    child may move to that are valid one NCY on.
+    child may move to that are valid one NCY on. ``joiner_trend``: False (none), True or
+    ``"total"`` (one yearly trend of joiner rates) or ``"need"`` (that trend plus each need's
+    own, shrunk towards it by :func:`need_trends`).
 
     Examples
     --------
@@ -669,6 +679,9 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
     if joiner_var > 0:
         kappa_j = np.inf
     kappas["joiner"] = kappa_j
+    need_trend, tau2 = None, 0.0
+    if joiner_trend == "need" and se_t > 0:
+        need_trend, tau2 = need_trends(c.joiners, pop, seen, dt, len(index.needs), len(index.settings))
 
     area_factor = None
     if c.population_area is not None and len(c.areas) > 1:
@@ -696,7 +709,67 @@ def fit_bayes(c: TransitionCounts, index: CohortIndex, need_changes: bool = Fals
                             joiner_trend=(beta_t, se_t), trend_ref_year=ref, area_factor=area_factor,
                             areas=list(c.areas), pop_offset=c.pop_offset,
                             leaver_year_var=leaver_var, mover_year_var=mover_var,
-                            year_effect_years=len(c.years), joiner_year_var=joiner_var)
+                            year_effect_years=len(c.years), joiner_year_var=joiner_var,
+                            joiner_need_trend=need_trend, joiner_need_tau2=tau2)
+
+
+def need_trends(joiners: np.ndarray, pop: np.ndarray, seen: np.ndarray, dt: np.ndarray, n_needs: int,
+                n_settings: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, float]:
+    """Joiner-rate trends by need, partially pooled towards their common mean (empirical Bayes).
+
+    Each need's yearly log growth ``b_n`` and standard error ``s_n`` come from its own
+    Poisson GLM (:func:`_joiner_trend` on that need's joiners). The needs' true trends are
+    taken as drawn from ``N(mu, tau2)``; ``tau2`` is the DerSimonian-Laird moment estimate
+    (0 when the estimates differ no more than their standard errors allow). Given the
+    overall trend ``mu`` (drawn per simulation draw with its own uncertainty), need ``n``'s
+    trend is ``N(B mu + (1 - B) b_n, (1 - B) s_n**2)`` with ``B = s_n**2 / (s_n**2 + tau2)``:
+    a need with a noisy estimate, or needs that do not differ, keep the overall trend.
+
+    Parameters
+    ----------
+    joiners : ndarray
+        ``(n_years, n_ncy, n_states)`` joiners by transition year, NCY after and state joined.
+    pop, seen : ndarray
+        ``(n_years, n_ncy)`` population (exposure) and which cells to use.
+    dt : ndarray
+        Transition years relative to the trend's reference year.
+    n_needs, n_settings : int
+        States are numbered ``need * n_settings + setting``.
+
+    Returns
+    -------
+    (estimate, se, shrinkage) or None, tau2
+        Per need (a need with no usable estimate gets shrinkage 1); None when fewer than
+        two needs have estimates.
+
+    Examples
+    --------
+    Two needs whose joiner rates grow 10% and 0% a year (one NCY, one setting each):
+
+    >>> rng = np.random.default_rng(1)
+    >>> dt = np.arange(6) - 2.5
+    >>> pop = np.full((6, 4), 20000.0)
+    >>> lam = np.stack([0.01 * np.exp(0.10 * dt), 0.01 * np.exp(0.0 * dt)], -1)  # (year, need)
+    >>> j = rng.poisson(pop[:, :, None] * lam[:, None, :])
+    >>> (b, se, B), tau2 = need_trends(j, pop, pop > 0, dt, 2, 1)
+    >>> bool(np.abs(b - [0.10, 0.0]).max() < 3 * se.max()), bool(tau2 > 0), bool((B < 0.5).all())
+    (True, True, True)
+    """
+    est = np.zeros(n_needs)
+    se = np.zeros(n_needs)
+    for n in range(n_needs):
+        jn = joiners[:, :, n * n_settings:(n + 1) * n_settings].sum(-1)
+        use = seen & (jn.sum(0) > 0)[None, :]  # an NCY with none of the need's joiners says nothing
+        est[n], se[n] = _joiner_trend(jn, pop, use, dt) if use.any() else (0.0, 0.0)
+    ok = se > 0
+    if ok.sum() < 2:
+        return None, 0.0
+    w = 1.0 / se[ok] ** 2
+    centre = (w * est[ok]).sum() / w.sum()
+    q = (w * (est[ok] - centre) ** 2).sum()
+    tau2 = max(0.0, float((q - (ok.sum() - 1)) / (w.sum() - (w ** 2).sum() / w.sum())))
+    shrink = np.where(ok, se ** 2 / np.maximum(se ** 2 + tau2, 1e-300), 1.0)
+    return (est, se, shrink), tau2
 
 
 def _joiner_trend(jy: np.ndarray, pop: np.ndarray, seen: np.ndarray, dt: np.ndarray) -> tuple[float, float]:

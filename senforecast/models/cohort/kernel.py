@@ -288,12 +288,14 @@ class Joiners(NamedTuple):
     (Y, Ar, A)``; ``cell, alpha (A, Kj)`` the cells joiners can join at each NCY (0
     padding) and their Dirichlet parameters; ``ok (Y, A, Kj)`` the slot takes children in
     the year; ``mix (D, A, Kj)`` each draw's joiner mix, unused when ``fresh_mix`` (then
-    drawn every year, witan.send).
+    drawn every year, witan.send); ``need (A, Kj)`` each slot's need and ``need_f (Y, D,
+    N)`` the draw's factor on that need's rate (joiner trends by need), used only when
+    ``use_need_f``.
 
     Examples
     --------
     >>> len(Joiners._fields)
-    9
+    12
     """
 
     rate: np.ndarray
@@ -305,6 +307,9 @@ class Joiners(NamedTuple):
     ok: np.ndarray
     mix: np.ndarray
     fresh_mix: bool
+    need: np.ndarray
+    need_f: np.ndarray
+    use_need_f: bool
 
 
 class Adjustments(NamedTuple):
@@ -466,7 +471,7 @@ def run_draws(keys, cells, rates, joiners, adjust, out):
 
             # joiners: a count per (area, NCY) from the population, then a state for each
             for a in range(A):
-                w_changes = False
+                w_changes = joiners.use_need_f
                 for k in range(Kj):
                     if adjust.join_weight[y, a, k] != 1.0:
                         w_changes = True
@@ -488,6 +493,8 @@ def run_draws(keys, cells, rates, joiners, adjust, out):
                     for k in range(Kj):
                         q = probs[k] / g_tot if joiners.fresh_mix else joiners.mix[d, a, k]
                         q = q * adjust.join_weight[y, a, k]
+                        if joiners.use_need_f:
+                            q = q * joiners.need_f[y, d, joiners.need[a, k]]
                         rf += q
                         if not joiners.ok[y, a, k]:
                             q = 0.0

@@ -67,9 +67,13 @@ class CohortModel(BaseModel):
     need_changes : bool
         Bayes mode only: model changes of need (a "move" is then any change of state and
         destinations are (need, setting) pairs). Otherwise a child keeps their need.
-    joiner_trend : bool
+    joiner_trend : {True, "total", "need", False}
         Bayes mode only: fit a yearly growth of joiner rates (Poisson GLM over the history,
-        with at least three transition years) and project it with its uncertainty.
+        with at least three transition years) and project it with its uncertainty. True
+        and ``"total"``: one trend for all needs. ``"need"``: each need's joiners get their
+        own trend, shrunk towards the overall one by empirical Bayes (needs whose trends
+        differ no more than noise allows keep the overall trend; see
+        :func:`~senforecast.models.cohort.fit.need_trends`). False: no trend.
     year_variation : bool
         Bayes mode only: leaver, mover and joiner rates vary from year to year as they did
         historically (a random year effect per NCY on their odds, its variance estimated
@@ -109,9 +113,11 @@ class CohortModel(BaseModel):
 
     def __init__(self, mode: Literal["bayes", "witan"] = "bayes", *,
                  valid_states: ValidStates | pd.DataFrame | None = None, need_changes: bool = False,
-                 joiner_trend: bool = True, year_variation: bool = True):
+                 joiner_trend: bool | Literal["total", "need"] = True, year_variation: bool = True):
         if mode not in ("bayes", "witan"):
             raise ModelError(f"mode must be 'bayes' or 'witan', not {mode!r}")
+        if joiner_trend not in (True, False, "total", "need"):
+            raise ModelError(f"joiner_trend must be True, False, 'total' or 'need', not {joiner_trend!r}")
         if need_changes and mode == "witan":
             raise ModelError("witan.send cannot model need changes: use mode='bayes' with need_changes=True")
         self.mode = mode
@@ -401,6 +407,10 @@ class CohortModel(BaseModel):
                         "rates_redrawn_each_year": params.resample_each_year,
                         "joiner_trend_per_year": params.joiner_trend[0],
                         "joiner_trend_se": params.joiner_trend[1],
+                        **({} if params.joiner_need_trend is None else {"joiner_trend_by_need": dict(zip(
+                            index.needs, (params.joiner_need_trend[2] * params.joiner_trend[0]
+                                          + (1 - params.joiner_need_trend[2]) * params.joiner_need_trend[0])
+                            .round(5).tolist()))}),
                         "population_year_offset": params.pop_offset,
                         "leaver_year_var": params.leaver_year_var,
                         "mover_year_var": params.mover_year_var,
@@ -474,6 +484,8 @@ class CohortModel(BaseModel):
             area_factor=params.area_factor,
             leaver_year_var=params.leaver_year_var, mover_year_var=params.mover_year_var,
             year_effect_years=params.year_effect_years, joiner_year_var=params.joiner_year_var,
+            joiner_need_trend=params.joiner_need_trend,
+            join_need=np.where(join_state >= 0, join_state // len(index.settings), -1),
         )
         need_l, set_l = index.state_labels()
         cells = {"ncy": index.ncys[cell_ncy], "need": need_l[cell_state], "setting": set_l[cell_state]}

@@ -57,6 +57,11 @@ class SimPlan:
     joiner_trend, trend_offset, area_factor, leaver_year_var, mover_year_var, year_effect_years, joiner_year_var
         As in :class:`~senforecast.models.cohort.fit.CohortParameters`; ``trend_offset``
         is ``(Y,)`` years from the trend's reference year.
+    joiner_need_trend : tuple of numpy.ndarray, optional
+        Joiner trends by need: estimate, standard error and shrinkage towards the overall
+        trend of each need (see :func:`~senforecast.models.cohort.fit.need_trends`); None: one trend.
+    join_need : numpy.ndarray, optional
+        ``(A, Kj)`` need of each joiner slot (needed with ``joiner_need_trend``).
     cell_key : numpy.ndarray, optional
         ``(C,)`` uint64 keys of the cells' random streams (see
         :mod:`~senforecast.models.cohort.kernel`), made from the cells' labels so that a
@@ -107,6 +112,8 @@ class SimPlan:
     year_effect_years: int = 0  # historic years the year-effect variances (and mean rates) come from
     joiner_year_var: float = 0.0  # the same for the odds of joining, per NCY (draws' rates only)
     cell_key: np.ndarray | None = None  # (C,) uint64 keys of the cells' random streams, from their labels
+    joiner_need_trend: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # by need: estimate, s.e., shrinkage
+    join_need: np.ndarray | None = None  # (A, Kj) need of each joiner slot
 
 
 def year_factor(rng: np.random.Generator, var: float, shape: tuple[int, ...],
@@ -152,6 +159,34 @@ def mean_error_factor(rng: np.random.Generator, var: float, n_years: int, shape:
         return None
     v = var / n_years
     return rng.gamma(1.0 / v, v, size=shape)
+
+
+def need_factors(rng: np.random.Generator, need_trend: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+                 overall: np.ndarray, offset: np.ndarray) -> np.ndarray | None:
+    """Each draw's factor on every need's joiner rate relative to the overall trend, ``(Y, D, N)``.
+
+    Need ``n``'s trend in draw ``d`` is drawn given the draw's overall trend ``mu_d``:
+    ``N(B mu_d + (1 - B) b_n, (1 - B) s_n**2)`` (``b_n, s_n, B`` from ``need_trend``); the
+    factor is ``exp(offset * (trend_dn - mu_d))``, so the overall trend stays in the
+    kernel's ``trend_f``. None (without touching the generator) when there is no need trend.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> est, se, B = np.array([0.1, 0.0]), np.array([0.01, 0.01]), np.array([1.0, 0.0])
+    >>> f = need_factors(rng, (est, se, B), np.full(4000, 0.05), np.array([1.0]))
+    >>> np.round(np.log(f[0]).mean(0), 3).tolist()  # need 0 pooled fully, need 1 its own -0.05
+    [0.0, -0.05]
+    >>> need_factors(rng, None, np.zeros(3), np.zeros(2)) is None
+    True
+    """
+    if need_trend is None:
+        return None
+    est, se, shrink = need_trend
+    z = rng.standard_normal((overall.size, est.size))
+    own = 1.0 - shrink
+    dev = own[None, :] * (est[None, :] - overall[:, None]) + np.sqrt(own * se ** 2)[None, :] * z  # (D, N)
+    return np.exp(offset[:, None, None] * dev[None, :, :])
 
 
 def sample_beta(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size: tuple) -> np.ndarray:
@@ -364,6 +399,7 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
             if fj is not None:
                 pj = pj * fj / (1.0 - pj + pj * fj)
         p_join[yi] = pj
+    need_f = need_factors(rng, plan.joiner_need_trend, trend, offset)
 
     keys = Streams(draw=draw_keys, cell=cell_keys)
     cells = Cells(stock0=plan.stock0.ravel().astype(np.int64), ncy=plan.cell_ncy.astype(np.int64),
@@ -376,7 +412,10 @@ def simulate(plan: SimPlan, n_draws: int, rng: np.random.Generator,
                   has_dest=has_dest)
     joiners = Joiners(rate=p_join, trend_f=trend_f, area_f=area_f, population=plan.population.astype(np.int64),
                       cell=jcell.astype(np.int64), alpha=plan.join_alpha.astype(float), ok=join_ok, mix=q_join,
-                      fresh_mix=resample)
+                      fresh_mix=resample,
+                      need=(np.zeros((1, 1), np.int64) if need_f is None
+                            else np.maximum(plan.join_need, 0).astype(np.int64)),
+                      need_f=np.ones((1, 1, 1)) if need_f is None else need_f, use_need_f=need_f is not None)
     red_n, red_to, red_share, red_joiners, red_stayers = _redirect_arrays(plan, C)
     adjust = Adjustments(leave_mult=plan.leaver_mult.astype(float),
                          move_mult=(plan.mover_mult * has_dest).astype(float),
