@@ -31,6 +31,7 @@ from ..projection import Projection
 from ..reporting.export import to_csv, to_excel
 from ..reporting.html import render_report
 from ..reporting.tables import assumptions, build_figures, build_tables, publishable_tables
+from .atomic import staged_folder
 from .config import Config, demo_config
 
 Progress = Callable[[str], None]
@@ -376,13 +377,21 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     result : PipelineResult
     out : str or Path
         Output folder (created). Files: ``report.html``, ``senforecast.xlsx``, ``csv/*.csv``,
-        ``charts/*.png`` (and ``.svg``).
+        ``charts/*.png`` (and ``.svg``). Everything is written into a staging folder beside it
+        and swapped in at the end (:mod:`senforecast.pipeline.atomic`): an interrupted or failed
+        write leaves an earlier output untouched, and no file of an earlier run stays behind.
+        An existing folder holding files senforecast did not write is refused.
     progress : callable, optional
 
     Returns
     -------
     dict
-        ``report``, ``workbook`` (Paths), ``csv`` and ``charts`` (lists of Paths).
+        ``report``, ``workbook`` (Paths), ``csv`` and ``charts`` (lists of Paths), in ``out``.
+
+    Raises
+    ------
+    senforecast.pipeline.atomic.OutputError
+        ``out`` is a file, cannot be written, holds files of its own, or the disk filled up.
 
     Examples
     --------
@@ -406,10 +415,20 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     >>> cfg.name in html, html.count("data:image/png;base64")  # the chart is embedded in the report
     (True, 1)
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = result.config
     say = progress or (lambda _m: None)
+    with staged_folder(out) as stage:
+        files = _write_files(result, stage, say)
+    final = Path(out)
+
+    def moved(p: Path) -> Path:
+        return final / p.relative_to(stage)
+
+    return {"report": moved(files["report"]), "workbook": moved(files["workbook"]),
+            "csv": [moved(p) for p in files["csv"]], "charts": [moved(p) for p in files["charts"]]}
+
+
+def _write_files(result: PipelineResult, out: Path, say: Progress) -> dict[str, Any]:
+    cfg = result.config
     notes = assumptions(result)
     if "Data warnings" in result.tables:  # charts drawn after the tables may have added some
         result.tables["Data warnings"] = pd.DataFrame({"warning": result.warnings or ["none"]})
