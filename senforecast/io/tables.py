@@ -161,7 +161,8 @@ def _check_required_columns(raw, mapping: dict[int, str], table: str, frame_sour
                   "none has all the columns, so check the sheet holding the data.")
     raise InputValidationError([
         Problem(raw.file, None, name, f"required column is missing; the {what} has columns {headers}. Rename "
-                f"the column or pass columns={{'<header in file>': '{name}'}}.{sheets}") for name in missing])
+                f"the column or pass columns={{'<header in file>': '{name}'}}.{sheets if i == 0 else ''}")
+        for i, name in enumerate(missing)])
 
 
 _ISO_DATE = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?$"

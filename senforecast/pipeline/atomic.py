@@ -178,6 +178,10 @@ def check_output_folder(out: str | os.PathLike, *, option: str = "--out") -> Pat
                           "workbook, CSVs and charts (it is created)")
     if path.is_dir():
         foreign = foreign_files(path)
+        locks = [f for f in foreign if Path(f).name.startswith("~$")]
+        if locks:
+            raise OutputError(f"{option} {shown!r}: {Path(locks[0]).name[2:]} is open in Excel (its lock file {locks[0]} "
+                              "is there); close it and run again")
         if foreign:
             raise OutputError(f"{option} {shown!r} already holds files senforecast did not write "
                               f"({', '.join(foreign)}); a run replaces the whole folder, so name a new "

@@ -38,9 +38,12 @@ Unknown keys are errors (a typo would otherwise be ignored silently).
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -531,6 +534,65 @@ def _tupled(v: Any) -> Any:
     return tuple(v) if isinstance(v, list) else v
 
 
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a TOML value fits a scenario field's type hint (int, float, str, bool, None,
+    Literal, unions and tuple[X, ...] of those)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return _is_whole(value)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is typing.Literal:
+        return value in args
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, a) for a in args)
+    if origin is tuple:
+        item = args[0] if args else Any
+        return isinstance(value, (list, tuple)) and all(_fits(v, item) for v in value)
+    return True
+
+
+def _describe_hint(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    names = {int: "a whole number", float: "a number", str: "text in quotes", bool: "true or false"}
+    if hint in names:
+        return names[hint]
+    if origin is typing.Literal:
+        return "one of " + ", ".join(map(repr, args))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe_hint(a) for a in args if a is not type(None))
+    if origin is tuple:
+        return f"a list of {_describe_hint(args[0]).replace('a ', '', 1)}s" if args else "a list"
+    return str(hint)
+
+
+def _scenario_part(cls: type, part: Mapping, where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    allowed = [f.name for f in fields(cls)]
+    unknown = sorted(set(part) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {unknown}; the settings are {allowed}")
+    required = [f.name for f in fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [n for n in required if n not in part]
+    if missing:
+        raise ConfigError(f"{where}: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing "
+                          f"(needed: {', '.join(required)}; the settings are {allowed})")
+    for key, value in part.items():
+        if not _fits(value, hints[key]):
+            raise ConfigError(f"{where}: {key} must be {_describe_hint(hints[key])} (found {value!r})")
+    try:
+        return cls(**{k: _tupled(v) for k, v in part.items()})
+    except (TypeError, ValueError, SenForecastError) as exc:
+        raise ConfigError(f"{where}: {exc}; the settings are {allowed}") from None
+
+
 def _scenario(raw: Mapping, i: int, source: str) -> Scenario:
     where = f"[[scenarios]] number {i + 1}"
     if not isinstance(raw, Mapping):
@@ -553,18 +615,8 @@ def _scenario(raw: Mapping, i: int, source: str) -> Scenario:
         if not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts):
             raise ConfigError(f"{source}: {where} ({name!r}) {key} must be written as "
                               f"[[scenarios.{key}]] tables, one per change")
-        allowed = [f.name for f in fields(cls)]
-        items = []
-        for j, part in enumerate(parts):
-            part_where = f"{source}: {where} ({name!r}), {key} number {j + 1}"
-            unknown = sorted(set(part) - set(allowed))
-            if unknown:
-                raise ConfigError(f"{part_where}: unknown setting(s) {unknown}; the settings are {allowed}")
-            try:
-                items.append(cls(**{k: _tupled(v) for k, v in part.items()}))
-            except TypeError as exc:
-                raise ConfigError(f"{part_where}: {exc}; the settings are {allowed}") from None
-        kwargs[key] = tuple(items)
+        kwargs[key] = tuple(_scenario_part(cls, part, f"{source}: {where} ({name!r}), {key} number {j + 1}")
+                            for j, part in enumerate(parts))
     try:
         return Scenario(**kwargs)
     except (SenForecastError, TypeError, ValueError) as exc:
