@@ -102,8 +102,10 @@ def foreign_files(folder: Path, limit: int = 5) -> list[str]:
 
 
 def _absolute(out: str | os.PathLike) -> Path:
-    # abspath, not resolve: '..' is collapsed but a symlinked parent is kept as the user wrote it
-    return Path(os.path.abspath(os.fspath(out)))
+    # abspath, not resolve: '..' is collapsed but a symlinked parent is kept as the user wrote it;
+    # an output folder that is itself a symlink is replaced where it points, the link kept
+    path = Path(os.path.abspath(os.fspath(out)))
+    return path.resolve() if path.is_symlink() else path
 
 
 def _stale_stages(out: Path) -> list[Path]:
