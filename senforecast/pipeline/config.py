@@ -34,7 +34,12 @@ points at the bundled demo CSVs::
     min_ncy = 0
     max_ncy = 6
 
-Unknown keys are errors (a typo would otherwise be ignored silently).
+Unknown keys are errors (a typo would otherwise be ignored silently). Every value is checked
+when the file is read, before any input is read or anything computed, by the rules in
+:data:`RULES`; the command-line options (``--draws``, ``--seed``, ``--suppress-below`` ...) and
+:meth:`Config.replace` go through the same rules, so ``--draws 1`` is refused like
+``draws = 1``. Scenario parts are checked against the types of their fields. A config saved in
+another encoding than UTF-8 is an error naming the line.
 """
 from __future__ import annotations
 
