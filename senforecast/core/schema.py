@@ -583,8 +583,14 @@ def _translate(fc: pd.DataFrame, file: str, context: dict[str, str], skip: set[t
     return problems
 
 
-def _duplicate_problems(frame: pd.DataFrame, keys: Sequence[str], file: str, table: str) -> list[Problem]:
+def _duplicate_problems(frame: pd.DataFrame, keys: Sequence[str], file: str, table: str,
+                        skip: set[tuple[int, str]] = frozenset()) -> list[Problem]:
     keys = [k for k in keys if k in frame.columns]
+    # a key cell that could not be read holds a placeholder: reported once already, and two
+    # placeholders would otherwise look like the same key (e.g. every census of a child)
+    unreadable = {r for r, c in skip if c in keys}
+    if unreadable:
+        frame = frame[~frame.index.isin(list(unreadable))]
     key_frame = frame[keys].astype(object).where(frame[keys].notna(), "\x00NA")
     dup = key_frame.duplicated(keep=False)
     if not dup.any():
@@ -776,7 +782,7 @@ def validate_table(
             if len(sub):
                 problems += _translate(sub, file, {"allowed": codes}, skip, out, hide)
         problems += _translate(fc[~checks.isin(list(allowed))], file, {}, skip, out, hide)
-    problems += _duplicate_problems(out, TABLE_KEYS[table], file, table)
+    problems += _duplicate_problems(out, TABLE_KEYS[table], file, table, skip)
     if problems:
         problems.sort(key=lambda p: (p.row if p.row is not None else 0, p.column or ""))
         raise InputValidationError(problems)

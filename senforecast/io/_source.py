@@ -15,9 +15,10 @@ import itertools
 import math
 import os
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence, Union
+from typing import Callable, Iterable, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,10 @@ class RawTable:
         Spreadsheet row number of each row of ``cells``.
     notes : list of str
         Title rows skipped above the header.
+    header_row : int or None
+        Spreadsheet row of the header (the lower row of a two-row header).
+    sheets : list of str
+        Every sheet of the workbook (empty for a CSV or a DataFrame).
 
     Examples
     --------
@@ -74,6 +79,8 @@ class RawTable:
     cells: pd.DataFrame
     rows: list[int]
     notes: list[str] = field(default_factory=list)
+    header_row: int | None = None
+    sheets: list[str] = field(default_factory=list)
 
 
 def _fail(file: str, message: str, row: int | None = None) -> InputValidationError:
@@ -121,6 +128,7 @@ def read_raw(
     sheet: str | int | None = None,
     report: ValidationReport | None = None,
     skip_title_rows: bool = False,
+    score: Callable[[list[list[str]]], float] | None = None,
 ) -> RawTable:
     """Read a CSV/Excel file (or take a DataFrame) as a :class:`RawTable`.
 
@@ -138,6 +146,10 @@ def read_raw(
     skip_title_rows : bool
         Treat leading rows with fewer than two filled cells as titles, not the header
         (published tables often start with a title).
+    score : callable, optional
+        For a workbook with several sheets, none named like ``table`` and no ``sheet`` given:
+        scores a sheet's header (higher is better, e.g. the number of the table's columns it
+        has); the best sheet is read, with a warning naming it. Without it the first is read.
 
     Examples
     --------
@@ -164,7 +176,7 @@ def read_raw(
         raise _fail(file, "old Excel .xls files are not supported; open it in Excel and save as "
                     ".xlsx or CSV")
     if data.startswith(_ZIP_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
-        grid, file = _excel_grid(data, file, sheet, table, report)
+        grid, file = _excel_grid(data, file, sheet, table, report, skip_title_rows, score)
     else:
         grid = _csv_grid(data, file, report)
     return _grid_to_raw(grid, file, report, skip_title_rows)
@@ -281,9 +293,10 @@ def _plain_csv_grid(text: str, delimiter: str) -> "_Grid | None":
 # --- Excel -----------------------------------------------------------------------------------
 
 
-def _excel_grid(data: bytes, file: str, sheet, table: str,
-                report: ValidationReport | None) -> tuple["_Grid", str]:
-    import openpyxl
+def _excel_grid(data: bytes, file: str, sheet, table: str, report: ValidationReport | None,
+                skip_title_rows: bool = False,
+                score: Callable[[list[list[str]]], float] | None = None) -> tuple["_Grid", str]:
+    import openpyxl  # lazy: openpyxl is only needed for workbooks, and is slow to import
 
     try:
         with warnings.catch_warnings():
@@ -295,10 +308,13 @@ def _excel_grid(data: bytes, file: str, sheet, table: str,
     names = wb.sheetnames
     if sheet is None:
         match = [n for n in names if n.strip().lower() == table]
-        ws = wb[match[0]] if match else wb.worksheets[0]
+        ws = wb[match[0]] if match else _best_sheet(wb, file, skip_title_rows, score)
         if not match and len(names) > 1:
-            _warn(report, Problem(file, None, None, f"the workbook has {len(names)} sheets; read the "
-                                  f"first, {names[0]!r}. Pass sheet='...' to choose another"))
+            how = f"the sheet with most of the {table} columns" if score is not None else "the first"
+            _warn(report, Problem(f"{file} [{ws.title}]", None, None,
+                                  f"the workbook has {len(names)} sheets ({', '.join(map(repr, names))}); "
+                                  f"read {ws.title!r}, {how}. To choose the sheet yourself, name "
+                                  f"it {table!r}"))
     elif isinstance(sheet, int):
         if not 0 <= sheet < len(names):
             raise _fail(file, f"sheet number {sheet} does not exist; the sheets are {', '.join(names)}")
@@ -310,6 +326,14 @@ def _excel_grid(data: bytes, file: str, sheet, table: str,
     label = f"{file} [{ws.title}]"
     if not hasattr(ws, "iter_rows"):
         raise _fail(label, "this sheet is a chart, not a table of cells")
+    grid = _sheet_grid(ws)
+    grid.sheets = list(names)
+    if _has_formulas(data) and any(v is None for rec in grid.records for v in rec):
+        grid.formulas = _formulas_without_values(data, ws.title, grid)
+    return grid, label
+
+
+def _sheet_grid(ws, max_row: int | None = None) -> "_Grid":
     merged = {}
     for rng in ws.merged_cells.ranges:
         top_left = ws.cell(rng.min_row, rng.min_col).value
@@ -317,14 +341,59 @@ def _excel_grid(data: bytes, file: str, sheet, table: str,
             for c in range(rng.min_col, min(rng.max_col, rng.min_col + 500) + 1):
                 merged[(r, c)] = (top_left, rng)
     rownums, records = [], []
-    for r, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+    for r, values in enumerate(ws.iter_rows(min_row=1, max_row=max_row, values_only=True), start=1):
         vals = list(values)
         for c in range(len(vals)):
             if (r, c + 1) in merged:
                 vals[c] = merged[(r, c + 1)][0]
         rownums.append(r)
         records.append(vals)
-    return _Grid(rownums, records, merged, text_only=False), label
+    return _Grid(rownums, records, merged, text_only=False)
+
+
+def _best_sheet(wb, file: str, skip_title_rows: bool, score: Callable[[list[list[str]]], float] | None):
+    """The sheet whose header scores best (ties: the earlier sheet); the first without a score."""
+    sheets = [ws for ws in wb.worksheets if hasattr(ws, "iter_rows")]
+    if score is None or len(sheets) < 2:
+        return wb.worksheets[0]
+    best, best_score = wb.worksheets[0], float("-inf")
+    for ws in sheets:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", InputWarning)
+                head = _grid_to_raw(_sheet_grid(ws, max_row=_HEAD_ROWS), file, None, skip_title_rows)
+            value = score(head.headers)
+        except InputValidationError:
+            value = float("-inf")  # empty sheet, or a header that cannot be read
+        if value > best_score:
+            best, best_score = ws, value
+    return best
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the .xlsx holds a formula (a ``<f>`` element)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return any(n.startswith("xl/worksheets/") and b"<f" in z.read(n) for n in z.namelist())
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+
+
+def _formulas_without_values(data: bytes, title: str, grid: "_Grid") -> list[tuple[int, int, str]]:
+    """(row, 0-based column, formula) of cells that are blank only because the formula in them
+    has no saved result (a workbook written by a program that does not calculate)."""
+    import openpyxl  # lazy: as in _excel_grid
+
+    blanks = {(r, c) for r, rec in zip(grid.rownums, grid.records) for c, v in enumerate(rec) if v is None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ws = openpyxl.load_workbook(io.BytesIO(data), data_only=False)[title]
+    found = []
+    for r, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        for c, v in enumerate(values):
+            if isinstance(v, str) and v.startswith("=") and (r, c) in blanks:
+                found.append((r, c, v))
+    return found
 
 
 _HEAD_ROWS = 60  # the header is looked for in the first rows
@@ -344,6 +413,8 @@ class _Grid:
     merged: dict
     text_only: bool  # every cell is a str, or None where a record is short (CSV): faster clean-up
     table: pd.DataFrame | None = None
+    sheets: list[str] = field(default_factory=list)
+    formulas: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, formula)
 
     def all_records(self) -> Iterable[Sequence]:
         return self.records if self.table is None else self.table.itertuples(index=False)
@@ -463,4 +534,26 @@ def _grid_to_raw(grid: "_Grid", file: str, report: ValidationReport | None, skip
     if dup:
         raise InputValidationError([Problem(file, header_rows[-1], n, "this header appears more than "
                                             "once; give each column a different name") for n in dup])
-    return RawTable(file, keep_headers, cells, data_rows, notes)
+    _raise_unsaved_formulas(grid, file, header_rows[-1], headers)
+    return RawTable(file, keep_headers, cells, data_rows, notes, header_rows[-1], list(grid.sheets))
+
+
+def _raise_unsaved_formulas(grid: "_Grid", file: str, header_row: int, headers: list[list[str]]) -> None:
+    """One problem per column for formulas below the header that have no saved result: they
+    read as blank cells, and 'is blank' would send the analyst looking for an empty cell."""
+    by_column: dict[int, list[tuple[int, str]]] = {}
+    for r, c, formula in grid.formulas:
+        if r > header_row:
+            by_column.setdefault(c, []).append((r, formula))
+    problems = []
+    for c, cells in sorted(by_column.items()):
+        rows = [r for r, _ in cells]
+        name = headers[c][0] if c < len(headers) and headers[c] else f"column {c + 1}"
+        shown = ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5:,} more" if len(rows) > 5 else "")
+        problems.append(Problem(file, rows[0], name,
+                                f"{len(rows):,} cell(s) hold a formula with no saved result (rows {shown}), so "
+                                "they read as blank: the workbook was saved by a program that does not "
+                                "calculate formulas. Open it in Excel or LibreOffice and save it again, or "
+                                "copy the column and paste it as values", cells[0][1]))
+    if problems:
+        raise InputValidationError(problems)

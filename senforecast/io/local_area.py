@@ -119,6 +119,9 @@ def read_local_area(
         _check_plans_against_provision(results["plans"], results["provision"].table, report)
     if "plans" in results:
         _check_ncy_advances(results["plans"], report)
+    for table in ("plans", "census"):
+        if table in results:
+            _check_census_years(results[table], table, report)
     if "plans" in results and "population" in results:
         _check_population_covers_plans(results["plans"], results["population"], report)
     tables = {t: r.table for t, r in results.items()}
@@ -194,11 +197,43 @@ def _check_ncy_advances(plans: ReadResult, report: ValidationReport) -> None:
               "plans.ncy_not_advancing", n)
 
 
+def _check_census_years(result: ReadResult, table: str, report: ValidationReport) -> None:
+    """Warn about a census missing between the first and the last: the moves across the gap
+    are two years long, so the cohort model cannot learn from them."""
+    years = sorted(int(y) for y in pd.unique(result.table["year"]))
+    if len(years) < 2:
+        return
+    gaps = sorted(set(range(years[0], years[-1] + 1)) - set(years))
+    if not gaps:
+        return
+    around = [f"{max(y for y in years if y < g)} to {min(y for y in years if y > g)}" for g in gaps]
+    spans = list(dict.fromkeys(around))
+    _warn(report, Problem(result.file, None, "year",
+                          f"no {table} rows for census year(s) {', '.join(map(str, gaps))}, between "
+                          f"{years[0]} and {years[-1]}: the children's moves from {'; '.join(spans)} span two "
+                          "years, so the cohort model does not learn from them (it has fewer years to fit). "
+                          "Add the missing census if you have it"),
+          f"{table}.census_years_missing", len(gaps))
+
+
 def _check_population_covers_plans(plans: ReadResult, population: ReadResult, report: ValidationReport) -> None:
-    """Warn about plan areas with no population (rates per head cannot be formed there)."""
+    """Warn about plan areas with no population (rates per head cannot be formed there); when
+    no plan area has any, the population cannot be used at all: an error."""
     pop_areas = set(population.table["area"])
     if pop_areas == {"ALL"}:
         return  # one population for the whole authority
+    plan_areas = set(plans.table["area"])
+    if not plan_areas & pop_areas:
+        shown = ", ".join(map(repr, sorted(pop_areas)[:8])) + (" ..." if len(pop_areas) > 8 else "")
+        if plan_areas == {"ALL"}:
+            msg = (f"the plans have no area column (every child was put in area 'ALL'), but the population "
+                   f"is by area ({shown}). Add an area column to {plans.file}, or give the population for "
+                   "the whole authority (no area column, or area 'ALL')")
+        else:
+            mine = ", ".join(map(repr, sorted(plan_areas)[:8])) + (" ..." if len(plan_areas) > 8 else "")
+            msg = (f"none of the plans' areas ({mine}) has population rows; the population's areas are "
+                   f"{shown}. Use the same area names in both files")
+        raise InputValidationError([Problem(population.file, None, "area", msg)])
     missing = plans.table["area"][~plans.table["area"].isin(pop_areas)]
     if len(missing):
         names = ", ".join(map(repr, sorted(set(missing))[:8]))

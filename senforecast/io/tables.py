@@ -1,6 +1,7 @@
 """Readers of the six canonical input tables (CSV or Excel, or a DataFrame)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -81,10 +82,17 @@ def read_table(
     """
     if table not in TABLE_COLUMNS:
         raise ValueError(f"unknown table {table!r}")
-    raw = read_raw(source, table=table, sheet=sheet, report=report, skip_title_rows=True)
     wanted = [s.name for s in TABLE_COLUMNS[table]]
     if "ncy" in wanted:
         wanted.append("age")
+
+    def score(headers: list[list[str]]) -> float:
+        # a sheet is the table's if its header names the table's columns (required ones first)
+        found = set(resolve_columns(headers, wanted, file="", columns=columns)[0].values())
+        required = {s.name for s in TABLE_COLUMNS[table] if s.required}
+        return len(found & required) + 0.1 * len(found)
+
+    raw = read_raw(source, table=table, sheet=sheet, report=report, skip_title_rows=True, score=score)
     mapping, problems, unused = resolve_columns(raw.headers, wanted, file=raw.file, columns=columns)
     if problems:
         raise InputValidationError(problems)
@@ -104,6 +112,12 @@ def read_table(
     if report is not None:
         report.count(f"{table}.rows_read", len(rows))
     _year_group_hint(frame, mapping, raw.headers, raw.file)
+    _check_required_columns(raw, mapping, table, isinstance(source, pd.DataFrame))
+    if not raw.rows and not isinstance(source, pd.DataFrame):
+        raise InputValidationError([Problem(raw.file, None, None, f"the file has a header row but no data rows, "
+                                            f"so the {table} table is empty; check that the right file was "
+                                            "saved (an export with a filter that matched nothing looks like this)")])
+    _years_from_dates(frame, rows, raw.file, report)
     pre: list[Problem] = []
     if "ncy" not in frame.columns and "age" in frame.columns:
         frame, rows, pre = _ncy_from_age(frame, rows, raw.file, report, table)
@@ -128,6 +142,67 @@ def read_table(
     if report is not None:
         report.count(f"{table}.rows_kept", len(out))
     return ReadResult(out, rows, raw.file)
+
+
+def _check_required_columns(raw, mapping: dict[int, str], table: str, frame_source: bool) -> None:
+    """Required columns the file lacks, named against the file's own headers (the ``area``
+    column the reader adds when there is none is not one of them)."""
+    found = set(mapping.values())
+    missing = [s.name for s in TABLE_COLUMNS[table]
+               if s.required and s.name not in found and s.name != "area"
+               and not (s.name == "ncy" and "age" in found)]
+    if not missing:
+        return
+    what = "table" if frame_source else "file"
+    headers = ", ".join(h[0] for h in raw.headers) or "(none)"
+    sheets = ""
+    if len(raw.sheets) > 1:
+        sheets = (f" This is one sheet of a workbook with {len(raw.sheets)} ({', '.join(map(repr, raw.sheets))}); "
+                  "none has all the columns, so check the sheet holding the data.")
+    raise InputValidationError([
+        Problem(raw.file, None, name, f"required column is missing; the {what} has columns {headers}. Rename "
+                f"the column or pass columns={{'<header in file>': '{name}'}}.{sheets if i == 0 else ''}")
+        for i, name in enumerate(missing)])
+
+
+_ISO_DATE = r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?$"
+_DAY_FIRST = r"^\d{1,2}[/.\-](\d{1,2})[/.\-](\d{4})(?: [\d:.]+)?$"
+_YEAR_FIRST = r"^(\d{4})[/.](\d{1,2})[/.]\d{1,2}$"
+
+
+def _date_year(text: str) -> int | None:
+    """The census year of a date: the January census of the school year it falls in (a date
+    from September counts for the January after it), as academic years such as 2023/24 are."""
+    for pattern, y, m in ((_ISO_DATE, 1, 2), (_DAY_FIRST, 2, 1), (_YEAR_FIRST, 1, 2)):
+        hit = re.match(pattern, text)
+        if hit:
+            year, month = int(hit.group(y)), int(hit.group(m))
+            if not 1 <= month <= 12:  # a US-style m/d/y date: the month is the other number
+                return year
+            return year + 1 if month >= 9 else year
+    return None
+
+
+def _years_from_dates(frame: pd.DataFrame, rows: list[int], file: str, report: ValidationReport | None) -> None:
+    """A census-year column of dates (Excel date cells, '18/01/2019') read as census years, with
+    one warning; every cell gets its own error otherwise, and the years come out blank."""
+    if "year" not in frame.columns:
+        return
+    col = frame["year"]
+    values = pd.unique(col.dropna())
+    years = {v: _date_year(str(v)) for v in values}
+    dates = {v: y for v, y in years.items() if y is not None}
+    if not dates:
+        return
+    mask = col.isin(list(dates)).to_numpy(bool)
+    frame["year"] = col.map(lambda v: str(dates[v]) if v in dates else v)
+    shown = "; ".join(f"{k} -> {v}" for k, v in list(dates.items())[:3])
+    hit_rows = [r for r, m in zip(rows, mask) if m]
+    _warn(report, Problem(file, hit_rows[0], "year",
+                          f"{len(hit_rows):,} date(s) in the census-year column read as the January census "
+                          f"of their school year ({shown}; a date from September counts for the next "
+                          "January). Check these are census dates; better, give the year as a number"),
+          "dates_read_as_years", len(hit_rows))
 
 
 def _year_group_hint(frame: pd.DataFrame, mapping: dict[int, str], headers: list[list[str]], file: str) -> None:

@@ -34,6 +34,7 @@ from ..reporting.export import to_csv, to_excel
 from ..reporting.html import render_report
 from ..reporting.outputs import build_tables, publish_outputs
 from ..reporting.tables import build_figures
+from .atomic import staged_folder
 from .config import Config, demo_config
 
 Progress = Callable[[str], None]
@@ -403,13 +404,21 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     result : PipelineResult
     out : str or Path
         Output folder (created). Files: ``report.html``, ``senforecast.xlsx``, ``csv/*.csv``,
-        ``charts/*.png`` (and ``.svg``).
+        ``charts/*.png`` (and ``.svg``). Everything is written into a staging folder beside it
+        and swapped in at the end (:mod:`senforecast.pipeline.atomic`): an interrupted or failed
+        write leaves an earlier output untouched, and no file of an earlier run stays behind.
+        An existing folder holding files senforecast did not write is refused.
     progress : callable, optional
 
     Returns
     -------
     dict
-        ``report``, ``workbook`` (Paths), ``csv`` and ``charts`` (lists of Paths).
+        ``report``, ``workbook`` (Paths), ``csv`` and ``charts`` (lists of Paths), in ``out``.
+
+    Raises
+    ------
+    senforecast.pipeline.atomic.OutputError
+        ``out`` is a file, cannot be written, holds files of its own, or the disk filled up.
 
     Examples
     --------
@@ -433,13 +442,23 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     >>> cfg.name in html, html.count("data:image/png;base64")  # the chart is embedded in the report
     (True, 1)
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = result.config
     say = progress or (lambda _m: None)
+    with staged_folder(out) as stage:
+        files = _write_files(result, stage, say)
+    final = Path(out)
+
+    def moved(p: Path) -> Path:
+        return final / p.relative_to(stage)
+
+    return {"report": moved(files["report"]), "workbook": moved(files["workbook"]),
+            "csv": [moved(p) for p in files["csv"]], "charts": [moved(p) for p in files["charts"]]}
+
+
+def _write_files(result: PipelineResult, out: Path, say: Progress) -> dict[str, Any]:
+    cfg = result.config
     if "Data warnings" in result.tables:  # charts drawn after the tables may have added some
         result.tables["Data warnings"] = pd.DataFrame({"warning": result.warnings or ["none"]})
-    say("protecting and writing the workbook and CSVs ...")
+    say("writing the workbook and CSVs (disclosure-protected) ...")
     # every observed-count table protected together and audited (see reporting.outputs); raises if unsafe
     publication = publish_outputs(result)
     tables = publication.tables

@@ -23,6 +23,7 @@ computed from the shown cells and those totals; the box that hides least is chos
 from __future__ import annotations
 
 import math
+import os
 import re
 import warnings
 from pathlib import Path
@@ -473,8 +474,20 @@ def to_excel(
     notes_ws.column_dimensions["B"].width = 100
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    _write_whole(path, wb.save)
     return path
+
+
+def _write_whole(path: Path, write) -> None:
+    """Write a file through a temporary file beside it, renamed over ``path`` at the end: an
+    interrupted write (Ctrl-C, full disk) leaves an earlier file untouched, never a torn one."""
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _file_stem(name: str) -> str:
@@ -540,12 +553,13 @@ def to_csv(
             used.add(stem.lower())
             target = path / f"{stem}.csv"
         # CRLF rows (RFC 4180) also make the writer quote any field holding a CR or LF
-        out.to_csv(target, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        _write_whole(target, lambda tmp: out.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n"))
         written.append(target)
     if not single:
         rows = _notes_rows(notes, suppress_below, round_to,
                            [(p.name, str(n), len(t)) for p, (n, t) in zip(written, items.items())])
         notes_path = path / "notes.txt"
-        notes_path.write_text("\n".join(f"{k}: {v}" for k, v in rows) + "\n", encoding="utf-8")
+        body = "\n".join(f"{k}: {v}" for k, v in rows) + "\n"
+        _write_whole(notes_path, lambda tmp: tmp.write_text(body, encoding="utf-8"))
         written.append(notes_path)
     return written
