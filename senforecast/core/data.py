@@ -512,3 +512,32 @@ class AuthoritySummary:
         for title, t in self.tables.items():
             parts.append(f"<h4>{html.escape(title.capitalize())}</h4>" + t.to_html(index=False, na_rep=""))
         return "\n".join(parts)
+
+
+def check_population_counts(population: pd.DataFrame, source: str = "population") -> None:
+    """Raise a clear error when a population table's counts are not numbers or are missing.
+
+    Readers check files; this catches a table built or edited in Python before a model uses it
+    (a missing projected population would otherwise give joiner counts of 0, silently).
+
+    Examples
+    --------
+    >>> check_population_counts(pd.DataFrame({"year": [2026], "ncy": [3], "count": [None]}))
+    Traceback (most recent call last):
+    ...
+    senforecast.core.errors.SenForecastError: population: 1 count(s) are missing (years 2026); fill them or drop the rows (a missing population is not 0)
+    """
+    if "count" not in population.columns:
+        raise SenForecastError(f"{source}: the population table needs a 'count' column")
+    counts = population["count"]
+    text = counts.notna().to_numpy() & (not pd.api.types.is_numeric_dtype(counts))
+    if text.any():
+        raise SenForecastError(f"{source}: column 'count' must hold numbers, not text (found e.g. "
+                               f"{counts[text].iloc[0]!r}); convert it with pd.to_numeric or read the file "
+                               "with senforecast.io.read_population")
+    missing = counts.isna().to_numpy()
+    if missing.any():
+        years = sorted(population.loc[missing, "year"].unique().tolist()) if "year" in population else []
+        raise SenForecastError(f"{source}: {int(missing.sum())} count(s) are missing (years "
+                               f"{', '.join(map(str, years))}); fill them or drop the rows (a missing "
+                               "population is not 0)")

@@ -354,6 +354,13 @@ class BaseModel(BaseEstimator):
             raise ModelError(f"n_draws must be a whole number of at least 1 (got {n_draws!r})")
         return int(n_draws)
 
+    @staticmethod
+    def _check_seed(seed: Any) -> None:
+        if isinstance(seed, (bool, np.bool_)) or (isinstance(seed, (int, np.integer)) and seed < 0) \
+                or not (seed is None or isinstance(seed, (int, np.integer, np.random.SeedSequence,
+                                                          np.random.Generator))):
+            raise ModelError(f"seed must be None or a whole number of at least 0 (got {seed!r})")
+
     def _meta(self, *, seed: Any, n_draws: int, scenario: Scenario | None = None, **extra: Any) -> ProjectionMeta:
         """The projection's meta: alias, parameters, seed as passed, draws, last census,
         scenario and the supply-side parts left to the gap analysis; ``extra`` for the rest."""

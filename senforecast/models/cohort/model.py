@@ -16,7 +16,7 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from ...core.data import NO_PLAN, LocalAreaData
+from ...core.data import NO_PLAN, LocalAreaData, check_population_counts
 from ...core.costs import CostModel
 from ...core.errors import ModelError, SenForecastError
 from ...core.provision import ProvisionRegister
@@ -185,6 +185,13 @@ class CohortModel(BaseModel):
         >>> m.seed_year_, len(m.index_.settings), sorted(m.params_.kappas)
         (2017, 19, ['destination', 'joiner', 'leaver', 'mover'])
         """
+        if not isinstance(data, LocalAreaData):
+            raise SenForecastError(
+                f"CohortModel.fit takes a LocalAreaData (from senforecast.io.read_local_area, "
+                f"senforecast.datasets.load_demo, or LocalAreaData(plans=..., population=...)), "
+                f"not a {type(data).__name__}")
+        if data.population is not None:
+            check_population_counts(data.population, f"{data.name} population")
         t = self._transitions(data)
         vs = self._valid_states(data, t)
         index = CohortIndex.build(t, vs)
@@ -377,6 +384,9 @@ class CohortModel(BaseModel):
         wanted = self._years(years)
         scenario = self._scenario(scenario)
         n_draws = self._check_draws(n_draws)
+        self._check_seed(seed)
+        if population is not None:
+            check_population_counts(population)
         sim_years = np.arange(self.seed_year_ + 1, wanted.max() + 1)
 
         check_scenario(scenario, self.index_)
