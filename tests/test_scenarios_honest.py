@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from senforecast.core.costs import CostModel
-from senforecast.core.errors import SenForecastError
+from senforecast.core.data import LocalAreaData
+from senforecast.core.errors import InputValidationError, SenForecastError
 from senforecast.core.provision import ProvisionRegister
 from senforecast.core.scenarios import ProvisionChange, RateChange, Redirect, Scenario, SettingClosure
 from senforecast.datasets.demo import demo_dir, load_demo
@@ -282,17 +283,23 @@ def test_plans_without_area_against_population_by_area(tmp_path):
     plans = pd.read_csv(demo_dir() / "plans.csv").drop(columns="area")
     plans.to_csv(tmp_path / "plans.csv", index=False)
     files = {t: demo_dir() / f"{t}.csv" for t in ("population", "provision")}
+    # read from files, the mismatch is an input error (probe #4) ...
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        data = read_local_area(plans=tmp_path / "plans.csv", need_scheme="wales_plasc", **files)
+        with pytest.raises(InputValidationError, match="plans have no area column"):
+            read_local_area(plans=tmp_path / "plans.csv", need_scheme="wales_plasc", **files)
+    # ... built in Python, the model warns and uses the authority's total population
+    demo = load_demo()
+    data = LocalAreaData(plans=demo.plans.assign(area="ALL"), population=demo.population,
+                         provision=demo.provision, need_scheme="wales_plasc")
     with pytest.warns(UserWarning, match="share none with the plans' areas"):
         model = CohortModel(mode="witan").fit(data)
     p = model.project(2, n_draws=20, seed=1)
-    # the authority's total population is used: the same as a population given as one area
-    pop = data.population.groupby(["year", "ncy"], as_index=False)["count"].sum().assign(area="ALL")
+    # the same as a population given as one area
+    pop = demo.population.groupby(["year", "ncy"], as_index=False)["count"].sum().assign(area="ALL")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        data_all = read_local_area(plans=tmp_path / "plans.csv", need_scheme="wales_plasc",
-                                   provision=files["provision"], population=pop)
+        data_all = LocalAreaData(plans=demo.plans.assign(area="ALL"), population=pop, provision=demo.provision,
+                                 need_scheme="wales_plasc")
         q = CohortModel(mode="witan").fit(data_all).project(2, n_draws=20, seed=1)
     assert np.array_equal(p.total(), q.total())
