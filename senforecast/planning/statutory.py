@@ -25,7 +25,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.codes import OUT_OF_COUNTY_KINDS, SPECIALIST_KINDS, get_scheme
+from ..core.codes import get_scheme
 from ..core.errors import InputWarning, SenForecastError
 from ..projection import Projection
 from .gap import setting_kinds
@@ -98,6 +98,15 @@ def _kinds(projection: Projection, provision: pd.DataFrame, kinds: Mapping[str, 
     return out
 
 
+def _types_and_ncy(projection: Projection, provision: pd.DataFrame, kinds,
+                   provision_types: Mapping[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Each cell's provision type (NaN where its kind is not counted) and NCY as a number."""
+    kind_of = _kinds(projection, provision, kinds)
+    cells = projection.cells
+    ptype = cells["setting"].astype(str).map(kind_of).map(provision_types)
+    return ptype, pd.to_numeric(cells["ncy"], errors="coerce")
+
+
 def _relabelled(projection: Projection, provision: pd.DataFrame, kinds, groups, keep_need: bool,
                 provision_types: Mapping[str, str]) -> Projection:
     """Projection whose ``setting`` is the provision type and ``ncy`` the NCY group label."""
@@ -108,10 +117,8 @@ def _relabelled(projection: Projection, provision: pd.DataFrame, kinds, groups, 
             f"a specialist place table needs projection cells by {need_dims}; this projection has "
             f"{projection.dims} (missing {missing}). Use a model that projects by setting and NCY."
         )
-    kind_of = _kinds(projection, provision, kinds)
     cells = projection.cells
-    ptype = cells["setting"].astype(str).map(kind_of).map(provision_types)
-    ncy = pd.to_numeric(cells["ncy"], errors="coerce")
+    ptype, ncy = _types_and_ncy(projection, provision, kinds, provision_types)
     group = pd.Series(pd.NA, index=cells.index, dtype=object)
     for label, lo, hi, _phase in groups:
         group[(ncy >= lo) & (ncy <= hi)] = label
@@ -285,10 +292,7 @@ def scap_return(
             f"the SCAP return needs projection cells by setting and NCY; this projection has {projection.dims} "
             f"(missing {missing}). Use a model that projects by setting, or split it with SettingSplit."
         )
-    kind_of = _kinds(projection, provision, kinds)
-    cells = projection.cells
-    ptype = cells["setting"].astype(str).map(kind_of).map(provision_types)
-    ncy = pd.to_numeric(cells["ncy"], errors="coerce")
+    ptype, ncy = _types_and_ncy(projection, provision, kinds, provision_types)
     base = _base_year(projection)
     codes = list(dict.fromkeys(provision_types.values()))
     out = {}
