@@ -607,6 +607,14 @@ def _fits(value: Any, hint: Any) -> bool:
     return True
 
 
+def _typed(value: Any, hint: Any) -> Any:
+    # a year written 2027.0 fits an int field; store it as the int the models index with
+    wants_int = hint is int or int in typing.get_args(hint)
+    if wants_int and isinstance(value, float) and _is_whole(value):
+        return int(value)
+    return value
+
+
 def _describe_hint(hint: Any) -> str:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     names = {int: "a whole number", float: "a number", str: "text in quotes", bool: "true or false"}
@@ -637,7 +645,7 @@ def _scenario_part(cls: type, part: Mapping, where: str) -> Any:
         if not _fits(value, hints[key]):
             raise ConfigError(f"{where}: {key} must be {_describe_hint(hints[key])} (found {value!r})")
     try:
-        return cls(**{k: _tupled(v) for k, v in part.items()})
+        return cls(**{k: _typed(_tupled(v), hints[k]) for k, v in part.items()})
     except (TypeError, ValueError, SenForecastError) as exc:
         raise ConfigError(f"{where}: {exc}; the settings are {allowed}") from None
 
