@@ -4,7 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= demo-output
 
-.PHONY: demo test bench clean
+# Tests run on every core, one test file per worker (files share costly fixtures).
+PYTEST := $(PY) -m pytest -q -n auto --dist loadfile
+
+.PHONY: demo test check bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +19,11 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/senforecast demo --out $(OUT)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PYTEST)
+
+# the inner loop while editing: everything but the slow statistical and end-to-end checks
+check: $(VENV)/.installed
+	$(PYTEST) -m "not slow"
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks

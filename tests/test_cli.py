@@ -63,7 +63,8 @@ def _sheet(path: Path, name: str) -> pd.DataFrame:
 def test_workbook_sheets_and_totals_agree(demo_run):
     out = demo_run[0]
     book = out / "senforecast.xlsx"
-    names = openpyxl.load_workbook(book, read_only=True).sheetnames
+    with pd.ExcelFile(book) as xl:  # read-only workbooks keep the file open until closed
+        names = xl.sheet_names
     for sheet in ("Notes", "Assumptions", "Inputs - children per year", "Data warnings", "Projection total",
                   "Projection by need", "Projection by setting", "Projection by NCY", "Projection by area",
                   "Gap by year", "Gap by designation", "Gap by base", "Out-of-county cost", "Scenarios",
@@ -79,8 +80,9 @@ def test_workbook_sheets_and_totals_agree(demo_run):
         sums = t.groupby("year")["mean"].sum()
         np.testing.assert_allclose(sums.to_numpy(), total.loc[sums.index].to_numpy(), rtol=1e-9)
     # numbers are stored as numbers, not text
-    ws = openpyxl.load_workbook(book, read_only=True)["Projection total"]
-    row = next(ws.iter_rows(min_row=2, max_row=2, values_only=True))
+    wb = openpyxl.load_workbook(book, read_only=True)
+    row = next(wb["Projection total"].iter_rows(min_row=2, max_row=2, values_only=True))
+    wb.close()
     assert all(isinstance(v, (int, float)) for v in row)
 
 
@@ -121,6 +123,7 @@ def test_report_has_sections_images_and_no_pupil_ids(demo_run):
         assert not ids & set(re.findall(r"[A-Za-z0-9]{6,}", f.read_text(encoding="utf-8-sig")))
     wb = openpyxl.load_workbook(out / "senforecast.xlsx", read_only=True)
     cells = {str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None}
+    wb.close()
     assert not ids & cells
 
 

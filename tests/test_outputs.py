@@ -186,7 +186,8 @@ def test_registry_declares_name_builder_section_caption_and_counts():
 def test_every_written_sheet_and_every_report_table_is_registered(written):
     _, res, files, csvs, xlsx, page = written
     assert set(res.tables) <= set(OUTPUTS)
-    book = pd.ExcelFile(files["workbook"]).sheet_names
+    with pd.ExcelFile(files["workbook"]) as xl:
+        book = xl.sheet_names
     assert book[0] == "Notes" and book[1:] == _sheet_names(list(res.tables))
     stems = {p.stem for p in files["csv"] if p.suffix == ".csv"}
     assert stems == {_file_stem(n) for n in res.tables}

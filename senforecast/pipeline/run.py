@@ -431,7 +431,8 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
     >>> res.figures["projection_total"] = res.projection.plot.fan()
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     files = write_outputs(res, tmp)
-    ...     sheets = pd.ExcelFile(files["workbook"]).sheet_names
+    ...     with pd.ExcelFile(files["workbook"]) as xl:
+    ...         sheets = xl.sheet_names
     ...     html = files["report"].read_text(encoding="utf-8")
     >>> files["report"].name, [p.name for p in files["charts"]]
     ('report.html', ['projection_total.png', 'projection_total.svg'])
