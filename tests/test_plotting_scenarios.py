@@ -97,7 +97,7 @@ def test_band_of_a_real_comparison_at_80_percent_confidence():
     assert _band(ax) == pytest.approx((base["ooc_p10"].min(), base["ooc_p90"].max()))
 
 
-def test_still_importable_from_pipeline_tables():
-    from senforecast.reporting.tables import scenario_chart
+def test_the_report_draws_scenarios_with_the_plotting_chart():
+    from senforecast.reporting import figures
 
-    assert scenario_chart is P.scenario_chart
+    assert figures.scenario_chart is P.scenario_chart

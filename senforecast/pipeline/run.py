@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from ..core.costs import CostModel
@@ -31,9 +30,10 @@ from ..planning.gap import demand_scenario, gap_analysis
 from ..planning.scenario_compare import compare_scenarios
 from ..projection import Projection
 from ..reporting.export import to_csv, to_excel
+from ..reporting.disclosure import DisclosureError
+from ..reporting.figures import build_figures
 from ..reporting.html import render_report
-from ..reporting.outputs import build_tables, publish_outputs
-from ..reporting.tables import build_figures
+from ..reporting.outputs import Publication, build_tables, publish_outputs
 from .atomic import staged_folder
 from .config import Config, demo_config
 
@@ -320,9 +320,21 @@ def run_pipeline(config: Config | None = None, *, progress: Progress | None = No
         result.tables = build_tables(result)
     if charts:
         with step("drawing charts"):
-            result.figures = build_figures(result)
+            result.figures = build_figures(result, _publication_for_charts(result))
     result.timings = step.timings
     return result
+
+
+def _publication_for_charts(result: PipelineResult) -> Publication | None:
+    """The protected tables the charts draw observed counts from (None: nothing to protect)."""
+    cfg = result.config
+    if not cfg.suppress_below and not cfg.round_to:
+        return None
+    try:
+        return publish_outputs(result)
+    except DisclosureError as exc:  # nothing can be written; the write says so
+        result.warnings.append(f"charts drawn from unprotected counts: {exc}")
+        return None
 
 
 def _has_demand_side(s: Scenario) -> bool:

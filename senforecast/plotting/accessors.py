@@ -49,25 +49,33 @@ class ProjectionPlots:
             return None
         return h.groupby(["year", *by], as_index=False)["count"].sum()
 
-    def fan(self, by: str | Sequence[str] | None = None, *, title: str | None = None, **kwargs) -> Figure:
-        """History and projection fan chart, total or one panel per ``by`` group (see :func:`fan_chart`)."""
+    def fan(self, by: str | Sequence[str] | None = None, *, title: str | None = None,
+            history: pd.DataFrame | None = None, source_note: str = "", **kwargs) -> Figure:
+        """History and projection fan chart, total or one panel per ``by`` group (see :func:`fan_chart`).
+
+        ``history`` (``year``, ``count`` and the ``by`` columns) replaces the projection's own
+        history, e.g. the counts as published, where a hidden count is NaN and not drawn;
+        ``source_note`` is added to the source line."""
         p = self.projection
         by_l = [by] if isinstance(by, str) else list(by or [])
         label, money = _unit_label(p.unit)
         if title is None:
             what = "Cost" if money else "Children with a plan"
             title = f"{what}: actual and projected" + (f", by {' and '.join(by_l)}" if by_l else "")
-        kwargs.setdefault("source", self._source())
-        return fan_chart(p.summary(by_l), self._history(by_l), by=by_l or None, title=title,
+        kwargs.setdefault("source", self._source() + source_note)
+        hist = self._history(by_l) if history is None else history
+        return fan_chart(p.summary(by_l), hist, by=by_l or None, title=title,
                          ylabel=label, money=money, **kwargs)
 
     def shares(self, by: str = "need", *, include_history: bool = True, as_share: bool = True,
-               **kwargs) -> Figure:
-        """Stacked bars of plans by ``by`` per year, history then projection mean (see :func:`share_bars`)."""
+               history: pd.DataFrame | None = None, **kwargs) -> Figure:
+        """Stacked bars of plans by ``by`` per year, history then projection mean (see :func:`share_bars`).
+
+        ``history`` (``year``, ``by``, ``count``) replaces the projection's own history."""
         p = self.projection
         proj = p.summary(by)[[by, "year", "mean"]].rename(columns={"mean": "count"})
         frames = [proj]
-        hist = self._history([by]) if include_history else None
+        hist = (self._history([by]) if history is None else history) if include_history else None
         if hist is not None:
             frames.insert(0, hist[hist["year"] < p.years.min()])
         table = pd.concat(frames, ignore_index=True)

@@ -124,6 +124,7 @@ def share_bars(
     as_share: bool = True,
     max_categories: int = 8,
     projected_from: int | None = None,
+    hidden: str | None = None,
     title: str | None = None,
     source: str | None = None,
 ) -> Figure:
@@ -146,6 +147,9 @@ def share_bars(
         Largest categories kept (at most 8 so each has its own palette colour).
     projected_from : int, optional
         First projected year; those bars are hatched and marked "projected".
+    hidden : str, optional
+        A category of children not shown by group (e.g. counts hidden by disclosure control):
+        always kept, drawn last in hatched light grey, never merged into "Other".
     title, source : str, optional
         Figure title and source note.
 
@@ -165,11 +169,14 @@ def share_bars(
     _require(table, ["year", category, value], "share_bars")
     max_categories = int(min(max(max_categories, 1), len(OKABE_ITO)))
     wide = table.pivot_table(index="year", columns=category, values=value, aggfunc="sum", fill_value=0)
-    order = wide.sum().sort_values(ascending=False).index.tolist()
-    if len(order) > max_categories:
-        keep, rest = order[: max_categories - 1], order[max_categories - 1:]
-        wide = wide[keep].assign(Other=wide[rest].sum(axis=1))
+    held = [hidden] if hidden is not None and hidden in wide.columns else []
+    order = wide.drop(columns=held).sum().sort_values(ascending=False).index.tolist()
+    if len(order) > max_categories - len(held):
+        cut = max_categories - len(held) - 1
+        keep, rest = order[:cut], order[cut:]
+        wide = wide.assign(Other=wide[rest].sum(axis=1))
         order = keep + ["Other"]
+    order += held
     wide = wide[order].sort_index()
     totals = wide.sum(axis=1).replace(0, np.nan)
     shown = wide.div(totals, axis=0) * 100 if as_share else wide
@@ -180,14 +187,15 @@ def share_bars(
     palette = list(OKABE_ITO[:7]) + ["#999999"]
     for i, cat in enumerate(order):
         vals = shown[cat].fillna(0).to_numpy(dtype=float)
-        colour = "#999999" if cat == "Other" else palette[i]
+        colour = "#999999" if cat == "Other" else "#E6E6E6" if cat in held else palette[i]
+        hatch = "////" if cat in held else None
         projected = np.array([projected_from is not None and y >= projected_from for y in years])
         # projected bars are paler; the dashed divider and label say where projection starts
         for mask, alpha in ((~projected, 1.0), (projected, 0.65)):
             if mask.any():
                 ax.bar(years[mask], vals[mask], bottom=bottom[mask], color=colour, alpha=alpha, width=0.75,
                        label=str(cat) if alpha == 1.0 or not (~projected).any() else None,
-                       edgecolor="white", linewidth=0.5)
+                       edgecolor="#999999" if hatch else "white", linewidth=0.5, hatch=hatch)
         if as_share:
             dark = colour in ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
             for y, v, b0 in zip(years, vals, bottom):

@@ -242,7 +242,8 @@ def _fan_handles(colour: str = PROJECTION_COLOUR, history: bool = True, band50: 
 def _draw_history(ax, history: pd.DataFrame | None, value: str = "count") -> None:
     if history is None or history.empty:
         return
-    h = history.groupby("year", as_index=False)[value].sum().sort_values("year")
+    # min_count: a count left out (NaN, e.g. hidden by disclosure control) stays a gap, not 0
+    h = history.groupby("year", as_index=False)[value].sum(min_count=1).sort_values("year")
     ax.plot(h["year"], h[value], color=ACTUAL_COLOUR, marker="o", markersize=3, linewidth=1.5)
 
 
@@ -250,10 +251,10 @@ def _join_line(ax, history: pd.DataFrame | None, proj: pd.DataFrame, colour: str
     """Dotted link from the last actual to the first projected median, so the eye follows."""
     if history is None or history.empty:
         return
-    h = history.groupby("year")["count"].sum()
+    h = history.groupby("year")["count"].sum(min_count=1)
     last = h.index.max()
     p = proj.sort_values("year").iloc[0]
-    if p["year"] > last:
+    if p["year"] > last and pd.notna(h.loc[last]):
         ax.plot([last, p["year"]], [h.loc[last], p["median"]], color=colour, linestyle=":", linewidth=1.2)
         ax.axvline(last + 0.5, color="#999999", linewidth=0.8, linestyle="--")
 

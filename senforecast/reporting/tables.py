@@ -1,4 +1,5 @@
-"""Table and chart builders of a pipeline run (assumptions, statutory returns, the report's figures).
+"""Table builders of a pipeline run (assumptions, statutory returns); the charts are in
+:mod:`senforecast.reporting.figures`.
 
 Which tables a run publishes, and how each is protected, is declared in
 :mod:`senforecast.reporting.outputs` (the outputs registry), which uses these builders.
@@ -6,17 +7,13 @@ Every table is tidy and holds no pupil ids.
 """
 from __future__ import annotations
 
-import textwrap
 import warnings
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from ..core.errors import InputWarning, SenForecastError
 from ..planning.statutory import scap_return, scap_table, to_wide, welsh_need_table
-from ..plotting import scenario_chart, share_bars, waterfall_chart
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline.run import PipelineResult
@@ -115,90 +112,6 @@ def _return_tables(p, provision: pd.DataFrame, cfg) -> dict[str, pd.DataFrame]:
         out["Return - by major need"] = welsh_need_table(p, provision, scheme=cfg.need_scheme,
                                                          kinds=cfg.kinds or None)
     return out
-
-
-# ---------------------------------------------------------------------------- charts
-def build_figures(result: "PipelineResult") -> dict[str, Figure]:
-    """The report's charts, file stem -> Figure. A chart that cannot be drawn is noted in
-    ``result.warnings`` and left out, so one odd table does not stop the report.
-
-    Examples
-    --------
-    >>> from senforecast.pipeline.config import demo_config
-    >>> from senforecast.pipeline.run import run_pipeline
-    >>> cfg = demo_config().replace(draws=50, horizon=2, scenarios=(), backtest=False,
-    ...                             model_options={"mode": "witan"})
-    >>> res = run_pipeline(cfg, charts=False)
-    >>> figures = build_figures(res)
-    >>> sorted(figures)[:3], "scenarios_out_of_county" in figures  # no scenarios in this config
-    (['capacity_by_designation', 'change_waterfall', 'out_of_county'], False)
-    >>> [w for w in res.warnings if w.startswith("chart")]  # every chart was drawn
-    []
-    >>> figures["projection_total"].get_suptitle()
-    'Children with a plan: actual and projected'
-    """
-    p, g = result.projection, result.gap
-    groups = g.by_group(by_area=False)
-    makers = {
-        "projection_total": lambda: p.plot.fan(),
-        "projection_by_need": lambda: p.plot.fan(by="need"),
-        "shares_by_need": lambda: p.plot.shares("need", title="Children with a plan by need: share of all plans"),
-        "shares_by_setting_kind": lambda: _kind_shares(result, share_bars),
-        "capacity_by_designation": lambda: g.plot.capacity(table=groups),
-        "shortfall_heatmap": lambda: (g.plot.unplaced_heatmap() if g.allocation is not None
-                                      else g.plot.heatmap()),
-        "shortfall_probability": lambda: g.plot.probability(table=groups),
-        "out_of_county": lambda: g.plot.out_of_county(),
-    }
-    if result.decomposition is not None:
-        d = result.decomposition
-        start = d.loc[d["part"] == "start"].iloc[0]
-        eff = d[d["part"] == "effect"]
-        makers["change_waterfall"] = lambda: waterfall_chart(
-            float(start["children"]), {textwrap.fill(k, 16): v for k, v in zip(eff["label"], eff["children"])},
-            start_label=str(start["label"]).replace(" census", ""), end_label=_end_label(d),
-            title=f"What drives the change in children with a plan to {int(d['year'].iloc[0])} (mean)")
-    if result.scenarios is not None:
-        makers["scenarios_out_of_county"] = lambda: scenario_chart(result.scenarios)
-        makers["scenarios_cost"] = lambda: scenario_chart(
-            result.scenarios, measure="total_cost", ylabel="Cost of specialist places",
-            title="Scenarios compared: cost of local and out-of-county places")
-    if result.backtest is not None:
-        hist = p.history
-        actuals = (hist.groupby("year", as_index=False)["count"].sum().rename(columns={"count": "actual"})
-                   if hist is not None else None)
-        # the full actual series, so each origin's line starts from the census it was made at
-        makers["backtest_total"] = lambda: result.backtest.plot(actuals=actuals)
-    figures = {}
-    for name, make in makers.items():
-        try:
-            figures[name] = make()
-        except (SenForecastError, KeyError, ValueError) as exc:
-            result.warnings.append(f"chart {name} not drawn: {exc}")
-    return figures
-
-
-def _end_label(d: pd.DataFrame) -> str:
-    """Last waterfall bar: the baseline projection, or baseline plus scenario effects."""
-    year = int(d["year"].iloc[0])
-    with_scenarios = d["label"].astype(str).str.startswith("scenario").any()
-    return f"{year} baseline\n+ scenario effects" if with_scenarios else f"{year} projected"
-
-
-def _kind_shares(result: "PipelineResult", share_bars) -> Figure:
-    """Plans by setting kind per year: history, then the projection mean (means add up)."""
-    p = result.projection
-    kinds = _kind_map(result)
-    proj = p.summary("setting")[["setting", "year", "mean"]].rename(columns={"mean": "count"})
-    parts = [proj]
-    if p.history is not None and "setting" in p.history.columns:
-        h = p.history[p.history["year"] < p.years.min()].groupby(["year", "setting"], as_index=False)["count"].sum()
-        parts.insert(0, h)
-    t = pd.concat(parts, ignore_index=True)
-    t["kind"] = t["setting"].astype(str).map(kinds).fillna("other").str.replace("_", " ")
-    t = t.groupby(["year", "kind"], as_index=False)["count"].sum()
-    return share_bars(t, category="kind", projected_from=int(p.years.min()),
-                      title="Children with a plan by kind of setting: share of all plans")
 
 
 def assumptions(result: "PipelineResult") -> pd.DataFrame:
