@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import matplotlib
+import numpy as np
 import pandas as pd
 
 from ..core.costs import CostModel
@@ -467,6 +469,23 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
             "csv": [moved(p) for p in files["csv"]], "charts": [moved(p) for p in files["charts"]]}
 
 
+# no creation dates in chart files, so a rerun writes identical files
+_CHART_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def _settle_layout(fig) -> None:
+    """Lay a chart out once and fix its panels to rounded positions: the constrained-layout
+    solver ends a few ulps apart from one process to the next, which moved grid lines by a
+    pixel between identical runs."""
+    if fig.get_layout_engine() is None:
+        return
+    fig.draw_without_rendering()
+    boxes = [(ax, np.round(ax.get_position().bounds, 5)) for ax in fig.axes]
+    fig.set_layout_engine("none")
+    for ax, box in boxes:
+        ax.set_position(box)
+
+
 def _write_files(result: PipelineResult, out: Path, say: Progress) -> dict[str, Any]:
     cfg = result.config
     if "Data warnings" in result.tables:  # charts drawn after the tables may have added some
@@ -485,9 +504,12 @@ def _write_files(result: PipelineResult, out: Path, say: Progress) -> dict[str, 
     (out / "charts").mkdir(exist_ok=True)
     images = {}
     for name, fig in result.figures.items():
+        _settle_layout(fig)
         for fmt in cfg.chart_formats:
             path = out / "charts" / f"{name}.{fmt}"
-            fig.savefig(path, dpi=150 if fmt == "png" else None, bbox_inches="tight")
+            with matplotlib.rc_context({"svg.hashsalt": "senforecast"}):  # the same run, the same bytes
+                fig.savefig(path, dpi=150 if fmt == "png" else None, bbox_inches="tight",
+                            metadata=_CHART_METADATA.get(fmt))
             chart_files.append(path)
             if fmt == "png":
                 images[name] = path.read_bytes()  # the report embeds the same PNG
