@@ -9,7 +9,6 @@ while every table showed ``c``. The checks read the numbers back from the drawn 
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import matplotlib
 
@@ -19,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from demo_variants import small_authority
 
 from senforecast.pipeline.config import demo_config
 from senforecast.pipeline.run import run_pipeline
@@ -29,17 +29,9 @@ from senforecast.reporting.outputs import publish_outputs
 THRESHOLD = 5
 
 
-def _small_authority(tmp: Path):
-    cfg = demo_config()
-    plans = pd.read_csv(cfg.inputs["plans"])
-    ids = plans["pupil_id"].drop_duplicates().sample(frac=0.1, random_state=0)
-    plans[plans["pupil_id"].isin(ids)].to_csv(tmp / "plans.csv", index=False)
-    return cfg.replace(inputs={**cfg.inputs, "plans": tmp / "plans.csv"}, name="Small authority")
-
-
 @pytest.fixture(scope="module", params=["demo", "small authority"])
 def run(request, tmp_path_factory):
-    cfg = demo_config() if request.param == "demo" else _small_authority(tmp_path_factory.mktemp("small"))
+    cfg = demo_config() if request.param == "demo" else small_authority(tmp_path_factory.mktemp("small"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = run_pipeline(cfg.replace(draws=30, horizon=2, scenarios=(), backtest=False,

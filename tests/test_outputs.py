@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from demo_variants import small_authority
 
 from senforecast.pipeline.config import demo_config
 from senforecast.pipeline.run import run_pipeline, write_outputs
@@ -21,8 +22,15 @@ from senforecast.reporting import outputs as outputs_mod
 from senforecast.reporting.disclosure import DisclosureError, audit
 from senforecast.reporting.export import _file_stem, _sheet_names
 from senforecast.reporting.html import SECTIONS
-from senforecast.reporting.outputs import (MARKER, OUTPUTS, count_subtables, disclosure_problem, mask_small_numbers,
-                                           parts_of, publish_outputs)
+from senforecast.reporting.outputs import (
+    MARKER,
+    OUTPUTS,
+    count_subtables,
+    disclosure_problem,
+    mask_small_numbers,
+    parts_of,
+    publish_outputs,
+)
 
 THRESHOLD = 5
 
@@ -147,14 +155,6 @@ def _audit_written(res, pub_tables: dict[str, pd.DataFrame]):
     return audit(problem, subs)
 
 
-def _small_authority(tmp: Path, frac: float = 0.1, seed: int = 0):
-    cfg = demo_config()
-    plans = pd.read_csv(cfg.inputs["plans"])
-    ids = plans["pupil_id"].drop_duplicates().sample(frac=frac, random_state=seed)
-    plans[plans["pupil_id"].isin(ids)].to_csv(tmp / "plans.csv", index=False)
-    return cfg.replace(inputs={**cfg.inputs, "plans": tmp / "plans.csv"}, name="Small authority")
-
-
 def _run(cfg, out: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -167,7 +167,7 @@ def _run(cfg, out: Path):
 @pytest.fixture(scope="module", params=["demo", "small authority"])
 def written(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(request.param.replace(" ", "_"))
-    cfg = demo_config() if request.param == "demo" else _small_authority(tmp)
+    cfg = demo_config() if request.param == "demo" else small_authority(tmp)
     res, files = _run(cfg, tmp / "out")
     names = list(res.tables)
     return request.param, res, files, _read_csvs(files, names), _read_xlsx(files, names), _parse_html(files["report"])
