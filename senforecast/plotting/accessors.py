@@ -156,9 +156,9 @@ class GapPlots:
             "pass the table directly with table=..."
         )
 
-    def _source(self) -> str:
+    def _source(self, bands: bool = True) -> str:
         meta = getattr(self.gap, "meta", None)
-        return _source_from_meta(meta, " Capacity from the provision register.")
+        return _source_from_meta(meta, " Capacity from the provision register.", bands=bands)
 
     def _by(self, t: pd.DataFrame, by) -> list[str]:
         if by is not None:
@@ -237,7 +237,7 @@ class GapPlots:
         if value == "places_short" and level == "group" and set(rows) != {"designation", "phase", "area"}:
             kwargs.setdefault("title", f"Places short by {' and '.join(rows)} and year\n"
                                        "(each designation and phase group's median shortfall, added up)")
-        kwargs.setdefault("source", self._source())
+        kwargs.setdefault("source", self._source(bands=False))
         return shortfall_heatmap(t, row=row, value=value, **kwargs)
 
     def unplaced_heatmap(self, **kwargs) -> Figure:
@@ -257,7 +257,7 @@ class GapPlots:
         t = t.set_index(["year", "area"]).reindex(grid, fill_value=0.0).reset_index()
         kwargs.setdefault("title", "Children without a local specialist place, by home area (mean)")
         kwargs.setdefault("colorbar_label", "Children placed out of county")
-        kwargs.setdefault("source", self._source())
+        kwargs.setdefault("source", self._source(bands=False))
         return shortfall_heatmap(t, row="area", value="mean", **kwargs)
 
     def probability(self, level: str = "group", by=None, value: str = "prob_shortfall",
@@ -266,7 +266,7 @@ class GapPlots:
         """Probability of shortfall by year (see :func:`shortfall_probability_chart`);
         ``select`` and ``max_panels`` as in :meth:`capacity`."""
         t = self.table(level) if table is None else table
-        kwargs.setdefault("source", self._source())
+        kwargs.setdefault("source", self._source(bands=False))
         by = self._by(t, by) if level != "year" or by is not None else []
         kwargs.setdefault("title", "Probability that demand exceeds capacity")
         t = self._select(t, select, by, max_panels, kwargs)

@@ -262,7 +262,7 @@ def _join_line(ax, history: pd.DataFrame | None, proj: pd.DataFrame, colour: str
         ax.axvline(last + 0.5, color="#999999", linewidth=0.8, linestyle="--")
 
 
-def _source_from_meta(meta: Mapping[str, object] | None, extra: str = "") -> str:
+def _source_from_meta(meta: Mapping[str, object] | None, extra: str = "", bands: bool = True) -> str:
     meta = dict(meta or {})
     bits = []
     if meta.get("model"):
@@ -273,4 +273,5 @@ def _source_from_meta(meta: Mapping[str, object] | None, extra: str = "") -> str
     if meta.get("seed") is not None:
         bits.append(f"seed {meta['seed']}")
     detail = f" ({', '.join(bits)})" if bits else ""
-    return f"Source: senforecast projection{detail}. Bands are prediction intervals.{extra}"
+    how = "Bands are prediction intervals." if bands else "Figures are taken over the simulated futures."
+    return f"Source: senforecast projection{detail}. {how}{extra}"
