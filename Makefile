@@ -4,8 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= demo-output
 
-# Tests run on every core, one test file per worker (files share costly fixtures).
-PYTEST := $(PY) -m pytest -q -n auto --dist loadfile
+# Tests run on every core (at most 4 workers, each holds the data it builds), one test file per
+# worker (the tests of a file share costly fixtures).
+PYTEST := $(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 .PHONY: demo test check bench clean
 
