@@ -44,7 +44,9 @@ __all__ = ["Forecaster", "BaseEstimator", "BaseModel", "NotFittedError", "Unsupp
            "SUPPLY_PARTS"]
 
 DEMAND_PARTS: tuple[str, ...] = ("joiner_multiplier", "rate_changes", "redirects", "closures")
-"""Parts of a :class:`~senforecast.core.scenarios.Scenario` that change demand (read by models)."""
+"""Parts of a :class:`~senforecast.core.scenarios.Scenario` that change demand (read by models).
+Closures are here for mainstream settings; closing a specialist or out-of-county setting is supply
+side, applied by the gap analysis (:func:`senforecast.planning.gap.demand_scenario` drops those)."""
 SUPPLY_PARTS: tuple[str, ...] = ("provision_changes",)
 """Parts of a scenario that change supply (read by the gap analysis, never by a model)."""
 

@@ -31,8 +31,8 @@ from ..models.setting_split import SettingSplit
 from ..planning.gap import demand_scenario, gap_analysis
 from ..planning.scenario_compare import compare_scenarios
 from ..projection import Projection
-from ..reporting.export import to_csv, to_excel
 from ..reporting.disclosure import DisclosureError
+from ..reporting.export import to_csv, to_excel
 from ..reporting.figures import build_figures
 from ..reporting.html import render_report
 from ..reporting.outputs import Publication, build_tables, publish_outputs
