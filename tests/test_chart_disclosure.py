@@ -41,12 +41,8 @@ def run(request, tmp_path_factory):
     plt.close("all")
 
 
-def _true_history(res, by: str | None) -> pd.DataFrame:
-    h = res.projection.history
-    if by == "kind":
-        kinds = dict(zip(res.data.provision["setting"].astype(str), res.data.provision["kind"].astype(str)))
-        h = h.assign(kind=h["setting"].astype(str).map({**kinds, **res.config.kinds}))
-    return h.groupby(["year", *([by] if by else [])], as_index=False)["count"].sum()
+def _true_history(res, by: str) -> pd.DataFrame:
+    return res.projection.history.groupby(["year", by], as_index=False)["count"].sum()
 
 
 def _history_points(fig) -> dict[str, dict[int, float]]:
@@ -141,3 +137,17 @@ def test_total_history_is_the_published_total(run):
     drawn = _history_points(res.figures["projection_total"])["total"]
     published = published_history(pub, None).dropna().set_index("year")["count"]
     assert drawn == {int(y): float(c) for y, c in published.items()}
+
+
+def test_where_nothing_is_hidden_protection_changes_no_bar(run):
+    """Shares by kind of setting hide nothing in the demo: drawn from the published table or
+    from the raw history, every bar (observed and projected) is the same, so the chart's kinds
+    are the table's (the register's) in both."""
+    res, pub = run
+    if published_history(pub, "kind")["count"].isna().any():
+        pytest.skip("this authority has hidden counts by kind")
+    def bars(fig):
+        return [(p.get_x(), p.get_y(), p.get_height()) for p in fig.axes[0].patches]
+
+    raw, protected = build_figures(res)["shares_by_setting_kind"], res.figures["shares_by_setting_kind"]
+    assert len(bars(raw)) > 40 and bars(raw) == bars(protected)

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..core.data import _setting_kind
 from ..core.errors import SenForecastError
 from ..plotting import scenario_chart, share_bars, waterfall_chart
 from .outputs import MARKER, Publication, _is_year
-from .tables import _kind_map
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline.run import PipelineResult
@@ -203,18 +203,22 @@ def _end_label(d: pd.DataFrame) -> str:
 
 def _kind_shares(result: "PipelineResult", published: dict | None = None) -> Figure:
     """Plans by setting kind per year: history, then the projection mean (means add up).
+
+    Kinds are the provision register's, as in the "Inputs - by setting kind" table (a
+    ``[gap] kinds`` override changes how the gap analysis treats a setting, not its kind here),
+    so the chart and the table agree and the published series fits the projected one.
     ``published``: the published series (hidden counts as one segment)."""
     p = result.projection
-    kinds = _kind_map(result)
+    prov = result.data.provision
     proj = p.summary("setting")[["setting", "year", "mean"]].rename(columns={"mean": "count"})
-    proj = proj.assign(kind=proj["setting"].astype(str).map(kinds).fillna("other"))
+    proj = proj.assign(kind=_setting_kind(proj["setting"], prov))
     parts = [proj[["year", "kind", "count"]]]
     if published is not None and published.get("kind") is not None:
         h = published["kind"]
         parts.insert(0, with_hidden_segment(h[h["year"] < p.years.min()], "kind", published[None]))
     elif p.history is not None and "setting" in p.history.columns:
         h = p.history[p.history["year"] < p.years.min()]
-        h = h.assign(kind=h["setting"].astype(str).map(kinds).fillna("other"))
+        h = h.assign(kind=_setting_kind(h["setting"], prov))
         parts.insert(0, h.groupby(["year", "kind"], as_index=False)["count"].sum())
     t = pd.concat(parts, ignore_index=True)
     t["kind"] = t["kind"].astype(str).str.replace("_", " ")
