@@ -16,7 +16,6 @@ from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from ..core.data import LocalAreaData
 from ..core.errors import InputWarning, ModelError
@@ -339,6 +338,8 @@ class PrevalenceModel(BaseModel):
         return np.asarray(years, dtype=float) - self.t_center_
 
     def _fit_parent(self, y: np.ndarray, pop: np.ndarray) -> None:
+        import statsmodels.api as sm  # lazy: half a second the command line's start-up need not pay
+
         t = self._t(self.years_)
         X, names = self._design(len(self.years_), t)
         with warnings.catch_warnings():
