@@ -158,6 +158,19 @@ def test_n086_priv_report_html_is_suppressed(priv_runs):
 
 
 @pytest.mark.slow
+def test_n086_charts_of_a_suppressed_run_are_drawn_from_the_published_tables(priv_runs):
+    """The command line's --suppress-below reaches the charts: their source lines (kept as
+    comments in the SVG) say that hidden counts are not drawn, and only in the suppressed run.
+    What is drawn is checked number by number in tests/test_chart_disclosure.py."""
+    def notes(run) -> str:
+        svg = (run.out / "charts" / "projection_by_need.svg").read_text(encoding="utf-8")
+        return " ".join(" ".join(c.split()) for c in re.findall(r"<!--(.*?)-->", svg, flags=re.S))
+
+    assert "tables hide (c) are not drawn" in notes(priv_runs[1])
+    assert "tables hide" not in notes(priv_runs[0])
+
+
+@pytest.mark.slow
 @owned("disclosure")
 def test_n087_priv_starting_point_cost_does_not_reveal_a_hidden_roll(priv_runs):
     sp = priv_runs[1].csv("Starting_point")
