@@ -5,6 +5,7 @@ build one. See ``docs/contracts.md`` for the canonical columns of every table.
 """
 from __future__ import annotations
 
+import copy
 import html
 import warnings
 from dataclasses import dataclass, field, replace
@@ -140,6 +141,33 @@ class LocalAreaData:
                 f"{self.name}: this step needs the {', '.join(missing)} table(s); "
                 "load them with senforecast.io readers"
             )
+
+    def truncate(self, origin: int) -> "LocalAreaData":
+        """The authority as it stood after the January census of ``origin``: what a forecast
+        made then could have used (the backtests fit on it).
+
+        Keeps plans, census and placements of years up to ``origin`` and transitions that start
+        before it (a transition labelled ``y`` ends at census ``y + 1``). Population, provision
+        and costs are kept whole: a population projection and a register are inputs a forecaster
+        of that year would have had in some form (see :mod:`senforecast.evaluation.backtest`).
+
+        Examples
+        --------
+        >>> plans = pd.DataFrame({"pupil_id": ["a", "a", "a"], "year": [2022, 2023, 2024], "ncy": [1, 2, 3],
+        ...     "need": "ASD", "setting": "MS", "area": "N"})
+        >>> LocalAreaData(plans=plans).truncate(2023).plans["year"].tolist()
+        [2022, 2023]
+        """
+        changes: dict[str, object] = {}
+        for name in ("plans", "census", "placements"):
+            t = getattr(self, name)
+            if t is not None and "year" in t.columns:
+                changes[name] = t[t["year"] <= origin].reset_index(drop=True)
+        if self.transitions is not None:
+            changes["transitions"] = self.transitions[self.transitions["year"] <= origin - 1].reset_index(drop=True)
+        # its own copy of the report: refitting may record counts in it (e.g. transition anomalies)
+        changes["report"] = copy.deepcopy(self.report)
+        return replace(self, **changes)
 
     # ---------------------------------------------------------------- series
     def select_series(self, series: str = "ehcp_equivalent", *, warn: bool = True) -> "LocalAreaData":

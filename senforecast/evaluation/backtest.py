@@ -38,11 +38,8 @@ _LOWER_BETTER = ("mae", "wape", "mape", "crps", "interval_score80", "interval_sc
 
 
 def truncate_data(data: LocalAreaData, origin: int) -> LocalAreaData:
-    """The data as it stood after the January census of ``origin``.
-
-    Keeps plans, census and placements of years up to ``origin`` and transitions that start
-    before it (a transition labelled ``y`` ends at census ``y + 1``). Population, provision and
-    costs are kept whole (see the module note on population).
+    """The data as it stood after the January census of ``origin``
+    (:meth:`LocalAreaData.truncate <senforecast.core.data.LocalAreaData.truncate>`).
 
     Examples
     --------
@@ -52,17 +49,7 @@ def truncate_data(data: LocalAreaData, origin: int) -> LocalAreaData:
     >>> truncate_data(LocalAreaData(plans=plans), 2023).plans["year"].tolist()
     [2022, 2023]
     """
-    changes: dict[str, object] = {}
-    for name in ("plans", "census", "placements"):
-        t = getattr(data, name)
-        if t is not None and "year" in t.columns:
-            changes[name] = t[t["year"] <= origin].reset_index(drop=True)
-    if data.transitions is not None:
-        t = data.transitions
-        changes["transitions"] = t[t["year"] <= origin - 1].reset_index(drop=True)
-    # own copy of the report: refitting may record counts in it (e.g. transition anomalies)
-    changes["report"] = copy.deepcopy(data.report)
-    return dataclasses.replace(data, **changes)
+    return data.truncate(origin)
 
 
 @dataclasses.dataclass
