@@ -81,9 +81,9 @@ class SeriesSelection:
         return text
 
 
-@dataclass
+@dataclass(frozen=True)
 class LocalAreaData:
-    """Validated input tables of one authority.
+    """Validated input tables of one authority (frozen: change a copy with ``dataclasses.replace``).
 
     Parameters
     ----------
