@@ -109,6 +109,36 @@ def test_workbook_agrees_with_the_input_files(demo_run):
     np.testing.assert_allclose(base["ooc_median"], gap.loc[base.index, "ooc_median"])
 
 
+def test_the_readme_notebook_recipe_gives_the_command_lines_numbers(demo_run):
+    """One question, three ways: the README's notebook recipe (load, fit, project, gap_analysis),
+    the command line's CSV and its report give the same gap to capacity, year by year."""
+    import warnings
+
+    from senforecast.datasets import load_demo
+    from senforecast.models import CohortModel
+    from senforecast.planning import gap_analysis
+
+    out = demo_run[0]
+    cfg = demo_config()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_demo()
+        projection = CohortModel().fit(data).project(years=6, n_draws=80, seed=cfg.seed)  # as demo_run
+        api = gap_analysis(projection, data.provision, kinds={"OLA-MS": "mainstream"}).by_year().set_index("year")
+    csv = pd.read_csv(out / "csv" / "Gap_by_year.csv", encoding="utf-8-sig").set_index("year")
+    assert list(csv.index) == list(api.index)
+    for col in ("demand_median", "demand_p05", "demand_p95", "capacity", "ooc_median", "ooc_cost_median",
+                "local_cost_median", "prob_shortfall"):
+        np.testing.assert_allclose(csv[col].to_numpy(float), api[col].to_numpy(float), rtol=1e-12, err_msg=col)
+    # the report's gap table shows the same medians, rounded
+    page = (out / "report.html").read_text(encoding="utf-8")
+    table = page[page.index('data-source="Gap by year"'):]
+    table = table[:table.index("</table>")]
+    for year, row in api.iterrows():
+        cells = re.search(rf"<td class=\"n\">{year}</td><td class=\"n\">([\d,]+) ", table)
+        assert cells and int(cells.group(1).replace(",", "")) == round(row["demand_median"]), year
+
+
 def test_report_has_sections_images_and_no_pupil_ids(demo_run):
     out = demo_run[0]
     page = (out / "report.html").read_text(encoding="utf-8")
