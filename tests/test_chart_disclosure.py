@@ -24,7 +24,7 @@ from senforecast.pipeline.config import demo_config
 from senforecast.pipeline.run import run_pipeline
 from senforecast.plotting.style import ACTUAL_COLOUR
 from senforecast.reporting.figures import HIDDEN_LABEL, build_figures, published_history
-from senforecast.reporting.outputs import publish_outputs
+from senforecast.reporting.outputs import Publication, publish_outputs
 
 THRESHOLD = 5
 
@@ -151,3 +151,14 @@ def test_where_nothing_is_hidden_protection_changes_no_bar(run):
 
     raw, protected = build_figures(res)["shares_by_setting_kind"], res.figures["shares_by_setting_kind"]
     assert len(bars(raw)) > 40 and bars(raw) == bars(protected)
+
+
+def test_without_a_published_table_a_protected_chart_draws_no_history(run):
+    """A protected run whose tables hold no by-need series draws no by-need history at all,
+    rather than falling back to the raw counts."""
+    res, pub = run
+    tables = {k: v for k, v in pub.tables.items() if k != "Inputs - by need"}
+    figs = build_figures(res, Publication(tables, pub.audit, pub.notes))
+    assert not any(_history_points(figs["projection_by_need"]).values())
+    assert "not drawn" in figs["projection_by_need"].texts[-1].get_text()
+    assert _history_points(figs["projection_total"])["total"]  # the total is still published

@@ -50,12 +50,14 @@ class ProjectionPlots:
         return h.groupby(["year", *by], as_index=False)["count"].sum()
 
     def fan(self, by: str | Sequence[str] | None = None, *, title: str | None = None,
-            history: pd.DataFrame | None = None, source_note: str = "", **kwargs) -> Figure:
+            history: pd.DataFrame | None = None, include_history: bool = True, source_note: str = "",
+            **kwargs) -> Figure:
         """History and projection fan chart, total or one panel per ``by`` group (see :func:`fan_chart`).
 
         ``history`` (``year``, ``count`` and the ``by`` columns) replaces the projection's own
         history, e.g. the counts as published, where a hidden count is NaN and not drawn;
-        ``source_note`` is added to the source line."""
+        ``include_history=False`` draws the projection alone; ``source_note`` is added to the
+        source line."""
         p = self.projection
         by_l = [by] if isinstance(by, str) else list(by or [])
         label, money = _unit_label(p.unit)
@@ -63,7 +65,7 @@ class ProjectionPlots:
             what = "Cost" if money else "Children with a plan"
             title = f"{what}: actual and projected" + (f", by {' and '.join(by_l)}" if by_l else "")
         kwargs.setdefault("source", self._source() + source_note)
-        hist = self._history(by_l) if history is None else history
+        hist = (self._history(by_l) if history is None else history) if include_history else None
         return fan_chart(p.summary(by_l), hist, by=by_l or None, title=title,
                          ylabel=label, money=money, **kwargs)
 

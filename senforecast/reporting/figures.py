@@ -141,16 +141,23 @@ def build_figures(result: "PipelineResult", publication: Publication | None = No
     note = f" Observed counts the tables hide ({MARKER}) are not drawn." if protected else ""
 
     def fan(by=None):
-        kw = {"history": hist[by]} if protected and hist[by] is not None else {}
-        return p.plot.fan(by=by, source_note=note, **kw)
+        if not protected:
+            return p.plot.fan(by=by)
+        if hist[by] is None:  # nothing published to draw from: no history rather than the raw one
+            return p.plot.fan(by=by, include_history=False,
+                              source_note=" Observed counts are not drawn (no published table of them).")
+        return p.plot.fan(by=by, history=hist[by], source_note=note)
 
     def need_shares():
-        kw = {}
-        if protected and hist["need"] is not None:
-            kw = {"history": with_hidden_segment(hist["need"], "need", hist[None]), "hidden": HIDDEN_LABEL,
-                  "source": "Source: plan counts; projected years use the projection mean. Observed counts "
-                            f"the tables hide ({MARKER}) are in the hatched segment."}
-        return p.plot.shares("need", title="Children with a plan by need: share of all plans", **kw)
+        title = "Children with a plan by need: share of all plans"
+        if not protected:
+            return p.plot.shares("need", title=title)
+        if hist["need"] is None:
+            return p.plot.shares("need", title=title, include_history=False)
+        return p.plot.shares("need", title=title, history=with_hidden_segment(hist["need"], "need", hist[None]),
+                             hidden=HIDDEN_LABEL,
+                             source="Source: plan counts; projected years use the projection mean. Observed "
+                                    f"counts the tables hide ({MARKER}) are in the hatched segment.")
 
     makers = {
         "projection_total": fan,
@@ -177,8 +184,8 @@ def build_figures(result: "PipelineResult", publication: Publication | None = No
             result.scenarios, measure="total_cost", ylabel="Cost of specialist places",
             title="Scenarios compared: cost of local and out-of-county places")
     if result.backtest is not None:
-        if protected and hist[None] is not None:
-            actuals = hist[None].rename(columns={"count": "actual"}).dropna()
+        if protected:
+            actuals = hist[None].rename(columns={"count": "actual"}).dropna() if hist[None] is not None else None
         elif p.history is not None:
             actuals = p.history.groupby("year", as_index=False)["count"].sum().rename(columns={"count": "actual"})
         else:
@@ -213,9 +220,10 @@ def _kind_shares(result: "PipelineResult", published: dict | None = None) -> Fig
     proj = p.summary("setting")[["setting", "year", "mean"]].rename(columns={"mean": "count"})
     proj = proj.assign(kind=_setting_kind(proj["setting"], prov))
     parts = [proj[["year", "kind", "count"]]]
-    if published is not None and published.get("kind") is not None:
-        h = published["kind"]
-        parts.insert(0, with_hidden_segment(h[h["year"] < p.years.min()], "kind", published[None]))
+    if published is not None:  # protected: only what is published, nothing when there is no table
+        h = published.get("kind")
+        if h is not None:
+            parts.insert(0, with_hidden_segment(h[h["year"] < p.years.min()], "kind", published[None]))
     elif p.history is not None and "setting" in p.history.columns:
         h = p.history[p.history["year"] < p.years.min()]
         h = h.assign(kind=_setting_kind(h["setting"], prov))
