@@ -594,10 +594,7 @@ def publish_outputs(result: "PipelineResult", tables: dict[str, pd.DataFrame] | 
     problem = aud = None
     t0 = time.perf_counter()
     if suppress_below:
-        problem, where = disclosure_problem(result, tables, suppress_below)
-        sup = suppress(problem, time_limit=time_limit)
-        published = publish(problem, sup, marker=MARKER)
-        aud = audit(problem, published)
+        problem, where, sup, published, aud = _protection(result, tables, suppress_below, time_limit)
         hidden = (problem.cells["role"] == "count").to_numpy() & sup.hidden
         tables = _put_back(tables, published, where, problem, hidden)
         notes["Suppression"] = (f"Observed counts of children from 1 to {suppress_below - 1:g}, and the other counts "
@@ -634,6 +631,26 @@ def publish_outputs(result: "PipelineResult", tables: dict[str, pd.DataFrame] | 
         notes["Rounding"] = f"Observed counts of children are rounded to the nearest {round_to}."
     seconds = time.perf_counter() - t0
     return Publication(tables, aud, notes, problem, seconds)
+
+
+def _protection(result: "PipelineResult", tables: dict[str, pd.DataFrame], suppress_below: float,
+                time_limit: float) -> tuple:
+    """Problem, suppression, published sub-tables and audit of the run's observed-count tables,
+    made once per set of those tables: the charts (drawn from what is published) and the write
+    both need it, and the optimisation takes about a second. Other tables (warnings, notes)
+    are not part of it, so changing them reuses the result."""
+    counted = {n: t for n, t in tables.items() if parts_of(n, t)}
+    key = (suppress_below, time_limit, tuple(counted))
+    memo = result.__dict__.setdefault("_outputs_memo", {})
+    hit = memo.get("protection")
+    if hit is not None and hit[0] == key and all(hit[1][n] is t for n, t in counted.items()):
+        return hit[2]
+    problem, where = disclosure_problem(result, tables, suppress_below)
+    sup = suppress(problem, time_limit=time_limit)
+    published = publish(problem, sup, marker=MARKER)
+    made = (problem, where, sup, published, audit(problem, published))
+    memo["protection"] = (key, counted, made)  # holds the tables, so identity is a safe test
+    return made
 
 
 def report_tables(publication: Publication) -> dict[str, pd.DataFrame]:
