@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import matplotlib
-import numpy as np
 import pandas as pd
 
 from ..core.costs import CostModel
@@ -30,6 +28,7 @@ from ..models.prevalence import decompose_change
 from ..models.setting_split import SettingSplit
 from ..planning.gap import demand_scenario, gap_analysis
 from ..planning.scenario_compare import compare_scenarios
+from ..plotting import save_figure
 from ..projection import Projection
 from ..reporting.disclosure import DisclosureError
 from ..reporting.export import to_csv, to_excel
@@ -469,23 +468,6 @@ def write_outputs(result: PipelineResult, out: str | Path, *, progress: Progress
             "csv": [moved(p) for p in files["csv"]], "charts": [moved(p) for p in files["charts"]]}
 
 
-# no creation dates in chart files, so a rerun writes identical files
-_CHART_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
-
-
-def _settle_layout(fig) -> None:
-    """Lay a chart out once and fix its panels to rounded positions: the constrained-layout
-    solver ends a few ulps apart from one process to the next, which moved grid lines by a
-    pixel between identical runs."""
-    if fig.get_layout_engine() is None:
-        return
-    fig.draw_without_rendering()
-    boxes = [(ax, np.round(ax.get_position().bounds, 5)) for ax in fig.axes]
-    fig.set_layout_engine("none")
-    for ax, box in boxes:
-        ax.set_position(box)
-
-
 def _write_files(result: PipelineResult, out: Path, say: Progress) -> dict[str, Any]:
     cfg = result.config
     if "Data warnings" in result.tables:  # charts drawn after the tables may have added some
@@ -504,12 +486,9 @@ def _write_files(result: PipelineResult, out: Path, say: Progress) -> dict[str, 
     (out / "charts").mkdir(exist_ok=True)
     images = {}
     for name, fig in result.figures.items():
-        _settle_layout(fig)
         for fmt in cfg.chart_formats:
             path = out / "charts" / f"{name}.{fmt}"
-            with matplotlib.rc_context({"svg.hashsalt": "senforecast"}):  # the same run, the same bytes
-                fig.savefig(path, dpi=150 if fmt == "png" else None, bbox_inches="tight",
-                            metadata=_CHART_METADATA.get(fmt))
+            save_figure(fig, path, fmt, dpi=150 if fmt == "png" else None)
             chart_files.append(path)
             if fmt == "png":
                 images[name] = path.read_bytes()  # the report embeds the same PNG

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Iterable, Mapping, Sequence
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
@@ -275,3 +276,41 @@ def _source_from_meta(meta: Mapping[str, object] | None, extra: str = "", bands:
     detail = f" ({', '.join(bits)})" if bits else ""
     how = "Bands are prediction intervals." if bands else "Figures are taken over the simulated futures."
     return f"Source: senforecast projection{detail}. {how}{extra}"
+
+
+# no creation dates in chart files, so the same chart gives the same bytes
+_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def save_figure(fig: Figure, target, fmt: str = "png", *, dpi: float | None = None) -> None:
+    """Save a chart so that the same chart always gives the same bytes (files and the report).
+
+    The layout is solved once and the panels fixed at rounded positions (the constrained-layout
+    solver ends a few ulps apart from one process to the next, which moved grid lines by a
+    pixel between identical runs); SVG and PDF carry no creation date and SVG ids a fixed salt.
+
+    Parameters
+    ----------
+    fig : Figure
+    target : path or binary file
+    fmt : {"png", "svg", "pdf"}
+    dpi : float, optional
+        Resolution of a PNG.
+
+    Examples
+    --------
+    >>> import io
+    >>> fig = Figure(figsize=(2, 1), layout="constrained"); _ = fig.add_subplot().plot([0, 1])
+    >>> a, b = io.BytesIO(), io.BytesIO()
+    >>> save_figure(fig, a, "svg"); save_figure(fig, b, "svg")
+    >>> a.getvalue() == b.getvalue()
+    True
+    """
+    if fig.get_layout_engine() is not None:
+        fig.draw_without_rendering()
+        boxes = [(ax, np.round(ax.get_position().bounds, 5)) for ax in fig.axes]
+        fig.set_layout_engine("none")
+        for ax, box in boxes:
+            ax.set_position(box)
+    with matplotlib.rc_context({"svg.hashsalt": "senforecast"}):
+        fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight", metadata=_METADATA.get(fmt))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..plotting import save_figure
 from ..projection import quantile_label
 from .outputs import Publication, mask_small_numbers, publish_outputs
 
@@ -71,7 +72,7 @@ def figure_html(fig, caption: str = "", *, dpi: int = 110) -> str:
         png = bytes(fig)
     else:
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        save_figure(fig, buf, "png", dpi=dpi)
         png = buf.getvalue()
     data = base64.b64encode(png).decode("ascii")
     cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
